@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# HTTP benchmark: Hyperion (release) vs FastAPI + uvicorn (2 workers) on GET /health, measured in the
+# same run with wrk -t2 -c64 -d20s. Also reports Hyperion's idle RSS and its time from start to /ready = 200.
+#   make bench-http        (DURATION=20s by default)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration="${DURATION:-20s}"
+work=$(mktemp -d /tmp/hyperion-bench.XXXXXX)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { for _ in $(seq 1 500); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.01; done; return 1; }
+
+swift build -c release --product hyperion >/dev/null
+if [ ! -x .venv-bench/bin/uvicorn ]; then
+  python3 -m venv .venv-bench
+  .venv-bench/bin/pip install -q --disable-pip-version-check fastapi "uvicorn[standard]"
+fi
+
+# Hyperion: start-up time to /ready, idle RSS, then load.
+hport=$(free_port)
+start=$(date +%s.%N)
+HYPERION_LOG_LEVEL=warning .build/release/hyperion serve --port "$hport" --data-dir "$work/data" >"$work/hyperion.log" 2>&1 &
+hpid=$!; pids+=("$hpid")
+for _ in $(seq 1 2000); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$hport/ready")" = "200" ] && break; sleep 0.005
+done
+ready=$(python3 -c "print(f'{$(date +%s.%N) - $start:.3f}')")
+sleep 1
+idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$hpid/status)
+
+pport=$(free_port)
+.venv-bench/bin/uvicorn --app-dir Benchmarks/http peer_app:app --host 127.0.0.1 --port "$pport" --workers 2 --no-access-log --log-level warning >"$work/peer.log" 2>&1 &
+pids+=("$!")
+wait_for "http://127.0.0.1:$pport/health"
+
+run_wrk() {  # prints "rps p99_ms"
+  wrk -t2 -c64 -d"$duration" --latency "$1" >"$work/wrk.txt"
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
+  p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v=v/1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v=v*1000}; print v}' "$work/wrk.txt")
+  echo "$rps $p99"
+}
+wrk -t2 -c64 -d3s "http://127.0.0.1:$hport/health" >/dev/null   # warm-up
+read -r h_rps h_p99 < <(run_wrk "http://127.0.0.1:$hport/health")
+wrk -t2 -c64 -d3s "http://127.0.0.1:$pport/health" >/dev/null
+read -r p_rps p_p99 < <(run_wrk "http://127.0.0.1:$pport/health")
+loaded_rss=$(awk '/VmRSS/ {print $2}' /proc/$hpid/status)
+
+python3 - "$h_rps" "$h_p99" "$p_rps" "$p_p99" "$ready" "$idle_rss" "$loaded_rss" "$duration" <<'PY'
+import sys
+h, hp, p, pp, ready, idle, loaded, dur = sys.argv[1:]
+h, hp, p, pp = float(h), float(hp), float(p), float(pp)
+print(f"GET /health, wrk -t2 -c64 -d{dur}, same machine, same run")
+print(f"  Hyperion (release):            {h:>10.0f} req/s   p99 {hp:7.2f} ms")
+print(f"  FastAPI + uvicorn (2 workers): {p:>10.0f} req/s   p99 {pp:7.2f} ms")
+print(f"  ratio Hyperion / peer:         {h / p:>10.2f}x throughput   p99 {pp / hp:.2f}x lower")
+print(f"  Hyperion start to /ready=200:  {float(ready):.3f} s")
+print(f"  Hyperion RSS idle / after load: {int(idle) / 1024:.1f} MiB / {int(loaded) / 1024:.1f} MiB")
+PY

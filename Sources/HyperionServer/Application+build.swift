@@ -1,0 +1,120 @@
+import Configuration
+import Foundation
+import Hummingbird
+import HyperionCore
+import HyperionStorage
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Hyperion's version, reported by `/health`, `/openapi.json` and `hyperion version`.
+public let hyperionVersion = "0.1.0"
+
+/// Everything the router needs, built once at start-up from configuration.
+public struct AppDependencies: Sendable {
+    /// Validated server settings.
+    public var settings: ServerSettings
+    /// The open, migrated store.
+    public var store: Store
+    /// Prometheus registry behind `/metrics`.
+    public var registry: PrometheusCollectorRegistry
+    /// Extra readiness checks registered by components.
+    public var readinessChecks: [ReadinessCheck]
+
+    /// Creates the dependencies.
+    public init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, readinessChecks: [ReadinessCheck] = []) {
+        self.settings = settings
+        self.store = store
+        self.registry = registry
+        self.readinessChecks = readinessChecks
+    }
+}
+
+/// Builds the application from configuration: validates settings, opens and migrates the store,
+/// and wires middleware and controllers. Fails fast with a ``HyperionError`` naming the bad key.
+public func buildApplication(
+    reader: ConfigReader,
+    logSink: LogSink = .stdout,
+    registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+) async throws -> some ApplicationProtocol {
+    let settings = try ServerSettings(reader: reader)
+    let logger = makeLogger(settings: settings, sink: logSink)
+    try FileManager.default.createDirectory(at: settings.dataDirectory, withIntermediateDirectories: true)
+    let store = try await Store.open(settings.store, logger: logger)
+    do {
+        try await Migrator(store: store, logger: logger).migrate()
+    } catch {
+        try? await store.close()
+        throw error
+    }
+    let dependencies = AppDependencies(settings: settings, store: store, registry: registry)
+    let router = buildRouter(dependencies, logger: logger)
+    var app = Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "Hyperion"),
+        onServerRunning: { channel in
+            logger.info(
+                "Hyperion is serving",
+                metadata: [
+                    "address": "\(channel.localAddress?.description ?? "?")", "docs": "/docs", "openapi": "/openapi.json",
+                    "store": "\(settings.store)",
+                ]
+            )
+        },
+        logger: logger
+    )
+    app.addServices(StoreService(store: store, logger: logger))
+    return app
+}
+
+/// Creates the process logger from settings.
+public func makeLogger(settings: ServerSettings, sink: LogSink = .stdout) -> Logger {
+    let format = LogLineHandler.Format.resolve(settings.logFormat)
+    var logger = Logger(label: "hyperion") { label in
+        LogLineHandler(label: label, level: settings.logLevel, format: format, sink: sink)
+    }
+    logger.logLevel = settings.logLevel
+    return logger
+}
+
+/// Builds the router: middleware in order, then every controller's routes.
+public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Router<AppRequestContext> {
+    let settings = dependencies.settings
+    let routes = RouteTable()
+    let router = Router(context: AppRequestContext.self)
+    // Outermost first: the id must exist before anything logs; metrics and logs see the final status;
+    // headers apply to error responses too; errors become envelopes before any of those see them.
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: HTTPMetricsMiddleware(registry: dependencies.registry, routes: routes))
+    if settings.accessLog { router.add(middleware: AccessLogMiddleware(routes: routes)) }
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: CORSAllowListMiddleware(allowedOrigins: Set(settings.corsAllowedOrigins)))
+    router.add(middleware: ErrorMiddleware(routes: routes))
+    router.add(middleware: BodyLimitMiddleware(limit: settings.maxBodySize))
+
+    let migrator = Migrator(store: dependencies.store, logger: logger)
+    HealthController(
+        version: hyperionVersion,
+        checks: [.store(dependencies.store), .migrations(migrator)] + dependencies.readinessChecks
+    ).addRoutes(to: router)
+    MetricsController(registry: dependencies.registry, token: settings.metricsToken).addRoutes(to: router)
+    DocsController(
+        documentJSON: openAPIDocumentJSON(),
+        assetsDirectory: settings.dataDirectory.appendingPathComponent("assets/swagger-ui")
+    ).addRoutes(to: router)
+
+    routes.load(from: router)
+    return router
+}
+
+/// Every documented operation, from every controller.
+public var allOperations: [APIOperation] {
+    OperationsDocs.operations
+}
+
+/// The OpenAPI document as JSON bytes.
+public func openAPIDocumentJSON() -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes, .prettyPrinted]
+    return (try? encoder.encode(OpenAPIDocument.build(version: hyperionVersion, operations: allOperations))) ?? Data("{}".utf8)
+}

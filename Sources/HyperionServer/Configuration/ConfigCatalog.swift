@@ -1,0 +1,39 @@
+/// Every configuration key Hyperion reads, with its default and meaning.
+///
+/// `hyperion config` prints the effective values from this list, and a test checks that
+/// `docs/configuration.md` documents each key, so the list, the code and the docs stay together.
+public struct ConfigKeyInfo: Sendable {
+    /// Dotted key, e.g. `http.max_body_size`.
+    public let key: String
+    /// Default as shown to users.
+    public let defaultValue: String
+    /// What it does.
+    public let meaning: String
+    /// Secrets are masked when printed and never logged.
+    public let isSecret: Bool
+
+    /// The environment variable for this key (`HYPERION_` + upper-cased key, dots as underscores).
+    public var environmentName: String {
+        "HYPERION_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+/// The catalogue of keys.
+public enum ConfigCatalog {
+    /// All keys, in documentation order.
+    public static let all: [ConfigKeyInfo] = [
+        .init(key: "host", defaultValue: "127.0.0.1", meaning: "Address to listen on (flag --host).", isSecret: false),
+        .init(key: "port", defaultValue: "8080", meaning: "TCP port, 1-65535 (flag --port).", isSecret: false),
+        .init(key: "data_dir", defaultValue: "./data", meaning: "Data directory: SQLite store, secrets, models, blobs, indexes, assets (flag --data-dir).", isSecret: false),
+        .init(key: "log.level", defaultValue: "info", meaning: "trace, debug, info, notice, warning, error or critical.", isSecret: false),
+        .init(key: "log.format", defaultValue: "auto", meaning: "auto (JSON lines unless stdout is a terminal), json or text.", isSecret: false),
+        .init(key: "log.access", defaultValue: "true", meaning: "Log one line per request (health, readiness and metrics probes at debug level).", isSecret: false),
+        .init(key: "database.url", defaultValue: "sqlite file <data_dir>/hyperion.sqlite", meaning: "postgres://user:pass@host:port/db for PostgreSQL, or sqlite:PATH.", isSecret: true),
+        .init(key: "database.pool_size", defaultValue: "4", meaning: "PostgreSQL connections per event loop (1-64).", isSecret: false),
+        .init(key: "http.max_body_size", defaultValue: "10485760", meaning: "Largest request body in bytes for JSON routes; larger bodies get 413.", isSecret: false),
+        .init(key: "http.cors.allowed_origins", defaultValue: "(empty: same-origin only)", meaning: "Comma-separated origins allowed by CORS, e.g. https://app.example.com.", isSecret: false),
+        .init(key: "metrics.token", defaultValue: "(none: /metrics is open)", meaning: "When set, /metrics requires 'Authorization: Bearer <token>'.", isSecret: true),
+        .init(key: "shutdown.grace_period", defaultValue: "30", meaning: "Seconds in-flight requests get to finish after SIGTERM/SIGINT.", isSecret: false),
+        .init(key: "config_file", defaultValue: "(none)", meaning: "Optional JSON configuration file (flag --config); flags and environment win over it.", isSecret: false),
+    ]
+}

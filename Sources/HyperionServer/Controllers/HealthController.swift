@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+
+/// `GET /health` (liveness: no I/O) and `GET /ready` (readiness: every registered check passes).
+struct HealthController {
+    let version: String
+    let checks: [ReadinessCheck]
+
+    struct Health: ResponseEncodable {
+        let status: String
+        let version: String
+    }
+
+    struct Ready: ResponseEncodable {
+        let status: String
+        let checks: [String: String]
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        let health = Health(status: "ok", version: version)
+        router.get("/health") { _, _ in health }
+        router.get("/ready") { _, context in try await ready(context) }
+    }
+
+    private func ready(_ context: AppRequestContext) async throws -> Ready {
+        var results: [String: String] = [:]
+        var failing: [String] = []
+        for check in checks {
+            do {
+                try await check.run()
+                results[check.name] = "ok"
+            } catch let failure as ReadinessFailure {
+                results[check.name] = failure.description
+                failing.append("\(check.name) (\(failure.description))")
+            } catch {
+                results[check.name] = "failed"
+                failing.append(check.name)
+                context.logger.warning("readiness check failed", metadata: ["check": "\(check.name)", "error": "\(error)"])
+            }
+        }
+        guard failing.isEmpty else {
+            throw APIError(.serviceUnavailable, code: "not_ready", detail: "not ready: \(failing.joined(separator: ", "))")
+        }
+        return Ready(status: "ready", checks: results)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import HyperionCore
+
+/// Reads JSON request bodies with the errors the API promises: 415 for another content type,
+/// 413 over the size limit, 400 for malformed JSON, 422 naming the field for a wrong or missing value.
+public struct JSONBody: Sendable {
+    /// Largest body accepted, in bytes.
+    public let limit: Int
+
+    /// Creates a reader with a size limit.
+    public init(limit: Int) { self.limit = limit }
+
+    /// Decodes the body of `request` as `T`.
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") || contentType.contains("+json") else {
+            throw APIError.unsupportedMediaType(expected: "application/json")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.tooLarge(limit: limit)
+        }
+        return try Self.decode(type, from: Data(buffer: buffer))
+    }
+
+    /// Decodes `data`, mapping decoding failures to 400/422.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            throw map(error)
+        }
+    }
+
+    static func map(_ error: DecodingError) -> any Error {
+        func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+            let keys = codingPath + (last.map { [$0] } ?? [])
+            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return text.isEmpty ? "body" : text.replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return APIError.malformed("request body is not valid JSON")
+        case .dataCorrupted(let context):
+            return HyperionError.invalid(path(context.codingPath), context.debugDescription)
+        case .keyNotFound(let key, let context):
+            return HyperionError.invalid(path(context.codingPath, key), "is required")
+        case .typeMismatch(let type, let context):
+            return HyperionError.invalid(path(context.codingPath), "must be \(describe(type))")
+        case .valueNotFound(let type, let context):
+            return HyperionError.invalid(path(context.codingPath), "must be \(describe(type)), not null")
+        @unknown default:
+            return APIError.malformed("request body could not be decoded")
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is Bool.Type: "a boolean"
+        case is [Any].Type: "an array"
+        default: "a JSON \(type is any Collection.Type ? "array" : "object")"
+        }
+    }
+}
+
+extension Request {
+    /// The `skip`/`limit` list parameters, validated (422 naming the parameter when bad).
+    public var pageRequest: PageRequest {
+        get throws {
+            try PageRequest(skip: uri.queryParameters["skip"].map(String.init), limit: uri.queryParameters["limit"].map(String.init))
+        }
+    }
+}
+
+/// The list response shape `{"items","total","skip","limit"}`.
+public struct ListResponse<Item: Encodable & Sendable>: Encodable, Sendable {
+    /// This page's items.
+    public var items: [Item]
+    /// How many exist in all.
+    public var total: Int
+    /// Items skipped.
+    public var skip: Int
+    /// Page size asked for.
+    public var limit: Int
+
+    /// Wraps a domain page.
+    public init(_ page: Page<Item>) {
+        items = page.items
+        total = page.total
+        skip = page.request.skip
+        limit = page.request.limit
+    }
+}
+
+extension ListResponse: ResponseEncodable {}

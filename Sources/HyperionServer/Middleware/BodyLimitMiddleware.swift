@@ -1,0 +1,29 @@
+import HTTPTypes
+import Hummingbird
+
+/// Rejects a declared `Content-Length` over the limit before any handler reads the body.
+/// Bodies without a length are bounded where they are collected (``JSONBody``).
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let limit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let length = request.headers[.contentLength] {
+            guard let bytes = Int(length), bytes >= 0 else { throw APIError.malformed("Content-Length is not a number") }
+            if bytes > limit {
+                try await request.discardBody()
+                throw APIError.tooLarge(limit: limit)
+            }
+        }
+        return try await next(request, context)
+    }
+}
+
+extension Request {
+    /// Reads and drops an unread body. Hummingbird 2.28 stalls a keep-alive connection whose handler
+    /// answered without reading a multi-megabyte body (clients that send the whole body before reading
+    /// the answer then time out), so early answers consume the body first.
+    func discardBody() async throws {
+        for try await _ in body {}
+    }
+}

@@ -1,0 +1,119 @@
+@preconcurrency import AsyncKit
+import Foundation
+import HyperionCore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+
+/// Hyperion's relational store: one SQLKit code path for SQLite and PostgreSQL.
+///
+/// Open it with ``open(_:logger:)``, apply migrations with ``Migrator``, reach the repositories
+/// (``users``, …) and close it with ``close()`` when the process shuts down.
+public final class Store: Sendable {
+    /// The database every repository talks to.
+    public let database: any SQLDatabase
+    /// Which backend is behind ``database``.
+    public let dialect: StoreDialect
+    private let shutdown: @Sendable () async throws -> Void
+
+    init(database: any SQLDatabase, dialect: StoreDialect, shutdown: @escaping @Sendable () async throws -> Void) {
+        self.database = database
+        self.dialect = dialect
+        self.shutdown = shutdown
+    }
+
+    /// Connects to the configured backend. A SQLite file (and its folder) is created when missing.
+    /// - Throws: ``HyperionError`` of kind `unavailable` when the database cannot be reached.
+    public static func open(_ configuration: StoreConfiguration, logger: Logger) async throws -> Store {
+        var logger = logger
+        logger[metadataKey: "component"] = "store"
+        switch configuration.backend {
+        case .sqlite(let path):
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let pool = EventLoopGroupConnectionPool(
+                source: SQLiteConnectionFactory(path: path, threadPool: .singleton),
+                maxConnectionsPerEventLoop: 2,
+                pruneInterval: nil,
+                logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton
+            )
+            let store = Store(
+                database: SQLitePoolDatabase(pool: pool, logger: logger), dialect: .sqlite,
+                shutdown: { try await pool.shutdownAsync() }
+            )
+            try await store.checkReachable(pool: { try await pool.shutdownAsync() })
+            return store
+        case .postgres(let url):
+            let sqlConfiguration: SQLPostgresConfiguration
+            do {
+                sqlConfiguration = try SQLPostgresConfiguration(url: url)
+            } catch {
+                throw HyperionError.invalid("database.url", "is not a valid PostgreSQL URL")
+            }
+            let pool = EventLoopGroupConnectionPool(
+                source: PostgresConnectionSource(sqlConfiguration: sqlConfiguration),
+                maxConnectionsPerEventLoop: configuration.poolSize,
+                pruneInterval: .seconds(60),
+                logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton
+            )
+            let store = Store(
+                database: pool.database(logger: logger).sql(queryLogLevel: .trace), dialect: .postgres,
+                shutdown: { try await pool.shutdownAsync() }
+            )
+            try await store.checkReachable(pool: { try await pool.shutdownAsync() })
+            return store
+        }
+    }
+
+    private func checkReachable(pool close: () async throws -> Void) async throws {
+        do {
+            try await ping()
+        } catch {
+            try? await close()
+            throw HyperionError(
+                .unavailable, code: "store_unreachable",
+                message: "the \(dialect.rawValue) database cannot be reached: \(Self.shortReason(error))"
+            )
+        }
+    }
+
+    /// Runs a trivial query; throws when the database is not reachable.
+    public func ping() async throws {
+        try await database.raw("SELECT 1").run()
+    }
+
+    /// Runs `body` in one transaction on one connection: committed when it returns, rolled back when it throws.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let begin = dialect.beginTransaction
+        return try await database.withSession { session in
+            try await session.raw(SQLQueryString(begin)).run()
+            do {
+                let value = try await body(session)
+                try await session.raw("COMMIT").run()
+                return value
+            } catch {
+                try? await session.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    /// Closes every connection. Safe to call once at shutdown.
+    public func close() async throws {
+        try await shutdown()
+    }
+
+    /// The users repository.
+    public var users: UserRepository { UserRepository(store: self) }
+
+    /// A driver error reduced to one line without bind values.
+    static func shortReason(_ error: any Error) -> String {
+        let text = String(describing: error)
+        return String(text.prefix(200))
+    }
+}

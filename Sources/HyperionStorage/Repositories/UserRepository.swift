@@ -1,0 +1,101 @@
+import Foundation
+import HyperionCore
+import SQLKit
+
+/// Users in the store. Emails are kept lower-cased and unique.
+public struct UserRepository: Sendable {
+    let store: Store
+
+    private struct Row: Codable {
+        var id: UUID
+        var email: String
+        var full_name: String?
+        var role: String
+        var is_disabled: Bool
+        var password_hash: String
+        var created_at: Date
+        var updated_at: Date
+
+        init(_ user: User) {
+            id = user.id
+            email = user.email
+            full_name = user.fullName
+            role = user.role.rawValue
+            is_disabled = user.isDisabled
+            password_hash = user.passwordHash
+            created_at = user.createdAt
+            updated_at = user.updatedAt
+        }
+
+        func user() throws -> User {
+            guard let role = Role(rawValue: role) else {
+                throw HyperionError(.unavailable, code: "store_corrupt", message: "unknown role stored for a user")
+            }
+            return User(
+                id: id, email: email, fullName: full_name, role: role, isDisabled: is_disabled,
+                passwordHash: password_hash, createdAt: created_at, updatedAt: updated_at
+            )
+        }
+    }
+
+    /// Inserts a user.
+    /// - Throws: ``HyperionError`` `user_exists` (conflict) when the email is taken.
+    @discardableResult
+    public func create(_ user: User) async throws -> User {
+        var user = user
+        user.email = user.email.lowercased()
+        do {
+            try await store.database.insert(into: "users").model(Row(user)).run()
+        } catch where store.dialect.isUniqueViolation(error) {
+            throw HyperionError(.conflict, code: "user_exists", message: "a user with this email already exists", field: "email")
+        }
+        return user
+    }
+
+    /// The user with this id, if any.
+    public func find(id: UUID) async throws -> User? {
+        try await store.database.select().columns("*").from("users").where("id", .equal, id)
+            .first(decoding: Row.self)?.user()
+    }
+
+    /// The user with this email (case-insensitive), if any.
+    public func find(email: String) async throws -> User? {
+        try await store.database.select().columns("*").from("users").where("email", .equal, email.lowercased())
+            .first(decoding: Row.self)?.user()
+    }
+
+    /// How many users exist.
+    public func count() async throws -> Int {
+        let row = try await store.database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from("users").first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// One page of users, oldest first.
+    public func list(_ page: PageRequest) async throws -> Page<User> {
+        let rows = try await store.database.select().columns("*").from("users")
+            .orderBy("created_at").orderBy("id")
+            .limit(page.limit).offset(page.skip)
+            .all(decoding: Row.self)
+        return Page(items: try rows.map { try $0.user() }, total: try await count(), request: page)
+    }
+
+    /// Saves changed fields of an existing user; `updated_at` is set to now.
+    /// - Throws: ``HyperionError`` `not_found` when the user does not exist.
+    @discardableResult
+    public func update(_ user: User) async throws -> User {
+        var user = user
+        user.updatedAt = Date()
+        let row = Row(user)
+        guard try await find(id: user.id) != nil else { throw HyperionError.notFound("user") }
+        try await store.database.update("users")
+            .set("full_name", to: row.full_name)
+            .set("role", to: row.role)
+            .set("is_disabled", to: row.is_disabled)
+            .set("password_hash", to: row.password_hash)
+            .set("updated_at", to: row.updated_at)
+            .where("id", .equal, user.id)
+            .run()
+        return user
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+import HyperionServer
+
+/// `hyperion version`.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
+
+    func run() {
+        print("hyperion \(hyperionVersion)")
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Starts the real `hyperion` binary on a free port and checks it from outside:
+# HTTP behaviour, logs, schemathesis over the whole OpenAPI document, and graceful shutdown.
+#   scripts/integration.sh WORKDIR [DATABASE_URL]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+dir="$1"; db="${2:-}"
+mkdir -p "$dir"
+bin=$(swift build --show-bin-path)/hyperion
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+data="$dir/data"
+scripts/fetch-assets.sh "$data" >/dev/null || { echo "could not fetch Swagger UI assets"; exit 1; }
+
+export HYPERION_DATABASE_URL="$db" HYPERION_LOG_FORMAT=json HYPERION_LOG_LEVEL=debug HYPERION_SHUTDOWN_GRACE_PERIOD=10
+"$bin" serve --port "$port" --data-dir "$data" >"$dir/server.log" 2>&1 &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null' EXIT
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do
+  curl -fsS "$base/ready" >/dev/null 2>&1 && break
+  kill -0 $pid 2>/dev/null || { echo "server exited early:"; cat "$dir/server.log"; exit 1; }
+  sleep 0.1
+done
+
+failed=0
+.venv/bin/python scripts/integration_checks.py "$base" "$bin" || failed=1
+
+echo "--> schemathesis over /openapi.json"
+.venv/bin/schemathesis run "$base/openapi.json" \
+  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+  --max-examples 30 --workers 2 --no-color >"$dir/schemathesis.log" 2>&1 \
+  || { failed=1; tail -60 "$dir/schemathesis.log"; }
+grep -E "passed|failed|errors" "$dir/schemathesis.log" | tail -3
+
+echo "--> graceful shutdown on SIGTERM"
+kill -TERM $pid
+for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then echo "FAIL: still running 10 s after SIGTERM"; failed=1
+else wait $pid; rc=$?; [ $rc -eq 0 ] || { echo "FAIL: exit status $rc after SIGTERM"; failed=1; }; fi
+grep -q '"store closed"' "$dir/server.log" || { echo "FAIL: store was not closed on shutdown"; failed=1; }
+
+.venv/bin/python scripts/log_checks.py "$dir/server.log" || failed=1
+[ $failed -eq 0 ] && echo "integration OK" || { echo "--- server log (tail) ---"; tail -20 "$dir/server.log"; }
+exit $failed

@@ -1,0 +1,90 @@
+"""HTTP checks against a live Hyperion: status codes, envelopes, headers, metrics, config errors."""
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+base, binary = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def request(method, path, body=None, headers=None):
+    req = urllib.request.Request(base + path, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def check(name, condition, detail=""):
+    print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f"  {detail}"))
+    if not condition:
+        failures.append(name)
+
+
+def envelope(body):
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    return doc if all(k in doc for k in ("detail", "code", "timestamp", "request_id")) else None
+
+
+s, h, b = request("GET", "/health")
+check("GET /health is 200 ok with version", s == 200 and json.loads(b)["status"] == "ok" and json.loads(b)["version"], b)
+check("security headers present", h.get("X-Content-Type-Options") == "nosniff" and h.get("X-Frame-Options") == "DENY"
+      and h.get("Referrer-Policy") == "no-referrer", h)
+s, h, b = request("GET", "/ready")
+check("GET /ready is 200 with store and migrations ok", s == 200 and json.loads(b)["checks"] == {"store": "ok", "migrations": "ok"}, b)
+s, h, b = request("GET", "/openapi.json")
+doc = json.loads(b)
+check("GET /openapi.json is OpenAPI 3.1", s == 200 and doc["openapi"].startswith("3.1"), doc.get("openapi"))
+s, h, b = request("GET", "/docs")
+check("GET /docs serves Swagger UI without inline script", s == 200 and b"swagger-ui-bundle.js" in b and b"<script>" not in b, s)
+s, h, b = request("GET", "/docs/swagger-ui-bundle.js")
+check("Swagger UI bundle served", s == 200 and len(b) > 100_000, s)
+s, h, b = request("GET", "/docs/..%2f..%2fhyperion.sqlite")
+check("docs files outside the allow-list are 404", s == 404 and envelope(b), s)
+
+s, h, b = request("GET", "/no/such/route", headers={"X-Request-ID": "abc-123.X_y"})
+env = envelope(b)
+check("unknown route: 404 envelope", s == 404 and env and env["code"] == "not_found", b)
+check("valid X-Request-ID echoed in header and envelope", h.get("X-Request-ID") == "abc-123.X_y" and env and env["request_id"] == "abc-123.X_y", h)
+s, h, b = request("GET", "/health", headers={"X-Request-ID": "bad id with spaces"})
+check("invalid X-Request-ID replaced by a generated one", h.get("X-Request-ID") not in (None, "bad id with spaces"), h)
+s, h, b = request("GET", "/health", headers={"X-Request-ID": "a" * 129})
+check("over-long X-Request-ID replaced", len(h.get("X-Request-ID", "")) <= 128 and h.get("X-Request-ID") != "a" * 129, h)
+s, h, b = request("POST", "/health", body=b"{}", headers={"Content-Type": "application/json"})
+check("wrong method: 405 envelope with Allow", s == 405 and envelope(b) and h.get("Allow") == "GET", (s, h.get("Allow")))
+s, h, b = request("POST", "/health", body=b"x" * (11 * 1024 * 1024), headers={"Content-Type": "application/json"})
+check("body over the limit: 413 envelope", s == 413 and envelope(b) and envelope(b)["code"] == "payload_too_large", s)
+s, h, b = request("GET", "/health", headers={"Origin": "https://evil.example"})
+check("CORS: foreign origin gets no allow header", "Access-Control-Allow-Origin" not in h, h)
+
+for _ in range(3):
+    request("GET", "/health")
+request("GET", "/totally/random/path/12345")
+s, h, b = request("GET", "/metrics")
+text = b.decode()
+check("metrics: counter by route template", s == 200 and 'http_requests_total{method="GET",endpoint="/health",status="200"}' in text, text[:400])
+check("metrics: unmatched paths share one label", 'endpoint="unmatched"' in text and "12345" not in text)
+check("metrics: duration histogram and in-progress gauge",
+      "http_request_duration_seconds_bucket" in text and "http_requests_in_progress" in text)
+
+env = dict(os.environ)
+for key, value, flag in [("port", "abc", ["--port", "abc"]), ("log.level", "loud", [])]:
+    e = dict(env)
+    if not flag:
+        e["HYPERION_LOG_LEVEL"] = value
+    p = subprocess.run([binary, "serve", *flag, "--data-dir", "/tmp/hyperion-never-created"], env=e,
+                       capture_output=True, text=True, timeout=30)
+    check(f"bad {key} stops start-up naming the key", p.returncode != 0 and key in p.stderr and value in p.stderr, p.stderr)
+p = subprocess.run([binary, "config", "--data-dir", "/tmp/x"], env={**env, "HYPERION_METRICS_TOKEN": "s3cr3t-token"},
+                   capture_output=True, text=True, timeout=30)
+check("hyperion config masks secrets", p.returncode == 0 and "metrics.token = ***" in p.stdout and "s3cr3t" not in p.stdout, p.stdout)
+check("hyperion config shows flag over environment", "data_dir = /tmp/x" in p.stdout, p.stdout)
+
+sys.exit(1 if failures else 0)

@@ -1,0 +1,30 @@
+"""Checks a captured server log: JSON lines with the promised fields, and no secrets."""
+import json
+import sys
+
+lines = [l for l in open(sys.argv[1]).read().splitlines() if l.strip()]
+failures = []
+records = []
+for line in lines:
+    try:
+        records.append(json.loads(line))
+    except ValueError:
+        failures.append(f"not a JSON line: {line[:200]}")
+requests = [r for r in records if r.get("message") == "request"]
+if not requests:
+    failures.append("no request log lines")
+for r in requests:
+    missing = [k for k in ("timestamp", "level", "message", "request_id", "method", "route", "status", "duration_ms") if k not in r]
+    if missing:
+        failures.append(f"request line lacks {missing}: {r}")
+        break
+if any("abc-123.X_y" == r.get("request_id") for r in requests) is False:
+    failures.append("the caller's request id is not in the log")
+text = "\n".join(lines)
+for secret in ("s3cr3t-token",):
+    if secret in text:
+        failures.append(f"secret {secret!r} appears in the log")
+for f in failures:
+    print("FAIL  " + f)
+print("ok    log: %d JSON lines, %d request lines" % (len(records), len(requests)) if not failures else "")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make test`: installs what the tests need, builds, runs `swift test` against SQLite and a real
+# PostgreSQL, then the live-server integration checks (schemathesis included), and prints a summary.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work=$(mktemp -d /tmp/hyperion-test.XXXXXX)
+chmod 755 "$work"
+results=()
+status=0
+cleanup() {
+  scripts/postgres.sh stop "$work/pg" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+step() {  # step NAME COMMAND...
+  local name="$1"; shift
+  echo "==> $name"
+  local started=$SECONDS
+  if "$@"; then results+=("PASS  $name ($((SECONDS - started)) s)")
+  else results+=("FAIL  $name ($((SECONDS - started)) s)"); status=1; fi
+}
+
+scripts/ensure-system.sh test || { echo "FAIL: could not install system packages"; exit 1; }
+step "python tools (.venv)" scripts/venv.sh
+step "swift build (debug, with tests)" swift build --build-tests
+if [ $status -ne 0 ]; then printf '%s\n' "${results[@]}"; echo "TESTS FAILED"; exit 1; fi
+
+pg_url=$(scripts/postgres.sh start "$work/pg") || { echo "FAIL: PostgreSQL did not start"; exit 1; }
+echo "PostgreSQL at ${pg_url%%\?*}"
+export HYPERION_TEST_POSTGRES_URL="$pg_url"
+export HYPERION_TEST_REQUIRE_POSTGRES=1
+
+step "swift test (SQLite + PostgreSQL)" swift test --skip-build
+step "integration: live server, SQLite" scripts/integration.sh "$work/it-sqlite" ""
+step "integration: live server, PostgreSQL" scripts/integration.sh "$work/it-pg" "$pg_url"
+
+echo
+echo "================ summary ================"
+printf '%s\n' "${results[@]}"
+if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "TESTS FAILED"; fi
+exit $status
