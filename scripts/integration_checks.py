@@ -6,7 +6,7 @@ import sys
 import urllib.error
 import urllib.request
 
-base, binary = sys.argv[1], sys.argv[2]
+base, binary, token_file = sys.argv[1], sys.argv[2], sys.argv[3]
 failures = []
 
 
@@ -73,6 +73,27 @@ check("metrics: counter by route template", s == 200 and 'http_requests_total{me
 check("metrics: unmatched paths share one label", 'endpoint="unmatched"' in text and "12345" not in text)
 check("metrics: duration histogram and in-progress gauge",
       "http_request_duration_seconds_bucket" in text and "http_requests_in_progress" in text)
+
+# Accounts over the real socket: the first signup is admin; its token goes to schemathesis.
+password = "integration-password-123"
+s, h, b = request("POST", "/api/v1/auth/signup", json.dumps({"email": "admin@example.com", "password": password}).encode(),
+                  {"Content-Type": "application/json"})
+check("first signup is 201 admin", s == 201 and json.loads(b)["role"] == "admin", b)
+s, h, b = request("POST", "/api/v1/auth/login", f"username=admin%40example.com&password={password}".encode(),
+                  {"Content-Type": "application/x-www-form-urlencoded"})
+tokens = json.loads(b) if s == 200 else {}
+check("OAuth2 form login gives a bearer token", s == 200 and tokens.get("token_type") == "bearer", b)
+s, h, b = request("GET", "/api/v1/auth/me", headers={"Authorization": "Bearer " + tokens.get("access_token", "")})
+check("GET /api/v1/auth/me with the token", s == 200 and json.loads(b)["email"] == "admin@example.com", b)
+s, h, b = request("POST", "/api/v1/auth/refresh", json.dumps({"refresh_token": tokens.get("refresh_token", "")}).encode(),
+                  {"Content-Type": "application/json"})
+check("refresh rotates", s == 200, b)
+s, h, b = request("GET", "/api/v1/users")
+check("admin route without credentials: 401 envelope", s == 401 and envelope(b), s)
+s, h, b = request("GET", "/metrics")
+check("metrics label for a templated route", 'endpoint="/api/v1/auth/me"' in b.decode(), "")
+open(token_file, "w").write(tokens.get("access_token", ""))
+open(token_file + ".secrets", "w").write("\n".join([password, tokens.get("access_token", "x"), tokens.get("refresh_token", "x")]))
 
 env = dict(os.environ)
 for key, value, flag in [("port", "abc", ["--port", "abc"]), ("log.level", "loud", [])]:

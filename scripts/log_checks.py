@@ -18,12 +18,17 @@ for r in requests:
     if missing:
         failures.append(f"request line lacks {missing}: {r}")
         break
-if any("abc-123.X_y" == r.get("request_id") for r in requests) is False:
+if not any("abc-123.X_y" == r.get("request_id") for r in requests):
     failures.append("the caller's request id is not in the log")
+if not any(r.get("user_id") and r.get("route") == "/api/v1/auth/me" for r in requests):
+    failures.append("authenticated request lines lack user_id")
 text = "\n".join(lines)
-for secret in ("s3cr3t-token",):
+secrets = ["s3cr3t-token"]
+if len(sys.argv) > 2:
+    secrets += [l for l in open(sys.argv[2]).read().splitlines() if l]
+for secret in secrets:
     if secret in text:
-        failures.append(f"secret {secret!r} appears in the log")
+        failures.append(f"a secret ({secret[:6]}…) appears in the log")
 for f in failures:
     print("FAIL  " + f)
 print("ok    log: %d JSON lines, %d request lines" % (len(records), len(requests)) if not failures else "")

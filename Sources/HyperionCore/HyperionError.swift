@@ -19,6 +19,8 @@ public struct HyperionError: Error, Sendable, Equatable, CustomStringConvertible
         case forbidden
         /// A dependency is not available right now (HTTP 503).
         case unavailable
+        /// Too many attempts; try again after ``HyperionError/retryAfter`` seconds (HTTP 429).
+        case tooManyRequests
     }
 
     /// The broad class of failure.
@@ -29,13 +31,16 @@ public struct HyperionError: Error, Sendable, Equatable, CustomStringConvertible
     public let message: String
     /// The offending input field, when there is one.
     public let field: String?
+    /// Seconds to wait before retrying, for ``Kind/tooManyRequests``.
+    public let retryAfter: Int?
 
     /// Creates an error.
-    public init(_ kind: Kind, code: String, message: String, field: String? = nil) {
+    public init(_ kind: Kind, code: String, message: String, field: String? = nil, retryAfter: Int? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
         self.field = field
+        self.retryAfter = retryAfter
     }
 
     /// A validation failure naming the field and the reason.

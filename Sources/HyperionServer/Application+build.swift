@@ -18,24 +18,39 @@ public struct AppDependencies: Sendable {
     public var store: Store
     /// Prometheus registry behind `/metrics`.
     public var registry: PrometheusCollectorRegistry
+    /// Accounts and tokens.
+    public var auth: AuthService
     /// Extra readiness checks registered by components.
     public var readinessChecks: [ReadinessCheck]
 
     /// Creates the dependencies.
-    public init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, readinessChecks: [ReadinessCheck] = []) {
+    public init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService, readinessChecks: [ReadinessCheck] = []) {
         self.settings = settings
         self.store = store
         self.registry = registry
+        self.auth = auth
         self.readinessChecks = readinessChecks
+    }
+
+    /// Builds the account machinery from settings: signing keys (generated on first start when none is
+    /// configured), token service, bcrypt hasher, login throttle and user-state cache.
+    public static func makeAuth(settings: ServerSettings, store: Store, hasher: PasswordHasher? = nil) async throws -> AuthService {
+        let keys = try SigningKeys.load(settings: settings.auth, dataDirectory: settings.dataDirectory)
+        return AuthService(
+            store: store, settings: settings.auth, hasher: hasher ?? PasswordHasher(cost: settings.auth.bcryptCost),
+            tokens: await TokenService.make(keys: keys, settings: settings.auth), throttle: LoginThrottle(), cache: UserStateCache()
+        )
     }
 }
 
 /// Builds the application from configuration: validates settings, opens and migrates the store,
 /// and wires middleware and controllers. Fails fast with a ``HyperionError`` naming the bad key.
+/// `passwordHasher` replaces the configured bcrypt cost; tests pass a cheap one, servers never do.
 public func buildApplication(
     reader: ConfigReader,
     logSink: LogSink = .stdout,
-    registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    passwordHasher: PasswordHasher? = nil
 ) async throws -> some ApplicationProtocol {
     let settings = try ServerSettings(reader: reader)
     let logger = makeLogger(settings: settings, sink: logSink)
@@ -47,7 +62,14 @@ public func buildApplication(
         try? await store.close()
         throw error
     }
-    let dependencies = AppDependencies(settings: settings, store: store, registry: registry)
+    let auth: AuthService
+    do {
+        auth = try await AppDependencies.makeAuth(settings: settings, store: store, hasher: passwordHasher)
+    } catch {
+        try? await store.close()
+        throw error
+    }
+    let dependencies = AppDependencies(settings: settings, store: store, registry: registry, auth: auth)
     let router = buildRouter(dependencies, logger: logger)
     var app = Application(
         router: router,
@@ -98,6 +120,9 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
         checks: [.store(dependencies.store), .migrations(migrator)] + dependencies.readinessChecks
     ).addRoutes(to: router)
     MetricsController(registry: dependencies.registry, token: settings.metricsToken).addRoutes(to: router)
+    let body = JSONBody(limit: settings.maxBodySize)
+    AuthController(auth: dependencies.auth, body: body).addRoutes(to: router)
+    UsersController(auth: dependencies.auth, body: body).addRoutes(to: router)
     DocsController(
         documentJSON: openAPIDocumentJSON(),
         assetsDirectory: settings.dataDirectory.appendingPathComponent("assets/swagger-ui")
@@ -109,7 +134,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
 
 /// Every documented operation, from every controller.
 public var allOperations: [APIOperation] {
-    OperationsDocs.operations
+    OperationsDocs.operations + AuthDocs.operations
 }
 
 /// The OpenAPI document as JSON bytes.

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import HyperionServer
 import Prometheus
+import HTTPTypes
 
 /// A configuration reader over plain key/value pairs, with a fresh data directory unless one is given.
 func testReader(_ values: [String: String] = [:]) -> ConfigReader {
@@ -22,11 +23,49 @@ func withTestApp(
     _ values: [String: String] = [:], sink: LogSink = LogSink(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let app = try await buildApplication(reader: testReader(values), logSink: sink, registry: registry)
+    // bcrypt at cost 4 keeps the suite fast; the configured minimum (10) is tested in ConfigurationTests.
+    let app = try await buildApplication(reader: testReader(values), logSink: sink, registry: registry, passwordHasher: PasswordHasher(cost: 4))
     try await app.test(.router) { client in try await body(client) }
 }
 
 extension ByteBuffer {
     /// The body parsed as a JSON object.
     var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(buffer: self)) as? [String: Any]) ?? [:] }
+}
+
+extension TestClientProtocol {
+    /// Sends a JSON body and hands back status and parsed JSON object.
+    @discardableResult
+    func json(
+        _ method: HTTPRequest.Method, _ uri: String, _ body: [String: Any]? = nil, token: String? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> (status: HTTPResponse.Status, body: [String: Any], headers: HTTPFields) {
+        var headers = extra
+        if body != nil { headers[.contentType] = "application/json" }
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        let buffer = try body.map { ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: $0)) }
+        return try await execute(uri: uri, method: method, headers: headers, body: buffer) { response in
+            (response.status, response.body.json, response.headers)
+        }
+    }
+
+    /// Signs up and returns the user object.
+    @discardableResult
+    func signup(_ email: String, password: String = "correct horse") async throws -> [String: Any] {
+        let result = try await json(.post, "/api/v1/auth/signup", ["email": email, "password": password])
+        precondition(result.status == .created, "signup failed: \(result.status) \(result.body)")
+        return result.body
+    }
+
+    /// Logs in and returns (access, refresh).
+    func login(_ email: String, password: String = "correct horse") async throws -> (access: String, refresh: String) {
+        let result = try await json(.post, "/api/v1/auth/login", ["email": email, "password": password])
+        guard result.status == .ok, let access = result.body["access_token"] as? String, let refresh = result.body["refresh_token"] as? String
+        else { throw TestFailure("login failed: \(result.status) \(result.body)") }
+        return (access, refresh)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

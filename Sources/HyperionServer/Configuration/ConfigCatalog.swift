@@ -34,6 +34,14 @@ public enum ConfigCatalog {
         .init(key: "http.cors.allowed_origins", defaultValue: "(empty: same-origin only)", meaning: "Comma-separated origins allowed by CORS, e.g. https://app.example.com.", isSecret: false),
         .init(key: "metrics.token", defaultValue: "(none: /metrics is open)", meaning: "When set, /metrics requires 'Authorization: Bearer <token>'.", isSecret: true),
         .init(key: "shutdown.grace_period", defaultValue: "30", meaning: "Seconds in-flight requests get to finish after SIGTERM/SIGINT.", isSecret: false),
+        .init(key: "auth.signup_enabled", defaultValue: "true", meaning: "Whether anyone may sign up; the first account of an empty install always may and becomes admin.", isSecret: false),
+        .init(key: "auth.bcrypt_cost", defaultValue: "12", meaning: "bcrypt cost factor for passwords, 10-16.", isSecret: false),
+        .init(key: "auth.access_token_ttl", defaultValue: "900", meaning: "Access token (JWT) lifetime in seconds.", isSecret: false),
+        .init(key: "auth.refresh_token_ttl", defaultValue: "2592000", meaning: "Refresh token lifetime in seconds (30 days).", isSecret: false),
+        .init(key: "auth.jwt_secret", defaultValue: "(generated into <data_dir>/secrets/jwt-signing-key, mode 0600)", meaning: "HS256 signing secret, at least 32 bytes.", isSecret: true),
+        .init(key: "auth.jwt_previous_secrets", defaultValue: "(none)", meaning: "Comma-separated earlier secrets, still accepted for verification after a rotation.", isSecret: true),
+        .init(key: "auth.issuer", defaultValue: "hyperion", meaning: "The iss claim of access tokens.", isSecret: false),
+        .init(key: "auth.clock_skew", defaultValue: "30", meaning: "Seconds of clock skew tolerated when checking token times.", isSecret: false),
         .init(key: "config_file", defaultValue: "(none)", meaning: "Optional JSON configuration file (flag --config); flags and environment win over it.", isSecret: false),
     ]
 }

@@ -29,6 +29,8 @@ public struct ServerSettings: Sendable {
     public var gracePeriod: Int
     /// Where the store lives.
     public var store: StoreConfiguration
+    /// Accounts and tokens.
+    public var auth: AuthSettings
 
     /// Reads and validates every server key.
     public init(reader: ConfigReader) throws {
@@ -50,5 +52,6 @@ public struct ServerSettings: Sendable {
         metricsToken = reader.string(forKey: "metrics.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         gracePeriod = try reader.strictInt("shutdown.grace_period", default: 30, range: 0...3600)
         store = try StoreConfiguration(reader: reader, dataDirectory: dataDirectory)
+        auth = try AuthSettings(reader: reader)
     }
 }

@@ -1,15 +1,21 @@
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Per-request context: Hummingbird's core storage plus what Hyperion's middleware learns.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The request id echoed in `X-Request-ID`, the error envelope and every log line.
     public var requestID: String = ""
-    /// The authenticated user's id, once known; logged with the request.
-    public var userID: String?
+    /// The authenticated caller, set by the authentication middleware.
+    public var identity: Identity?
+    /// Shared with middleware outside authentication (the access log) so they can name the user.
+    public let identityBox = IdentityBox()
+    /// The peer's IP address, or "unknown".
+    public let clientAddress: String
 
-    public init(source: Source) {
+    public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 }

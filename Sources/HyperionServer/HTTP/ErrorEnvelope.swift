@@ -63,6 +63,7 @@ extension HyperionError.Kind {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .unavailable: .serviceUnavailable
+        case .tooManyRequests: .tooManyRequests
         }
     }
 }

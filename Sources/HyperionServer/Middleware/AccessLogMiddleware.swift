@@ -21,7 +21,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             "status": .stringConvertible(Int(response.status.code)),
             "duration_ms": .stringConvertible(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000),
         ]
-        if let user = context.userID { metadata["user_id"] = .string(user) }
+        if let user = context.identityBox.identity?.user.id { metadata["user_id"] = .string(user.uuidString.lowercased()) }
         context.logger.log(level: level, "request", metadata: metadata)
         return response
     }

@@ -23,7 +23,11 @@ extension Request {
     /// Reads and drops an unread body. Hummingbird 2.28 stalls a keep-alive connection whose handler
     /// answered without reading a multi-megabyte body (clients that send the whole body before reading
     /// the answer then time out), so early answers consume the body first.
-    func discardBody() async throws {
-        for try await _ in body {}
+    func discardBody(upTo limit: Int = 64 << 20) async throws {
+        var seen = 0
+        for try await chunk in body {
+            seen += chunk.readableBytes
+            if seen > limit { break }
+        }
     }
 }

@@ -15,7 +15,10 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as APIError {
             return envelope(error.status, error.code, error.detail, error.field, context, error.headers)
         } catch let error as HyperionError {
-            return envelope(error.kind.status, error.code, error.message, error.field, context)
+            var headers: HTTPFields = [:]
+            if let seconds = error.retryAfter { headers[.retryAfter] = String(seconds) }
+            if error.kind == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+            return envelope(error.kind.status, error.code, error.message, error.field, context, headers)
         } catch let error as HTTPError {
             let unrouted = error.status == .notFound && (context.endpointPath == nil || context.endpointPath == "NotFound")
             if unrouted, let match = routes.match(request.uri.path),

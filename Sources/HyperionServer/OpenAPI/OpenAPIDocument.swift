@@ -88,9 +88,11 @@ public enum OpenAPIDocument {
             "servers": [["url": "/"]],
             "paths": .object(paths),
             "components": [
-                "schemas": schemas,
+                "schemas": schemas.merging(.object(AuthDocs.schemas)),
                 "securitySchemes": [
-                    "bearerAuth": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"],
+                    "bearerAuth": ["type": "http", "scheme": "bearer", "description": "An access token (JWT) or an API key (hyp_…)"],
+                    "apiKeyHeader": ["type": "apiKey", "in": "header", "name": "X-API-Key"],
+                    "oauth2Password": ["type": "oauth2", "flows": ["password": ["tokenUrl": "/api/v1/auth/login", "scopes": [:]]]],
                     "metricsToken": ["type": "http", "scheme": "bearer", "description": "Only when metrics.token is set"],
                 ],
             ],

@@ -108,6 +108,13 @@ public final class Store: Sendable {
         try await shutdown()
     }
 
+    /// Refresh tokens.
+    public var refreshTokens: RefreshTokenRepository { RefreshTokenRepository(store: self) }
+    /// API keys.
+    public var apiKeys: APIKeyRepository { APIKeyRepository(store: self) }
+    /// The audit log.
+    public var audit: AuditRepository { AuditRepository(store: self) }
+
     /// The users repository.
     public var users: UserRepository { UserRepository(store: self) }
 

@@ -19,6 +19,7 @@ extension Migration {
     /// Every migration Hyperion knows, in order.
     public static let all: [Migration] = [
         .createUsers,
+        .createAuth,
     ]
 
     /// Accounts (issue: accounts and access builds on this table).
@@ -37,6 +38,55 @@ extension Migration {
             )
             """,
             "CREATE INDEX users_created_at ON users (created_at)",
+        ]
+    }
+
+    /// Refresh tokens, API keys and the audit log.
+    static let createAuth = Migration(version: 2, name: "create refresh tokens, api keys, audit events") { d in
+        [
+            """
+            CREATE TABLE refresh_tokens (
+                id \(d.uuid) PRIMARY KEY,
+                user_id \(d.uuid) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                family_id \(d.uuid) NOT NULL,
+                token_hash \(d.text) NOT NULL UNIQUE,
+                created_at \(d.timestamp) NOT NULL,
+                expires_at \(d.timestamp) NOT NULL,
+                used_at \(d.timestamp),
+                revoked_at \(d.timestamp)
+            )
+            """,
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+            "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id)",
+            """
+            CREATE TABLE api_keys (
+                id \(d.uuid) PRIMARY KEY,
+                user_id \(d.uuid) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                name \(d.text) NOT NULL,
+                prefix \(d.text) NOT NULL,
+                key_hash \(d.text) NOT NULL UNIQUE,
+                created_at \(d.timestamp) NOT NULL,
+                last_used_at \(d.timestamp),
+                expires_at \(d.timestamp),
+                revoked_at \(d.timestamp)
+            )
+            """,
+            "CREATE INDEX api_keys_user ON api_keys (user_id)",
+            """
+            CREATE TABLE audit_events (
+                id \(d.uuid) PRIMARY KEY,
+                kind \(d.text) NOT NULL,
+                user_id \(d.uuid),
+                actor_id \(d.uuid),
+                email \(d.text),
+                client_address \(d.text),
+                detail \(d.text),
+                created_at \(d.timestamp) NOT NULL
+            )
+            """,
+            "CREATE INDEX audit_events_created ON audit_events (created_at)",
+            "CREATE INDEX audit_events_kind ON audit_events (kind, created_at)",
+            "CREATE INDEX audit_events_user ON audit_events (user_id, created_at)",
         ]
     }
 }

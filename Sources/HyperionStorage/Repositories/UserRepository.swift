@@ -71,13 +71,41 @@ public struct UserRepository: Sendable {
         return try row?.decode(column: "n", as: Int.self) ?? 0
     }
 
-    /// One page of users, oldest first.
-    public func list(_ page: PageRequest) async throws -> Page<User> {
-        let rows = try await store.database.select().columns("*").from("users")
+    /// One page of users matching `filter`, oldest first.
+    public func list(_ page: PageRequest, filter: UserFilter = UserFilter()) async throws -> Page<User> {
+        func apply(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
+            var query = query
+            if let email = filter.email, !email.isEmpty {
+                // LIKE with the input's wildcards escaped, so "%" in a filter matches a literal "%".
+                let escaped = email.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                query = query.where(SQLQueryString("email LIKE \(bind: "%" + escaped + "%") ESCAPE '\\'"))
+            }
+            if let role = filter.role { query = query.where("role", .equal, role.rawValue) }
+            if let disabled = filter.isDisabled { query = query.where("is_disabled", .equal, disabled) }
+            return query
+        }
+        let rows = try await apply(store.database.select().columns("*").from("users"))
             .orderBy("created_at").orderBy("id")
             .limit(page.limit).offset(page.skip)
             .all(decoding: Row.self)
-        return Page(items: try rows.map { try $0.user() }, total: try await count(), request: page)
+        let total = try await apply(
+            store.database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("users")
+        ).first()?.decode(column: "n", as: Int.self) ?? 0
+        return Page(items: try rows.map { try $0.user() }, total: total, request: page)
+    }
+
+    /// How many admins can still sign in; the last one may not be demoted, disabled or deleted.
+    public func activeAdminCount() async throws -> Int {
+        let row = try await store.database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from("users").where("role", .equal, Role.admin.rawValue).where("is_disabled", .equal, false).first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// Deletes a user (their tokens and keys go with them); returns false when there was none.
+    public func delete(id: UUID) async throws -> Bool {
+        let rows = try await store.database.delete(from: "users").where("id", .equal, id).returning("id").all()
+        return !rows.isEmpty
     }
 
     /// Saves changed fields of an existing user; `updated_at` is set to now.

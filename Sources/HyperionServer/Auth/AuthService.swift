@@ -1,0 +1,287 @@
+import Crypto
+import Foundation
+import HyperionCore
+import HyperionStorage
+
+/// A fresh access + refresh token pair.
+public struct TokenPair: Sendable {
+    /// JWT access token.
+    public let accessToken: String
+    /// Access token lifetime in seconds.
+    public let expiresIn: Int
+    /// Opaque refresh token (shown once).
+    public let refreshToken: String
+}
+
+/// Account rules: signup, login, token rotation with reuse detection, API keys, user administration.
+/// It knows the store and the token machinery, never HTTP.
+public struct AuthService: Sendable {
+    let store: Store
+    let settings: AuthSettings
+    let hasher: PasswordHasher
+    let tokens: TokenService
+    let throttle: LoginThrottle
+    let cache: UserStateCache
+
+    /// Creates the service.
+    public init(store: Store, settings: AuthSettings, hasher: PasswordHasher, tokens: TokenService, throttle: LoginThrottle, cache: UserStateCache) {
+        self.store = store
+        self.settings = settings
+        self.hasher = hasher
+        self.tokens = tokens
+        self.throttle = throttle
+        self.cache = cache
+    }
+
+    // MARK: Validation
+
+    static func normalizedEmail(_ raw: String) throws -> String {
+        let email = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+              !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              email.unicodeScalars.allSatisfy({ !CharacterSet.whitespacesAndNewlines.contains($0) && !CharacterSet.controlCharacters.contains($0) })
+        else { throw HyperionError.invalid("email", "is not a valid email address") }
+        return email
+    }
+
+    static func validatePassword(_ password: String, field: String = "password") throws {
+        let bytes = password.utf8.count
+        guard bytes >= 8 else { throw HyperionError.invalid(field, "must be at least 8 bytes long") }
+        guard bytes <= 72 else {
+            throw HyperionError.invalid(field, "must be at most 72 bytes long (bcrypt ignores anything longer)")
+        }
+    }
+
+    static func validateFullName(_ name: String?) throws -> String? {
+        guard let name else { return nil }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count <= 200 else { throw HyperionError.invalid("full_name", "must be at most 200 characters") }
+        guard !trimmed.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
+            throw HyperionError.invalid("full_name", "must not contain control characters")
+        }
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    // MARK: Accounts
+
+    /// Self-service signup. The first account of an empty install becomes admin.
+    public func signup(email: String, password: String, fullName: String?, clientAddress: String?) async throws -> User {
+        let email = try Self.normalizedEmail(email)
+        try Self.validatePassword(password)
+        let fullName = try Self.validateFullName(fullName)
+        let isFirst = try await store.users.count() == 0
+        guard isFirst || settings.signupEnabled else {
+            throw HyperionError(.forbidden, code: "signup_disabled", message: "signup is disabled; ask an administrator for an account")
+        }
+        let hash = try await hasher.hash(password)
+        let user = try await store.users.create(User(email: email, fullName: fullName, role: isFirst ? .admin : .user, passwordHash: hash))
+        try await store.audit.record(AuditEvent(kind: .signup, userID: user.id, email: email, clientAddress: clientAddress, detail: "role=\(user.role.rawValue)"))
+        return user
+    }
+
+    /// An admin (or the CLI) creates an account with a chosen role, whatever the signup setting.
+    public func createUser(email: String, password: String, fullName: String?, role: Role, actorID: UUID?) async throws -> User {
+        let email = try Self.normalizedEmail(email)
+        try Self.validatePassword(password)
+        let fullName = try Self.validateFullName(fullName)
+        let hash = try await hasher.hash(password)
+        let user = try await store.users.create(User(email: email, fullName: fullName, role: role, passwordHash: hash))
+        try await store.audit.record(AuditEvent(kind: .userCreated, userID: user.id, actorID: actorID, email: email, detail: "role=\(role.rawValue)"))
+        return user
+    }
+
+    /// Password login. Unknown email and wrong password give the same 401 in about the same time.
+    public func login(email rawEmail: String, password: String, clientAddress: String) async throws -> TokenPair {
+        let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
+        if let wait = throttle.retryAfter(email: email, address: clientAddress) {
+            throw HyperionError(.tooManyRequests, code: "too_many_attempts", message: "too many failed logins; try again in \(wait) seconds", retryAfter: wait)
+        }
+        let user = try await store.users.find(email: email)
+        let matches = try await hasher.verify(password, hash: user?.passwordHash)
+        guard let user, matches else {
+            throttle.recordFailure(email: email, address: clientAddress)
+            try await store.audit.record(AuditEvent(kind: .loginFailed, userID: user?.id, email: String(email.prefix(254)), clientAddress: clientAddress))
+            throw HyperionError(.unauthorized, code: "invalid_credentials", message: "incorrect email or password")
+        }
+        guard !user.isDisabled else {
+            throw HyperionError(.forbidden, code: "account_disabled", message: "this account is disabled")
+        }
+        throttle.recordSuccess(email: email)
+        try await store.audit.record(AuditEvent(kind: .loginSucceeded, userID: user.id, email: email, clientAddress: clientAddress))
+        return try await issuePair(for: user, family: UUID())
+    }
+
+    /// Exchanges a refresh token for a new pair. A token presented twice revokes its whole family.
+    public func refresh(_ token: String, clientAddress: String?) async throws -> TokenPair {
+        let invalid = HyperionError(.unauthorized, code: "invalid_refresh_token", message: "the refresh token is invalid, expired or revoked")
+        guard let record = try await store.refreshTokens.find(hash: Self.sha256(token)) else { throw invalid }
+        if record.usedAt != nil && record.revokedAt == nil {
+            try await store.refreshTokens.revokeFamily(record.familyID)
+            try await store.audit.record(AuditEvent(kind: .refreshReuseDetected, userID: record.userID, clientAddress: clientAddress, detail: "family revoked"))
+            throw invalid
+        }
+        guard record.revokedAt == nil, record.expiresAt > Date() else { throw invalid }
+        guard try await store.refreshTokens.consume(id: record.id) else {
+            // Lost a race with a concurrent use of the same token: that is reuse too.
+            try await store.refreshTokens.revokeFamily(record.familyID)
+            try await store.audit.record(AuditEvent(kind: .refreshReuseDetected, userID: record.userID, clientAddress: clientAddress, detail: "family revoked"))
+            throw invalid
+        }
+        guard let user = try await store.users.find(id: record.userID), !user.isDisabled else { throw invalid }
+        return try await issuePair(for: user, family: record.familyID)
+    }
+
+    /// Revokes the family of a refresh token. Unknown tokens are ignored (logout is idempotent).
+    public func logout(refreshToken: String) async throws {
+        if let record = try await store.refreshTokens.find(hash: Self.sha256(refreshToken)) {
+            try await store.refreshTokens.revokeFamily(record.familyID)
+        }
+    }
+
+    /// Revokes every refresh token of a user.
+    public func logoutAll(userID: UUID) async throws {
+        try await store.refreshTokens.revokeAll(userID: userID)
+    }
+
+    /// Changes the caller's password after checking the current one; signs out every session.
+    public func changePassword(user: User, current: String, new: String) async throws {
+        try Self.validatePassword(new, field: "new_password")
+        guard try await hasher.verify(current, hash: user.passwordHash) else {
+            throw HyperionError.invalid("current_password", "is incorrect")
+        }
+        var updated = user
+        updated.passwordHash = try await hasher.hash(new)
+        try await store.users.update(updated)
+        try await store.refreshTokens.revokeAll(userID: user.id)
+        cache.invalidate(user.id)
+        try await store.audit.record(AuditEvent(kind: .passwordChanged, userID: user.id))
+    }
+
+    /// Sets a new password without the old one (admin CLI); signs out every session.
+    public func resetPassword(userID: UUID, new: String) async throws {
+        try Self.validatePassword(new)
+        guard var user = try await store.users.find(id: userID) else { throw HyperionError.notFound("user") }
+        user.passwordHash = try await hasher.hash(new)
+        try await store.users.update(user)
+        try await store.refreshTokens.revokeAll(userID: userID)
+        cache.invalidate(userID)
+        try await store.audit.record(AuditEvent(kind: .passwordChanged, userID: userID, detail: "reset"))
+    }
+
+    /// Updates the caller's own profile.
+    public func updateProfile(user: User, fullName: String?) async throws -> User {
+        var updated = user
+        updated.fullName = try Self.validateFullName(fullName)
+        let saved = try await store.users.update(updated)
+        cache.invalidate(user.id)
+        return saved
+    }
+
+    // MARK: Administration
+
+    /// Changes role, disabled flag or name of a user. The last active admin cannot be demoted or disabled.
+    public func updateUser(id: UUID, role: Role?, isDisabled: Bool?, fullName: String??, actorID: UUID) async throws -> User {
+        guard var user = try await store.users.find(id: id) else { throw HyperionError.notFound("user") }
+        let wasActiveAdmin = user.role == .admin && !user.isDisabled
+        if let role { user.role = role }
+        if let isDisabled { user.isDisabled = isDisabled }
+        if let fullName { user.fullName = try Self.validateFullName(fullName) }
+        let staysActiveAdmin = user.role == .admin && !user.isDisabled
+        if wasActiveAdmin && !staysActiveAdmin, try await store.users.activeAdminCount() <= 1 {
+            throw HyperionError(.conflict, code: "last_admin", message: "the last active admin cannot be demoted or disabled")
+        }
+        let before = try await store.users.find(id: id)
+        let saved = try await store.users.update(user)
+        cache.invalidate(id)
+        if let before, before.role != saved.role {
+            try await store.audit.record(AuditEvent(kind: .roleChanged, userID: id, actorID: actorID, detail: "\(before.role.rawValue)->\(saved.role.rawValue)"))
+        }
+        if let before, before.isDisabled != saved.isDisabled {
+            if saved.isDisabled {
+                try await store.refreshTokens.revokeAll(userID: id)
+                try await store.apiKeys.revokeAll(userID: id)
+            }
+            try await store.audit.record(AuditEvent(kind: saved.isDisabled ? .userDisabled : .userEnabled, userID: id, actorID: actorID))
+        }
+        return saved
+    }
+
+    /// Deletes a user. The last active admin cannot be deleted.
+    public func deleteUser(id: UUID, actorID: UUID?) async throws {
+        guard let user = try await store.users.find(id: id) else { throw HyperionError.notFound("user") }
+        if user.role == .admin && !user.isDisabled, try await store.users.activeAdminCount() <= 1 {
+            throw HyperionError(.conflict, code: "last_admin", message: "the last active admin cannot be deleted")
+        }
+        _ = try await store.users.delete(id: id)
+        cache.invalidate(id)
+        try await store.audit.record(AuditEvent(kind: .userDeleted, userID: id, actorID: actorID, email: user.email))
+    }
+
+    // MARK: API keys
+
+    /// Creates an API key; the returned string is shown once and stored only as a hash.
+    public func createAPIKey(user: User, name: String, expiresAt: Date?) async throws -> (APIKeyRecord, String) {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { throw HyperionError.invalid("name", "must be 1 to 100 characters") }
+        if let expiresAt, expiresAt <= Date() { throw HyperionError.invalid("expires_at", "must be in the future") }
+        let key = "hyp_" + Self.randomToken()
+        let record = APIKeyRecord(userID: user.id, name: name, prefix: String(key.prefix(12)), keyHash: Self.sha256(key), expiresAt: expiresAt)
+        try await store.apiKeys.insert(record)
+        try await store.audit.record(AuditEvent(kind: .apiKeyCreated, userID: user.id, detail: "prefix=\(record.prefix)"))
+        return (record, key)
+    }
+
+    /// Revokes one of the user's keys.
+    public func revokeAPIKey(id: UUID, user: User) async throws {
+        guard try await store.apiKeys.revoke(id: id, userID: user.id) else { throw HyperionError.notFound("API key") }
+        try await store.audit.record(AuditEvent(kind: .apiKeyRevoked, userID: user.id, detail: "key=\(id.uuidString.lowercased())"))
+    }
+
+    // MARK: Authentication
+
+    /// Resolves a bearer credential (JWT or `hyp_` key) to the caller, checking the user's live state.
+    public func authenticate(credential: String) async throws -> Identity? {
+        if credential.hasPrefix("hyp_") {
+            guard let key = try await store.apiKeys.find(hash: Self.sha256(credential)), key.revokedAt == nil,
+                  key.expiresAt.map({ $0 > Date() }) ?? true,
+                  let user = try await liveUser(key.userID)
+            else { return nil }
+            try await store.apiKeys.touch(id: key.id)
+            return Identity(user: user, credential: .apiKey(key.id))
+        }
+        guard let verified = await tokens.verify(credential), let user = try await liveUser(verified.userID) else { return nil }
+        return Identity(user: user, credential: .accessToken)
+    }
+
+    private func liveUser(_ id: UUID) async throws -> User? {
+        let user = try await cache.user(id) { try await store.users.find(id: id) }
+        guard let user, !user.isDisabled else { return nil }
+        return user
+    }
+
+    // MARK: Tokens
+
+    func issuePair(for user: User, family: UUID) async throws -> TokenPair {
+        let access = try await tokens.issue(for: user)
+        let refresh = Self.randomToken()
+        try await store.refreshTokens.insert(RefreshTokenRecord(
+            userID: user.id, familyID: family, tokenHash: Self.sha256(refresh),
+            expiresAt: Date().addingTimeInterval(TimeInterval(settings.refreshTokenTTL))
+        ))
+        return TokenPair(accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh)
+    }
+
+    /// 256 random bits, base64url without padding.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Lower-case hex SHA-256.
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

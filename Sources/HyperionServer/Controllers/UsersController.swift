@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import HyperionCore
+
+/// Admin user management under `/api/v1/users`, and the audit log at `/api/v1/logs`.
+struct UsersController {
+    let auth: AuthService
+    let body: JSONBody
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        let admin = router.group("/api/v1")
+            .add(middleware: AuthenticationMiddleware(auth: auth))
+            .add(middleware: RequireAdminMiddleware())
+        admin.get("/users") { request, _ in
+            let query = request.uri.queryParameters
+            var filter = UserFilter()
+            filter.email = query["email"].map(String.init)
+            if let role = query["role"] {
+                guard let value = Role(rawValue: String(role)) else { throw HyperionError.invalid("role", "must be admin or user") }
+                filter.role = value
+            }
+            if let disabled = query["disabled"] {
+                guard let value = Bool(String(disabled)) else { throw HyperionError.invalid("disabled", "must be true or false") }
+                filter.isDisabled = value
+            }
+            let page = try await auth.store.users.list(try request.pageRequest, filter: filter)
+            return ListResponse(page.map(UserResponse.init))
+        }
+        admin.post("/users") { request, context in
+            let input = try await body.decode(CreateUserRequest.self, from: request)
+            let user = try await auth.createUser(
+                email: input.email, password: input.password, fullName: input.full_name, role: input.role ?? .user,
+                actorID: try context.caller.user.id
+            )
+            return EditedResponse(status: .created, response: UserResponse(user))
+        }
+        admin.get("/users/:id") { _, context in
+            guard let user = try await auth.store.users.find(id: try context.uuidParameter("id")) else { throw HyperionError.notFound("user") }
+            return UserResponse(user)
+        }
+        admin.patch("/users/:id") { request, context in
+            let id = try context.uuidParameter("id")
+            let input = try await body.decode(UpdateUserRequest.self, from: request)
+            let user = try await auth.updateUser(
+                id: id, role: input.role, isDisabled: input.is_disabled, fullName: input.full_name, actorID: try context.caller.user.id
+            )
+            return UserResponse(user)
+        }
+        admin.delete("/users/:id") { _, context in
+            try await auth.deleteUser(id: try context.uuidParameter("id"), actorID: try context.caller.user.id)
+            return Response(status: .noContent)
+        }
+        admin.get("/logs") { request, _ in
+            let query = request.uri.queryParameters
+            var filter = AuditFilter()
+            if let type = query["type"] {
+                guard let kind = AuditEvent.Kind(rawValue: String(type)) else {
+                    throw HyperionError.invalid("type", "must be one of \(AuditEvent.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                filter.kind = kind
+            }
+            if let user = query["user_id"] {
+                guard let id = UUID(uuidString: String(user)) else { throw HyperionError.invalid("user_id", "must be a UUID") }
+                filter.userID = id
+            }
+            filter.since = try query["since"].map { try parseTimestamp(String($0), field: "since") }
+            filter.until = try query["until"].map { try parseTimestamp(String($0), field: "until") }
+            let page = try await auth.store.audit.list(filter, page: try request.pageRequest)
+            return ListResponse(page.map(AuditEventResponse.init))
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Hummingbird
+import HyperionCore
+
+/// ISO 8601 (UTC, fractional seconds) for every timestamp the API returns.
+func iso8601(_ date: Date) -> String {
+    date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+}
+
+/// Parses an ISO 8601 timestamp from input, naming the field when it is not one.
+func parseTimestamp(_ text: String, field: String) throws -> Date {
+    if let date = try? Date(text, strategy: .iso8601) { return date }
+    if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+    throw HyperionError.invalid(field, "must be an ISO 8601 timestamp such as 2030-01-31T12:00:00Z")
+}
+
+struct SignupRequest: Decodable {
+    let email: String
+    let password: String
+    let full_name: String?
+}
+
+struct LoginRequest: Decodable {
+    let email: String
+    let password: String
+}
+
+struct RefreshRequest: Decodable {
+    let refresh_token: String
+}
+
+struct UpdateMeRequest: Decodable {
+    let full_name: String?
+}
+
+struct ChangePasswordRequest: Decodable {
+    let current_password: String
+    let new_password: String
+}
+
+struct CreateAPIKeyRequest: Decodable {
+    let name: String
+    let expires_at: String?
+}
+
+struct CreateUserRequest: Decodable {
+    let email: String
+    let password: String
+    let full_name: String?
+    let role: Role?
+}
+
+/// `PATCH /users/{id}`: absent fields stay; `full_name: null` clears the name.
+struct UpdateUserRequest: Decodable {
+    let role: Role?
+    let is_disabled: Bool?
+    let full_name: String??
+
+    enum CodingKeys: String, CodingKey { case role, is_disabled, full_name }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        role = try c.decodeIfPresent(Role.self, forKey: .role)
+        is_disabled = try c.decodeIfPresent(Bool.self, forKey: .is_disabled)
+        full_name = c.contains(.full_name) ? .some(try c.decodeIfPresent(String.self, forKey: .full_name)) : .none
+    }
+}
+
+struct UserResponse: ResponseEncodable {
+    let id: String
+    let email: String
+    let full_name: String?
+    let role: String
+    let is_disabled: Bool
+    let created_at: String
+    let updated_at: String
+
+    init(_ user: User) {
+        id = user.id.uuidString.lowercased()
+        email = user.email
+        full_name = user.fullName
+        role = user.role.rawValue
+        is_disabled = user.isDisabled
+        created_at = iso8601(user.createdAt)
+        updated_at = iso8601(user.updatedAt)
+    }
+}
+
+struct TokenResponse: ResponseEncodable {
+    let access_token: String
+    let token_type = "bearer"
+    let expires_in: Int
+    let refresh_token: String
+
+    init(_ pair: TokenPair) {
+        access_token = pair.accessToken
+        expires_in = pair.expiresIn
+        refresh_token = pair.refreshToken
+    }
+}
+
+struct APIKeyResponse: ResponseEncodable {
+    let id: String
+    let name: String
+    let prefix: String
+    let created_at: String
+    let last_used_at: String?
+    let expires_at: String?
+
+    init(_ key: APIKeyRecord) {
+        id = key.id.uuidString.lowercased()
+        name = key.name
+        prefix = key.prefix
+        created_at = iso8601(key.createdAt)
+        last_used_at = key.lastUsedAt.map(iso8601)
+        expires_at = key.expiresAt.map(iso8601)
+    }
+}
+
+struct APIKeyCreatedResponse: ResponseEncodable {
+    let id: String
+    let name: String
+    let prefix: String
+    let key: String
+    let created_at: String
+    let expires_at: String?
+}
+
+struct AuditEventResponse: ResponseEncodable {
+    let id: String
+    let type: String
+    let user_id: String?
+    let actor_id: String?
+    let email: String?
+    let client_address: String?
+    let detail: String?
+    let created_at: String
+
+    init(_ event: AuditEvent) {
+        id = event.id.uuidString.lowercased()
+        type = event.kind.rawValue
+        user_id = event.userID?.uuidString.lowercased()
+        actor_id = event.actorID?.uuidString.lowercased()
+        email = event.email
+        client_address = event.clientAddress
+        detail = event.detail
+        created_at = iso8601(event.createdAt)
+    }
+}
