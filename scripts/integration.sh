@@ -25,7 +25,7 @@ for _ in $(seq 1 100); do
 done
 
 failed=0
-.venv/bin/python scripts/integration_checks.py "$base" "$bin" "$dir/admin_token" || failed=1
+.venv/bin/python scripts/integration_checks.py "$base" "$bin" "$dir/admin_token" "$data" || failed=1
 
 echo "--> schemathesis over /openapi.json"
 # Authenticated as the admin, so protected operations are exercised past the 401.

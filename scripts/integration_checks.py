@@ -6,7 +6,7 @@ import sys
 import urllib.error
 import urllib.request
 
-base, binary, token_file = sys.argv[1], sys.argv[2], sys.argv[3]
+base, binary, token_file, data_dir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 failures = []
 
 
@@ -96,6 +96,16 @@ open(token_file, "w").write(tokens.get("access_token", ""))
 open(token_file + ".secrets", "w").write("\n".join([password, tokens.get("access_token", "x"), tokens.get("refresh_token", "x")]))
 
 env = dict(os.environ)
+p = subprocess.run([binary, "users", "create", "--email", "cli@example.com", "--role", "user", "--data-dir", data_dir],
+                   input="cli-password-1\n", env=env, capture_output=True, text=True, timeout=60)
+check("hyperion users create reads the password from stdin", p.returncode == 0 and "created user cli@example.com" in p.stdout, p.stderr)
+s, h, b = request("POST", "/api/v1/auth/login", json.dumps({"email": "cli@example.com", "password": "cli-password-1"}).encode(),
+                  {"Content-Type": "application/json"})
+check("the CLI-created user signs in over HTTP", s == 200, b)
+p = subprocess.run([binary, "users", "set-role", "--email", "admin@example.com", "--role", "user", "--data-dir", data_dir],
+                   env=env, capture_output=True, text=True, timeout=60)
+check("the CLI refuses to demote the last admin", p.returncode != 0 and "last active admin" in p.stderr, p.stderr)
+
 for key, value, flag in [("port", "abc", ["--port", "abc"]), ("log.level", "loud", [])]:
     e = dict(env)
     if not flag:

@@ -37,8 +37,7 @@ func reportingStartupErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as HyperionError {
-        let prefix = error.kind == .validation ? "configuration error" : "error"
-        FileHandle.standardError.write(Data("hyperion: \(prefix): \(error.message)\n".utf8))
+        FileHandle.standardError.write(Data("hyperion: error: \(error.message)\n".utf8))
         throw ExitCode(error.kind == .validation ? 2 : 1)
     }
 }
