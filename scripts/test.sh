@@ -25,6 +25,8 @@ step() {  # step NAME COMMAND...
 scripts/ensure-system.sh test || { echo "FAIL: could not install system packages"; exit 1; }
 step "python tools (.venv)" scripts/venv.sh
 step "swift build (debug, with tests)" swift build --build-tests
+# The faithfulness tests need the real all-MiniLM-L6-v2 (pulled once into ./data, SHA-256 checked).
+step "embedding model (pulled when missing)" "$(swift build --show-bin-path)/hyperion" models pull --data-dir "$root/data"
 if [ $status -ne 0 ]; then printf '%s\n' "${results[@]}"; echo "TESTS FAILED"; exit 1; fi
 
 pg_url=$(scripts/postgres.sh start "$work/pg") || { echo "FAIL: PostgreSQL did not start"; exit 1; }

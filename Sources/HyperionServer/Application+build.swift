@@ -106,9 +106,9 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     let router = Router(context: AppRequestContext.self)
     // Outermost first: the id must exist before anything logs; metrics and logs see the final status;
     // headers apply to error responses too; errors become envelopes before any of those see them.
-    router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: HTTPMetricsMiddleware(registry: dependencies.registry, routes: routes))
-    if settings.accessLog { router.add(middleware: AccessLogMiddleware(routes: routes)) }
+    router.add(middleware: RequestIDMiddleware(routes: routes))
+    router.add(middleware: HTTPMetricsMiddleware(metrics: HTTPMetrics(registry: dependencies.registry)))
+    if settings.accessLog { router.add(middleware: AccessLogMiddleware()) }
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: CORSAllowListMiddleware(allowedOrigins: Set(settings.corsAllowedOrigins)))
     router.add(middleware: ErrorMiddleware(routes: routes))

@@ -42,6 +42,8 @@ public enum ConfigCatalog {
         .init(key: "auth.jwt_previous_secrets", defaultValue: "(none)", meaning: "Comma-separated earlier secrets, still accepted for verification after a rotation.", isSecret: true),
         .init(key: "auth.issuer", defaultValue: "hyperion", meaning: "The iss claim of access tokens.", isSecret: false),
         .init(key: "auth.clock_skew", defaultValue: "30", meaning: "Seconds of clock skew tolerated when checking token times.", isSecret: false),
+        .init(key: "embedding.model_path", defaultValue: "<data_dir>/models/all-MiniLM-L6-v2", meaning: "Folder of the in-process sentence-transformers model (BERT); `hyperion models pull` fetches the default.", isSecret: false),
+        .init(key: "embedding.threads", defaultValue: "0 (all cores)", meaning: "Threads of one embedding forward pass.", isSecret: false),
         .init(key: "config_file", defaultValue: "(none)", meaning: "Optional JSON configuration file (flag --config); flags and environment win over it.", isSecret: false),
     ]
 }

@@ -31,6 +31,8 @@ public struct ServerSettings: Sendable {
     public var store: StoreConfiguration
     /// Accounts and tokens.
     public var auth: AuthSettings
+    /// In-process embeddings.
+    public var embedding: EmbeddingSettings
 
     /// Reads and validates every server key.
     public init(reader: ConfigReader) throws {
@@ -53,5 +55,6 @@ public struct ServerSettings: Sendable {
         gracePeriod = try reader.strictInt("shutdown.grace_period", default: 30, range: 0...3600)
         store = try StoreConfiguration(reader: reader, dataDirectory: dataDirectory)
         auth = try AuthSettings(reader: reader)
+        embedding = try EmbeddingSettings(reader: reader, dataDirectory: dataDirectory)
     }
 }

@@ -6,7 +6,7 @@ struct HealthController {
     let version: String
     let checks: [ReadinessCheck]
 
-    struct Health: ResponseEncodable {
+    struct Health: Encodable {
         let status: String
         let version: String
     }
@@ -17,8 +17,11 @@ struct HealthController {
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        let health = Health(status: "ok", version: version)
-        router.get("/health") { _, _ in health }
+        // Encoded once: liveness probes are the most frequent request a server gets.
+        let health = ByteBuffer(bytes: (try? JSONEncoder().encode(Health(status: "ok", version: version))) ?? Data())
+        router.get("/health") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: health))
+        }
         router.get("/ready") { _, context in try await ready(context) }
     }
 

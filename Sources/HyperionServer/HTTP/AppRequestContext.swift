@@ -7,6 +7,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The request id echoed in `X-Request-ID`, the error envelope and every log line.
     public var requestID: String = ""
+    /// The route template (`/api/v1/users/{id}`) or `unmatched`; resolved once, by the outermost middleware.
+    public var route: String = "unmatched"
     /// The authenticated caller, set by the authentication middleware.
     public var identity: Identity?
     /// Shared with middleware outside authentication (the access log) so they can name the user.

@@ -13,7 +13,11 @@ public final class RouteTable: Sendable {
         var methods: Set<HTTPRequest.Method>
     }
 
-    private let templates = NIOLockedValueBox<[Template]>([])
+    private struct Snapshot {
+        var literal: [String: Template] = [:]  // paths without parameters, looked up directly
+        var parameterised: [Template] = []
+    }
+    private let snapshot = NIOLockedValueBox(Snapshot())
 
     /// Creates an empty table.
     public init() {}
@@ -28,7 +32,11 @@ public final class RouteTable: Sendable {
         }
         // Literal segments win over parameters, as in Hummingbird's trie.
         let sorted = byPath.values.sorted { $0.segments.filter { $0 == nil }.count < $1.segments.filter { $0 == nil }.count }
-        templates.withLockedValue { $0 = sorted }
+        var next = Snapshot()
+        for template in sorted {
+            if template.segments.contains(where: { $0 == nil }) { next.parameterised.append(template) } else { next.literal[template.path] = template }
+        }
+        snapshot.withLockedValue { $0 = next }
     }
 
     /// `/a/:id/b` (or `/a/{id}/b`) → `/a/{id}/b`.
@@ -41,9 +49,11 @@ public final class RouteTable: Sendable {
 
     /// The template matching `path` and the methods it allows, if any route matches.
     public func match(_ path: String) -> (template: String, methods: Set<HTTPRequest.Method>)? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        return templates.withLockedValue { templates in
-            for template in templates where template.segments.count == parts.count {
+        snapshot.withLockedValue { snapshot in
+            if let literal = snapshot.literal[path] { return (literal.path, literal.methods) }
+            let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+            if parts.count > 0, let literal = snapshot.literal["/" + parts.joined(separator: "/")] { return (literal.path, literal.methods) }
+            for template in snapshot.parameterised where template.segments.count == parts.count {
                 var ok = true
                 for (segment, part) in zip(template.segments, parts) where segment != nil && segment! != part {
                     ok = false

@@ -6,13 +6,12 @@ import Logging
 /// Never headers or bodies, so credentials cannot leak into logs. Probes log at debug level.
 struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let routes: RouteTable
     static let probes: Set<String> = ["/health", "/ready", "/metrics"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
         let response = try await next(request, context)
-        let route = routes.match(request.uri.path)?.template ?? "unmatched"
+        let route = context.route
         let level: Logger.Level = Self.probes.contains(route) ? .debug : (response.status.code >= 500 ? .error : .info)
         guard context.logger.logLevel <= level else { return response }
         var metadata: Logger.Metadata = [

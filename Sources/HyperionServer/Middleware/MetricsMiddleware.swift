@@ -1,5 +1,7 @@
 import Dispatch
+import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// Records `http_requests_total{method,endpoint,status}`, `http_request_duration_seconds{method,endpoint}`
@@ -7,33 +9,78 @@ import Prometheus
 /// path shares the label `unmatched` so random URLs cannot blow up the series count.
 struct HTTPMetricsMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let registry: PrometheusCollectorRegistry
-    let routes: RouteTable
+    let metrics: HTTPMetrics
 
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let series = metrics.series(method: request.method, endpoint: context.route)
+        series.inProgress.increment()
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            series.inProgress.decrement()
+            throw error
+        }
+        series.inProgress.decrement()
+        series.counter(status: response.status.code).increment()
+        series.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+        return response
+    }
+}
+
+/// The metric objects per method and route, made once: asking the registry on every request costs
+/// label formatting and a lock per metric, which showed up as a large share of a request's time.
+final class HTTPMetrics: Sendable {
     static let buckets: [Duration] = [
         .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
         .seconds(5), .seconds(10),
     ]
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let method = request.method.rawValue
-        let endpoint = routes.match(request.uri.path)?.template ?? "unmatched"
-        let labels = [("method", method), ("endpoint", endpoint)]
-        let inProgress = registry.makeGauge(name: "http_requests_in_progress", labels: labels)
-        inProgress.increment()
-        let response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            inProgress.decrement()
-            throw error
+    final class Series: Sendable {
+        let labels: [(String, String)]
+        let inProgress: Gauge
+        let duration: DurationHistogram
+        private let counters = NIOLockedValueBox<[Int: Counter]>([:])
+        private let registry: PrometheusCollectorRegistry
+
+        init(registry: PrometheusCollectorRegistry, labels: [(String, String)]) {
+            self.registry = registry
+            self.labels = labels
+            inProgress = registry.makeGauge(name: "http_requests_in_progress", labels: labels)
+            duration = registry.makeDurationHistogram(name: "http_request_duration_seconds", labels: labels, buckets: HTTPMetrics.buckets)
         }
-        inProgress.decrement()
-        registry.makeCounter(name: "http_requests_total", labels: labels + [("status", String(response.status.code))]).increment()
-        registry.makeDurationHistogram(name: "http_request_duration_seconds", labels: labels, buckets: Self.buckets)
-            .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
-        return response
+
+        func counter(status: Int) -> Counter {
+            counters.withLockedValue { counters in
+                if let counter = counters[status] { return counter }
+                let counter = registry.makeCounter(name: "http_requests_total", labels: labels + [("status", String(status))])
+                counters[status] = counter
+                return counter
+            }
+        }
+    }
+
+    private struct Key: Hashable {
+        let method: String
+        let endpoint: String
+    }
+
+    private let registry: PrometheusCollectorRegistry
+    private let cache = NIOLockedValueBox<[Key: Series]>([:])
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func series(method: HTTPRequest.Method, endpoint: String) -> Series {
+        let key = Key(method: method.rawValue, endpoint: endpoint)
+        return cache.withLockedValue { cache in
+            if let series = cache[key] { return series }
+            let series = Series(registry: registry, labels: [("method", key.method), ("endpoint", key.endpoint)])
+            cache[key] = series
+            return series
+        }
     }
 }

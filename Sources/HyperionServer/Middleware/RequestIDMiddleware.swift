@@ -8,14 +8,18 @@ extension HTTPField.Name {
 }
 
 /// Accepts a caller's `X-Request-ID` when it is at most 128 characters of `[A-Za-z0-9._-]`, otherwise
-/// makes one; echoes it on the response and tags the request's logger with it.
+/// makes one; echoes it on the response and tags the request's logger with it. Also resolves the
+/// route template the metrics and the access log use.
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let id = request.headers[.requestID].flatMap { Self.isAcceptable($0) ? $0 : nil } ?? Self.generate()
         context.requestID = id
+        // Resolve the route template once for metrics and logs.
+        context.route = routes.match(request.uri.path)?.template ?? "unmatched"
         context.logger[metadataKey: "request_id"] = .string(id)
         var response = try await next(request, context)
         response.headers[.requestID] = id

@@ -1,0 +1,4 @@
+#ifndef HYPERION_COPENBLAS_SHIM_H
+#define HYPERION_COPENBLAS_SHIM_H
+#include <cblas.h>
+#endif

@@ -1,0 +1,212 @@
+import COpenBLAS
+import Dispatch
+
+/// Numeric kernels of the forward pass. Loops run over raw pointers so that the optimiser can
+/// vectorise them; reductions keep eight partial sums because Swift does not reassociate float additions.
+enum Kernels {
+    /// Row-major `C = alpha·A·op(B) + beta·C`, `A` is m×k, `op(B)` is k×n (`B` stored n×k when `transposeB`).
+    @inline(__always)
+    static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1,
+                      a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Sets every one of `rows` rows of `output` (width `width`) to `vector`.
+    static func broadcastRows(_ vector: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        for row in 0..<rows {
+            (output + row * width).update(from: vector, count: width)
+        }
+    }
+
+    /// `output[row] = input[row] + vector`, row by row.
+    static func addRows(_ input: UnsafePointer<Float>, _ vector: UnsafePointer<Float>,
+                        into output: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        for row in 0..<rows {
+            let src = input + row * width
+            let dst = output + row * width
+            for j in 0..<width { dst[j] = src[j] + vector[j] }
+        }
+    }
+
+    /// Sum of `count` floats with eight independent accumulators.
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        let raw = UnsafeRawPointer(x)
+        while i + 8 <= count {
+            acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var total = acc.sum()
+        while i < count { total += x[i]; i += 1 }
+        return total
+    }
+
+    /// LayerNorm of each row of `input` (biased variance, like PyTorch) written to `output` (may alias).
+    static func layerNorm(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                          rows: Int, width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
+        let inverseWidth = 1 / Float(width)
+        for row in 0..<rows {
+            let x = input + row * width
+            let y = output + row * width
+            let mean = sum(x, width) * inverseWidth
+            var acc = SIMD8<Float>()
+            var i = 0
+            let raw = UnsafeRawPointer(x)
+            let meanVector = SIMD8<Float>(repeating: mean)
+            while i + 8 <= width {
+                let d = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - meanVector
+                acc += d * d
+                i += 8
+            }
+            var squares = acc.sum()
+            while i < width { let d = x[i] - mean; squares += d * d; i += 1 }
+            let scale = 1 / (squares * inverseWidth + eps).squareRoot()
+            for j in 0..<width {
+                y[j] = (x[j] - mean) * scale * weight[j] + bias[j]
+            }
+        }
+    }
+
+    /// `e^x` for float, within about 2e-7 relative error; branch-free so loops over it vectorise.
+    @inline(__always)
+    static func exp(_ value: Float) -> Float {
+        let x = Swift.min(Swift.max(value, -87), 88)
+        // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick (no float→int conversion, which could trap).
+        let shifted = x * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        let nBits = shifted.bitPattern &- 0x4B40_0000
+        // r = x − n·ln2 in two parts for accuracy; |r| ≤ ln2/2.
+        let r = x - n * 0.693_145_751_953_125 - n * 1.428_606_765_330_187e-6
+        let p = 1 + r * (1 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720))))))
+        return p * Float(bitPattern: (nBits &+ 127) &<< 23)
+    }
+
+    /// erf(x) as a rational function of x (the same form Eigen uses for float), max absolute error about 4e-7.
+    @inline(__always)
+    static func erf(_ value: Float) -> Float {
+        let x = Swift.min(Swift.max(value, -4), 4)
+        let x2 = x * x
+        var p: Float = -2.726_142_258_013_06e-10
+        p = p * x2 + 2.770_681_424_959_02e-08
+        p = p * x2 - 2.101_024_020_825_08e-06
+        p = p * x2 - 5.692_506_394_623_46e-05
+        p = p * x2 - 7.349_906_303_268_55e-04
+        p = p * x2 - 2.954_599_808_540_25e-03
+        p = p * x2 - 1.609_603_332_624_15e-02
+        var q: Float = -1.456_607_184_649_96e-05
+        q = q * x2 - 2.133_740_552_789_05e-04
+        q = q * x2 - 1.682_826_974_382_03e-03
+        q = q * x2 - 7.373_329_167_204_68e-03
+        q = q * x2 - 1.426_473_905_141_89e-02
+        return x * p / q
+    }
+
+    /// Applies `activation` in place to `count` values.
+    static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: BertActivation) {
+        switch activation {
+        case .gelu:
+            for i in 0..<count {
+                let v = x[i]
+                x[i] = 0.5 * v * (1 + erf(v * 0.707_106_781_186_547_6))
+            }
+        case .geluTanh:
+            for i in 0..<count {
+                let v = x[i]
+                let y = 0.797_884_560_802_865_4 * (v + 0.044_715 * v * v * v)
+                // tanh(y) = 1 − 2/(e^{2y} + 1)
+                let t = 1 - 2 / (exp(2 * y) + 1)
+                x[i] = 0.5 * v * (1 + t)
+            }
+        case .relu:
+            for i in 0..<count { x[i] = Swift.max(x[i], 0) }
+        case .silu:
+            for i in 0..<count {
+                let v = x[i]
+                x[i] = v / (1 + exp(-v))
+            }
+        }
+    }
+
+    /// Softmax of each of `rows` rows of `count` values, in place.
+    static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, count: Int) {
+        for row in 0..<rows {
+            let v = x + row * count
+            // Four independent maxima so the loop is not one long dependency chain.
+            var m0 = -Float.infinity, m1 = -Float.infinity, m2 = -Float.infinity, m3 = -Float.infinity
+            var i = 0
+            while i + 4 <= count {
+                m0 = v[i] > m0 ? v[i] : m0
+                m1 = v[i + 1] > m1 ? v[i + 1] : m1
+                m2 = v[i + 2] > m2 ? v[i + 2] : m2
+                m3 = v[i + 3] > m3 ? v[i + 3] : m3
+                i += 4
+            }
+            while i < count { m0 = v[i] > m0 ? v[i] : m0; i += 1 }
+            let maximum = Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
+            for j in 0..<count { v[j] = exp(v[j] - maximum) }
+            let scale = 1 / sum(v, count)
+            for j in 0..<count { v[j] *= scale }
+        }
+    }
+}
+
+/// Lets a closure that is known to be used safely cross into `concurrentPerform`.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// Splits work over a fixed number of threads. OpenBLAS itself runs single-threaded (set in
+/// `SentenceEmbedder.init`): splitting rows of the GEMMs here avoids OpenBLAS's thread hand-offs,
+/// which cost more than they bring on the many small per-head products, and also parallelises the
+/// element-wise kernels.
+struct Parallel: Sendable {
+    let workers: Int
+
+    /// Calls `body(worker)` for `worker` in `0..<workers`, concurrently when `workers > 1`.
+    ///
+    /// `body` captures raw pointers, which are not `Sendable`; callers make each worker touch a disjoint
+    /// part of the buffers, and `concurrentPerform` returns only after every call has finished.
+    func run(_ body: (Int) -> Void) {
+        if workers == 1 { body(0); return }
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(value: body)
+            DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+        }
+    }
+
+    /// Calls `body(range)` on about equal parts of `0..<count`, concurrently; parts are multiples of `granule`.
+    func forEachChunk(_ count: Int, minimumChunk: Int = 1, granule: Int = 1, _ body: (Range<Int>) -> Void) {
+        let parts = Swift.min(workers, Swift.max(1, count / Swift.max(minimumChunk, 1)))
+        if parts <= 1 { body(0..<count); return }
+        let size = ((count + parts - 1) / parts + granule - 1) / granule * granule
+        run { part in
+            let start = Swift.min(part * size, count)
+            let end = Swift.min(start + size, count)
+            if start < end { body(start..<end) }
+        }
+    }
+
+    /// `C = A·Bᵀ + beta·C` for a weight matrix `B` stored `[n, k]`: split by rows of `A` for many tokens,
+    /// by columns (rows of `B`) for few tokens, where streaming the weights is the cost.
+    func gemmWeights(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weights: UnsafePointer<Float>,
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if workers == 1 {
+            Kernels.sgemm(m: m, n: n, k: k, a: a, lda: lda, b: weights, ldb: k, transposeB: true, beta: beta, c: c, ldc: ldc)
+        } else if m >= 32 * workers {
+            forEachChunk(m, granule: 8) { rows in
+                Kernels.sgemm(m: rows.count, n: n, k: k, a: a + rows.lowerBound * lda, lda: lda, b: weights, ldb: k,
+                              transposeB: true, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+            }
+        } else {
+            forEachChunk(n, granule: 16) { columns in
+                Kernels.sgemm(m: m, n: columns.count, k: k, a: a, lda: lda, b: weights + columns.lowerBound * k, ldb: k,
+                              transposeB: true, beta: beta, c: c + columns.lowerBound, ldc: ldc)
+            }
+        }
+    }
+}
