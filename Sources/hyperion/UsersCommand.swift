@@ -117,18 +117,21 @@ struct UsersCommand: AsyncParsableCommand {
         }
     }
 
+    /// Disables or enables the user with `email`; the CLI acts as that user's own actor in the audit log.
+    static func setDisabled(_ disabled: Bool, email: String, options: ConfigOptions) async throws {
+        try await withAuth(options) { auth, store in
+            let user = try await find(email, in: store)
+            _ = try await auth.updateUser(id: user.id, role: nil, isDisabled: disabled, fullName: nil, actorID: user.id)
+            print("\(user.email) is \(disabled ? "disabled" : "enabled")")
+        }
+    }
+
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a user (sessions and API keys are revoked).")
         @Option(help: "Email address.") var email: String
         @OptionGroup var options: ConfigOptions
 
-        func run() async throws {
-            try await UsersCommand.withAuth(options) { auth, store in
-                let user = try await UsersCommand.find(email, in: store)
-                _ = try await auth.updateUser(id: user.id, role: nil, isDisabled: true, fullName: nil, actorID: user.id)
-                print("\(user.email) is disabled")
-            }
-        }
+        func run() async throws { try await UsersCommand.setDisabled(true, email: email, options: options) }
     }
 
     struct Enable: AsyncParsableCommand {
@@ -136,13 +139,7 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: "Email address.") var email: String
         @OptionGroup var options: ConfigOptions
 
-        func run() async throws {
-            try await UsersCommand.withAuth(options) { auth, store in
-                let user = try await UsersCommand.find(email, in: store)
-                _ = try await auth.updateUser(id: user.id, role: nil, isDisabled: false, fullName: nil, actorID: user.id)
-                print("\(user.email) is enabled")
-            }
-        }
+        func run() async throws { try await UsersCommand.setDisabled(false, email: email, options: options) }
     }
 
     struct ResetPassword: AsyncParsableCommand {

@@ -103,6 +103,12 @@ public final class Store: Sendable {
         }
     }
 
+    /// Counts the rows of `table` that `filter` keeps.
+    public func count(_ table: String, where filter: (SQLSelectBuilder) -> SQLSelectBuilder = { $0 }) async throws -> Int {
+        let query = database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(table)
+        return try await filter(query).first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
     /// Closes every connection. Safe to call once at shutdown.
     public func close() async throws {
         try await shutdown()

@@ -47,9 +47,8 @@ public struct APIKeyRepository: Sendable {
             .where("user_id", .equal, userID).where("revoked_at", .is, SQLLiteral.null)
             .orderBy("created_at", .descending).orderBy("id")
             .limit(page.limit).offset(page.skip).all(decoding: Row.self)
-        let count = try await store.database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            .from("api_keys").where("user_id", .equal, userID).where("revoked_at", .is, SQLLiteral.null).first()
-        return Page(items: rows.map(\.record), total: try count?.decode(column: "n", as: Int.self) ?? 0, request: page)
+        let total = try await store.count("api_keys") { $0.where("user_id", .equal, userID).where("revoked_at", .is, SQLLiteral.null) }
+        return Page(items: rows.map(\.record), total: total, request: page)
     }
 
     /// Revokes a key of this user; returns false when there is no such active key.

@@ -48,9 +48,7 @@ public struct AuditRepository: Sendable {
         let rows = try await apply(store.database.select().columns("*").from("audit_events"))
             .orderBy("created_at", .descending).orderBy("id", .descending)
             .limit(page.limit).offset(page.skip).all(decoding: Row.self)
-        let count = try await apply(
-            store.database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("audit_events")
-        ).first()
-        return Page(items: rows.compactMap(\.event), total: try count?.decode(column: "n", as: Int.self) ?? 0, request: page)
+        let total = try await store.count("audit_events", where: apply)
+        return Page(items: rows.compactMap(\.event), total: total, request: page)
     }
 }

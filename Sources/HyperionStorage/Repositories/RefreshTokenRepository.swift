@@ -67,10 +67,9 @@ public struct RefreshTokenRepository: Sendable {
 
     /// Tokens of a user still usable now (for tests and admin views).
     public func activeCount(userID: UUID, now: Date = Date()) async throws -> Int {
-        let row = try await store.database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            .from("refresh_tokens").where("user_id", .equal, userID)
-            .where("used_at", .is, SQLLiteral.null).where("revoked_at", .is, SQLLiteral.null)
-            .where("expires_at", .greaterThan, now).first()
-        return try row?.decode(column: "n", as: Int.self) ?? 0
+        try await store.count("refresh_tokens") {
+            $0.where("user_id", .equal, userID).where("used_at", .is, SQLLiteral.null)
+                .where("revoked_at", .is, SQLLiteral.null).where("expires_at", .greaterThan, now)
+        }
     }
 }

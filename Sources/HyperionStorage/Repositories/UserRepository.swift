@@ -66,9 +66,7 @@ public struct UserRepository: Sendable {
 
     /// How many users exist.
     public func count() async throws -> Int {
-        let row = try await store.database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            .from("users").first()
-        return try row?.decode(column: "n", as: Int.self) ?? 0
+        try await store.count("users")
     }
 
     /// One page of users matching `filter`, oldest first.
@@ -89,17 +87,13 @@ public struct UserRepository: Sendable {
             .orderBy("created_at").orderBy("id")
             .limit(page.limit).offset(page.skip)
             .all(decoding: Row.self)
-        let total = try await apply(
-            store.database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("users")
-        ).first()?.decode(column: "n", as: Int.self) ?? 0
+        let total = try await store.count("users", where: apply)
         return Page(items: try rows.map { try $0.user() }, total: total, request: page)
     }
 
     /// How many admins can still sign in; the last one may not be demoted, disabled or deleted.
     public func activeAdminCount() async throws -> Int {
-        let row = try await store.database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            .from("users").where("role", .equal, Role.admin.rawValue).where("is_disabled", .equal, false).first()
-        return try row?.decode(column: "n", as: Int.self) ?? 0
+        try await store.count("users") { $0.where("role", .equal, Role.admin.rawValue).where("is_disabled", .equal, false) }
     }
 
     /// Deletes a user (their tokens and keys go with them); returns false when there was none.
