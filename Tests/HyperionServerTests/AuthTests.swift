@@ -105,6 +105,7 @@ struct AuthTests {
         let old = try await tokens.issue(for: user, now: Date().addingTimeInterval(-80)).token  // expired 20 s ago
         let older = try await tokens.issue(for: user, now: Date().addingTimeInterval(-100)).token  // expired 40 s ago
         #expect(await tokens.verify(old) != nil, "within the leeway")
+        #expect(await tokens.verify(old, now: Date().addingTimeInterval(20)) == nil, "a remembered token still expires")
         #expect(await tokens.verify(older) == nil, "beyond the leeway")
         let future = try await tokens.issue(for: user, now: Date().addingTimeInterval(120)).token
         #expect(await tokens.verify(future) == nil, "issued in the future")

@@ -1,6 +1,7 @@
 import Foundation
 import HyperionCore
 import JWTKit
+import NIOConcurrencyHelpers
 
 /// The claims of an access token.
 struct AccessClaims: JWTPayload {
@@ -44,6 +45,9 @@ public struct TokenService: Sendable {
     }
 
     let currentKid: String
+    /// Tokens whose signature and claims were already checked, with their expiry. A client sends the same
+    /// token many times; re-verifying the HMAC and re-parsing the JSON each time was most of `/auth/me`.
+    private let verified = VerifiedTokenCache()
 
     init(keys: JWTKeyCollection, currentKid: String, issuer: String, ttl: Int, skew: TimeInterval) {
         self.keys = keys
@@ -65,6 +69,9 @@ public struct TokenService: Sendable {
 
     /// Verifies signature, algorithm, issuer, expiry and issue time; nil when any check fails.
     public func verify(_ token: String, now: Date = Date()) async -> Verified? {
+        if let (hit, expiry) = verified.get(token) {
+            return now.addingTimeInterval(-skew) < expiry ? hit : nil
+        }
         guard let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
         guard claims.iss.value == issuer,
               now.addingTimeInterval(-skew) < claims.exp.value,
@@ -72,6 +79,26 @@ public struct TokenService: Sendable {
               let id = UUID(uuidString: claims.sub.value),
               let role = Role(rawValue: claims.role)
         else { return nil }
-        return Verified(userID: id, role: role, tokenID: claims.jti.value)
+        let result = Verified(userID: id, role: role, tokenID: claims.jti.value)
+        // Only tokens already valid now are remembered, so a future-dated token is re-checked every time.
+        verified.put(token, result, expiry: claims.exp.value)
+        return result
+    }
+}
+
+/// A bounded map from token to its verified content; cleared when full (entries are cheap to rebuild).
+final class VerifiedTokenCache: Sendable {
+    private let entries = NIOLockedValueBox<[String: (TokenService.Verified, Date)]>([:])
+    static let capacity = 10_000
+
+    func get(_ token: String) -> (TokenService.Verified, Date)? {
+        entries.withLockedValue { $0[token] }
+    }
+
+    func put(_ token: String, _ value: TokenService.Verified, expiry: Date) {
+        entries.withLockedValue { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[token] = (value, expiry)
+        }
     }
 }
