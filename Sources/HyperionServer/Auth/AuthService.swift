@@ -117,19 +117,22 @@ public struct AuthService: Sendable {
         let invalid = HyperionError(.unauthorized, code: "invalid_refresh_token", message: "the refresh token is invalid, expired or revoked")
         guard let record = try await store.refreshTokens.find(hash: Self.sha256(token)) else { throw invalid }
         if record.usedAt != nil && record.revokedAt == nil {
-            try await store.refreshTokens.revokeFamily(record.familyID)
-            try await store.audit.record(AuditEvent(kind: .refreshReuseDetected, userID: record.userID, clientAddress: clientAddress, detail: "family revoked"))
+            try await revokeReusedFamily(record, clientAddress: clientAddress)
             throw invalid
         }
         guard record.revokedAt == nil, record.expiresAt > Date() else { throw invalid }
         guard try await store.refreshTokens.consume(id: record.id) else {
             // Lost a race with a concurrent use of the same token: that is reuse too.
-            try await store.refreshTokens.revokeFamily(record.familyID)
-            try await store.audit.record(AuditEvent(kind: .refreshReuseDetected, userID: record.userID, clientAddress: clientAddress, detail: "family revoked"))
+            try await revokeReusedFamily(record, clientAddress: clientAddress)
             throw invalid
         }
         guard let user = try await store.users.find(id: record.userID), !user.isDisabled else { throw invalid }
         return try await issuePair(for: user, family: record.familyID)
+    }
+
+    private func revokeReusedFamily(_ record: RefreshTokenRecord, clientAddress: String?) async throws {
+        try await store.refreshTokens.revokeFamily(record.familyID)
+        try await store.audit.record(AuditEvent(kind: .refreshReuseDetected, userID: record.userID, clientAddress: clientAddress, detail: "family revoked"))
     }
 
     /// Revokes the family of a refresh token. Unknown tokens are ignored (logout is idempotent).
@@ -182,7 +185,8 @@ public struct AuthService: Sendable {
 
     /// Changes role, disabled flag or name of a user. The last active admin cannot be demoted or disabled.
     public func updateUser(id: UUID, role: Role?, isDisabled: Bool?, fullName: String??, actorID: UUID) async throws -> User {
-        guard var user = try await store.users.find(id: id) else { throw HyperionError.notFound("user") }
+        guard let before = try await store.users.find(id: id) else { throw HyperionError.notFound("user") }
+        var user = before
         let wasActiveAdmin = user.role == .admin && !user.isDisabled
         if let role { user.role = role }
         if let isDisabled { user.isDisabled = isDisabled }
@@ -191,13 +195,12 @@ public struct AuthService: Sendable {
         if wasActiveAdmin && !staysActiveAdmin, try await store.users.activeAdminCount() <= 1 {
             throw HyperionError(.conflict, code: "last_admin", message: "the last active admin cannot be demoted or disabled")
         }
-        let before = try await store.users.find(id: id)
         let saved = try await store.users.update(user)
         cache.invalidate(id)
-        if let before, before.role != saved.role {
+        if before.role != saved.role {
             try await store.audit.record(AuditEvent(kind: .roleChanged, userID: id, actorID: actorID, detail: "\(before.role.rawValue)->\(saved.role.rawValue)"))
         }
-        if let before, before.isDisabled != saved.isDisabled {
+        if before.isDisabled != saved.isDisabled {
             if saved.isDisabled {
                 try await store.refreshTokens.revokeAll(userID: id)
                 try await store.apiKeys.revokeAll(userID: id)

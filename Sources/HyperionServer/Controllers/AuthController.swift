@@ -69,14 +69,7 @@ struct AuthController {
         let email: String
         let password: String
         if type.hasPrefix("application/x-www-form-urlencoded") {
-            var request = request
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.collectBody(upTo: body.limit)
-            } catch let error as HTTPError where error.status == .contentTooLarge {
-                throw APIError.tooLarge(limit: body.limit)
-            }
-            let form = FormDecoding.fields(String(buffer: buffer))
+            let form = FormDecoding.fields(String(buffer: try await body.collect(request)))
             guard let username = form["username"] else { throw HyperionError.invalid("username", "is required") }
             guard let secret = form["password"] else { throw HyperionError.invalid("password", "is required") }
             (email, password) = (username, secret)

@@ -17,14 +17,17 @@ public struct JSONBody: Sendable {
         guard contentType.hasPrefix("application/json") || contentType.contains("+json") else {
             throw APIError.unsupportedMediaType(expected: "application/json")
         }
+        return try Self.decode(type, from: Data(buffer: try await collect(request)))
+    }
+
+    /// The whole body, up to the limit (413 in the envelope beyond it).
+    public func collect(_ request: Request) async throws -> ByteBuffer {
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: limit)
+            return try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.tooLarge(limit: limit)
         }
-        return try Self.decode(type, from: Data(buffer: buffer))
     }
 
     /// Decodes `data`, mapping decoding failures to 400/422.

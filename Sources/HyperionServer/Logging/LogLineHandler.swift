@@ -85,7 +85,7 @@ public struct LogLineHandler: LogHandler {
     }
 
     static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        iso8601(Date())
     }
 }
 
