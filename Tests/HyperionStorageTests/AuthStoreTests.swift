@@ -90,6 +90,25 @@ struct AuthStoreTests {
         }
     }
 
+    @Test("text with NUL is a validation error on every backend, never a database error", arguments: Backend.available)
+    func nulText(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, _ in
+            for attempt in [
+                { _ = try await store.users.find(email: "a\u{0}@example.com") },
+                { _ = try await store.users.create(User(email: "b@example.com", fullName: "x\u{0}y", role: .user, passwordHash: "x")) },
+                { _ = try await store.users.list(PageRequest(), filter: UserFilter(email: "\u{0}")) },
+            ] as [@Sendable () async throws -> Void] {
+                do {
+                    try await attempt()
+                    Issue.record("NUL text was accepted")
+                } catch let error as HyperionError {
+                    #expect(error.kind == .validation)
+                }
+            }
+            #expect(try await store.users.count() == 0)
+        }
+    }
+
     @Test("active admins are counted; disabled admins do not count", arguments: Backend.available)
     func adminCount(backend: Backend) async throws {
         try await withFreshStore(backend) { store, _ in

@@ -20,7 +20,7 @@ public final class Store: Sendable {
     private let shutdown: @Sendable () async throws -> Void
 
     init(database: any SQLDatabase, dialect: StoreDialect, shutdown: @escaping @Sendable () async throws -> Void) {
-        self.database = database
+        self.database = NULCheckingDatabase(base: database)
         self.dialect = dialect
         self.shutdown = shutdown
     }
