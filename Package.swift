@@ -49,6 +49,8 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // In-process retrieval: exact + HNSW vector index, BM25 keyword index, persistence.
+        .target(name: "HyperionIndex", dependencies: ["HyperionCore", "COpenBLAS"]),
         // SQLKit store for SQLite (default) and PostgreSQL, migrations, repositories.
         .target(
             name: "HyperionStorage",
@@ -92,6 +94,7 @@ let package = Package(
             dependencies: [
                 "HyperionServer",
                 "HyperionEmbedding",
+                "HyperionIndex",
                 "HyperionStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -105,6 +108,7 @@ let package = Package(
             path: "Benchmarks/embedding/Sources"
         ),
         .testTarget(name: "HyperionCoreTests", dependencies: ["HyperionCore"]),
+        .testTarget(name: "HyperionIndexTests", dependencies: ["HyperionIndex", "HyperionCore"]),
         .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore"]),
         .testTarget(
             name: "HyperionStorageTests",

@@ -29,6 +29,11 @@ step "swift build (debug, with tests)" swift build --build-tests
 step "embedding model (pulled when missing)" "$(swift build --show-bin-path)/hyperion" models pull --data-dir "$root/data"
 if [ $status -ne 0 ]; then printf '%s\n' "${results[@]}"; echo "TESTS FAILED"; exit 1; fi
 
+# The stemmer is checked word for word against snowballstemmer over every distinct SciFact word.
+step "stemmer reference (snowballstemmer)" bash -c ".venv/bin/python scripts/stem-reference.py ../shared/data/scifact/corpus.jsonl > '$work/stems.tsv'"
+export HYPERION_TEST_STEMS="$work/stems.tsv"
+export HYPERION_TEST_REQUIRE_STEMS=1
+
 pg_url=$(scripts/postgres.sh start "$work/pg") || { echo "FAIL: PostgreSQL did not start"; exit 1; }
 echo "PostgreSQL at ${pg_url%%\?*}"
 export HYPERION_TEST_POSTGRES_URL="$pg_url"

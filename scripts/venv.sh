@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Project-local Python tools (git-ignored .venv): schemathesis for the API conformance run.
+# Project-local Python tools (git-ignored .venv): schemathesis for the API conformance run,
+# snowballstemmer as the reference for the Swift stemmer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/schemathesis ]; then
-  python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check "schemathesis>=4,<5"
-fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -c "import schemathesis" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "schemathesis>=4,<5"
+.venv/bin/python -c "import snowballstemmer" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "snowballstemmer==3.1.1"
 .venv/bin/schemathesis --version

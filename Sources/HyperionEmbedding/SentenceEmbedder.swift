@@ -56,6 +56,12 @@ public final class SentenceEmbedder: Embedder {
         folder.tokenizer.encode(folder.lowercaseInput ? text.lowercased() : text)
     }
 
+    /// Number of word pieces of `text` without truncation (no `[CLS]`/`[SEP]`), so callers can cut
+    /// texts into windows the model sees whole.
+    public func pieceCount(_ text: String) -> Int {
+        folder.tokenizer.truncating(at: Int(Int32.max)).encode(folder.lowercaseInput ? text.lowercased() : text).count - 2
+    }
+
     /// Embeds `texts` on the calling thread, one vector per text, in order.
     public func embedBatch(_ texts: [String]) throws -> [[Float]] {
         Self.run(folder, texts.map { prompted($0, promptName: folder.defaultPromptName) }, batchSize: batchSize, parallel: parallel)
