@@ -40,6 +40,7 @@ export HYPERION_TEST_POSTGRES_URL="$pg_url"
 export HYPERION_TEST_REQUIRE_POSTGRES=1
 
 step "swift test (SQLite + PostgreSQL)" swift test --skip-build
+step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$(swift build --show-bin-path)/hyperion" "$work/eval"
 step "integration: live server, SQLite" scripts/integration.sh "$work/it-sqlite" ""
 step "integration: live server, PostgreSQL" scripts/integration.sh "$work/it-pg" "$pg_url"
 

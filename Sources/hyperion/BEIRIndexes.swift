@@ -31,10 +31,13 @@ struct BEIRIndexes {
         if let directory, let stored = try? JSONDecoder().decode(Manifest.self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json"))),
            stored == manifest {
             let started = clock.now
-            if let vectors = try? LocalVectorIndex.load(from: directory.appendingPathComponent("vectors.hyv")),
-               let keywords = try? BM25Index.load(from: directory.appendingPathComponent("keywords.hyk"), parameters: parameters) {
+            do {
+                let vectors = try LocalVectorIndex.load(from: directory.appendingPathComponent("vectors.hyv"))
+                let keywords = try BM25Index.load(from: directory.appendingPathComponent("keywords.hyk"), parameters: parameters)
                 seconds["load"] = (clock.now - started).seconds
                 return BEIRIndexes(vectors: vectors, keywords: keywords, passages: vectors.liveCount)
+            } catch {
+                FileHandle.standardError.write(Data("hyperion: \(error); rebuilding the index\n".utf8))
             }
         }
 
