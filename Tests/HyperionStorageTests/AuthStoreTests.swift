@@ -1,12 +1,58 @@
 import Foundation
 import HyperionCore
 import HyperionStorage
+import SQLKit
 import Testing
 
 @Suite("Auth tables on SQLite and PostgreSQL")
 struct AuthStoreTests {
     func user(_ store: Store, _ email: String = "a@example.com") async throws -> User {
         try await store.users.create(User(email: email, role: .user, passwordHash: "x"))
+    }
+
+    @Test("concurrent first signups: exactly one becomes admin", arguments: Backend.available)
+    func firstUserRace(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, _ in
+            let users = try await withThrowingTaskGroup(of: User.self) { group in
+                for i in 0..<12 {
+                    group.addTask {
+                        try await store.users.createCountingFirst { isFirst in
+                            // Widen the window between the count and the insert, where an unserialised race would strike.
+                            try await Task.sleep(for: .milliseconds(20))
+                            return User(email: "u\(i)@example.com", role: isFirst ? .admin : .user, passwordHash: "x")
+                        }
+                    }
+                }
+                return try await group.reduce(into: [User]()) { $0.append($1) }
+            }
+            #expect(users.count == 12)
+            #expect(users.filter { $0.role == .admin }.count == 1)
+            #expect(try await store.users.count() == 12)
+            // A refusal inside the transaction writes nothing.
+            await #expect(throws: HyperionError.self) {
+                _ = try await store.users.createCountingFirst { _ in throw HyperionError(.forbidden, code: "no", message: "no") }
+            }
+            #expect(try await store.users.count() == 12)
+        }
+    }
+
+    @Test("many concurrent multi-statement transactions finish (no thread-pool deadlock)", arguments: Backend.available)
+    func concurrentTransactions(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, _ in
+            try await store.database.raw("CREATE TABLE scratch (n INTEGER)").run()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<40 {
+                    group.addTask {
+                        _ = try await store.transaction { db in
+                            try await db.raw("INSERT INTO scratch (n) VALUES (\(bind: i))").run()
+                            return try await db.raw("SELECT COUNT(*) AS c FROM scratch").first()?.decode(column: "c", as: Int.self)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.count("scratch") == 40)
+        }
     }
 
     @Test("a refresh token is consumed once, even by concurrent callers", arguments: Backend.available)

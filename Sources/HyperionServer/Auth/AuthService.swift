@@ -70,12 +70,15 @@ public struct AuthService: Sendable {
         let email = try Self.normalizedEmail(email)
         try Self.validatePassword(password)
         let fullName = try Self.validateFullName(fullName)
-        let isFirst = try await store.users.count() == 0
-        guard isFirst || settings.signupEnabled else {
-            throw HyperionError(.forbidden, code: "signup_disabled", message: "signup is disabled; ask an administrator for an account")
-        }
+        let signupEnabled = settings.signupEnabled
+        let refused = HyperionError(.forbidden, code: "signup_disabled", message: "signup is disabled; ask an administrator for an account")
+        // Cheap early refusal before paying for the hash; the decision that counts is made again below.
+        if !signupEnabled, try await store.users.count() > 0 { throw refused }
         let hash = try await hasher.hash(password)
-        let user = try await store.users.create(User(email: email, fullName: fullName, role: isFirst ? .admin : .user, passwordHash: hash))
+        let user = try await store.users.createCountingFirst { isFirst in
+            guard isFirst || signupEnabled else { throw refused }
+            return User(email: email, fullName: fullName, role: isFirst ? .admin : .user, passwordHash: hash)
+        }
         try await store.audit.record(AuditEvent(kind: .signup, userID: user.id, email: email, clientAddress: clientAddress, detail: "role=\(user.role.rawValue)"))
         return user
     }

@@ -18,11 +18,15 @@ public final class Store: Sendable {
     /// Which backend is behind ``database``.
     public let dialect: StoreDialect
     private let shutdown: @Sendable () async throws -> Void
+    /// SQLite has one writer: write transactions queue here (without holding a thread) instead of in
+    /// `busy_timeout`. PostgreSQL needs no gate.
+    private let writeGate: AsyncGate?
 
     init(database: any SQLDatabase, dialect: StoreDialect, shutdown: @escaping @Sendable () async throws -> Void) {
         self.database = NULCheckingDatabase(base: database)
         self.dialect = dialect
         self.shutdown = shutdown
+        self.writeGate = dialect == .sqlite ? AsyncGate() : nil
     }
 
     /// Connects to the configured backend. A SQLite file (and its folder) is created when missing.
@@ -34,18 +38,23 @@ public final class Store: Sendable {
         case .sqlite(let path):
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            // SQLite calls block their thread; a pool of our own keeps them off the process-wide singleton
+            // (two threads on two cores), which other blocking work shares.
+            let threads = NIOThreadPool(numberOfThreads: max(4, 2 * System.coreCount))
+            threads.start()
             let pool = EventLoopGroupConnectionPool(
-                source: SQLiteConnectionFactory(path: path, threadPool: .singleton),
+                source: SQLiteConnectionFactory(path: path, threadPool: threads),
                 maxConnectionsPerEventLoop: 2,
                 pruneInterval: nil,
                 logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton
             )
-            let store = Store(
-                database: SQLitePoolDatabase(pool: pool, logger: logger), dialect: .sqlite,
-                shutdown: { try await pool.shutdownAsync() }
-            )
-            try await store.checkReachable(pool: { try await pool.shutdownAsync() })
+            let close: @Sendable () async throws -> Void = {
+                try await pool.shutdownAsync()
+                try await threads.shutdownGracefully()
+            }
+            let store = Store(database: SQLitePoolDatabase(pool: pool, logger: logger), dialect: .sqlite, shutdown: close)
+            try await store.checkReachable(pool: close)
             return store
         case .postgres(let url):
             let sqlConfiguration: SQLPostgresConfiguration
@@ -88,10 +97,24 @@ public final class Store: Sendable {
     }
 
     /// Runs `body` in one transaction on one connection: committed when it returns, rolled back when it throws.
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    ///
+    /// With a `lock`, transactions naming the same lock run one at a time on PostgreSQL too (a transaction-scoped
+    /// advisory lock), e.g. to decide "is this the first user?" and insert in one step. On SQLite every
+    /// write transaction already runs alone.
+    public func transaction<T: Sendable>(lock: TransactionLock? = nil, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        if let writeGate {
+            return try await writeGate.withGate { try await self.runTransaction(lock: nil, body) }
+        }
+        return try await runTransaction(lock: lock, body)
+    }
+
+    private func runTransaction<T: Sendable>(lock: TransactionLock?, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let begin = dialect.beginTransaction
         return try await database.withSession { session in
             try await session.raw(SQLQueryString(begin)).run()
+            if let lock {
+                try await session.raw("SELECT pg_advisory_xact_lock(\(bind: lock.key))").run()
+            }
             do {
                 let value = try await body(session)
                 try await session.raw("COMMIT").run()
@@ -101,6 +124,14 @@ public final class Store: Sendable {
                 throw error
             }
         }
+    }
+
+    /// A named lock for ``transaction(lock:_:)``.
+    public struct TransactionLock: Sendable {
+        /// The PostgreSQL advisory lock key.
+        public let key: Int64
+        /// Serialises "first account becomes admin" decisions.
+        public static let firstUser = TransactionLock(key: 0x4859_5045_5255_0001)
     }
 
     /// Counts the rows of `table` that `filter` keeps.

@@ -52,6 +52,25 @@ public struct UserRepository: Sendable {
         return user
     }
 
+    /// Creates the user `make(isFirst)` returns, deciding "is this the first account?" and inserting in one
+    /// serialised transaction, so two concurrent first signups cannot both become admin. `make` may throw to
+    /// refuse (nothing is written).
+    public func createCountingFirst(_ make: @escaping @Sendable (_ isFirst: Bool) async throws -> User) async throws -> User {
+        let dialect = store.dialect
+        return try await store.transaction(lock: .firstUser) { db in
+            let n = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("users")
+                .first()?.decode(column: "n", as: Int.self) ?? 0
+            var user = try await make(n == 0)
+            user.email = user.email.lowercased()
+            do {
+                try await db.insert(into: "users").model(Row(user)).run()
+            } catch where dialect.isUniqueViolation(error) {
+                throw HyperionError(.conflict, code: "user_exists", message: "a user with this email already exists", field: "email")
+            }
+            return user
+        }
+    }
+
     /// The user with this id, if any.
     public func find(id: UUID) async throws -> User? {
         try await store.database.select().columns("*").from("users").where("id", .equal, id)
