@@ -152,6 +152,13 @@ public final class Store: Sendable {
     /// The audit log.
     public var audit: AuditRepository { AuditRepository(store: self) }
 
+    /// RAG models.
+    public var models: RAGModelRepository { RAGModelRepository(store: self) }
+    /// Documents and chunks.
+    public var documents: DocumentRepository { DocumentRepository(store: self) }
+    /// The job queue.
+    public var jobs: JobRepository { JobRepository(store: self) }
+
     /// The users repository.
     public var users: UserRepository { UserRepository(store: self) }
 

@@ -18,6 +18,10 @@ public enum StoreDialect: String, Sendable {
     public var text: String { "TEXT" }
     /// Column type for 64-bit integers.
     public var bigint: String { self == .postgres ? "BIGINT" : "INTEGER" }
+    /// Column type for 32-bit integers.
+    public var int: String { "INTEGER" }
+    /// Column type for floating-point numbers.
+    public var double: String { self == .postgres ? "DOUBLE PRECISION" : "REAL" }
     /// Column type for raw bytes.
     public var bytes: String { self == .postgres ? "BYTEA" : "BLOB" }
 

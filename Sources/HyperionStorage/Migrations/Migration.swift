@@ -20,6 +20,7 @@ extension Migration {
     public static let all: [Migration] = [
         .createUsers,
         .createAuth,
+        .createKnowledge,
     ]
 
     /// Accounts (issue: accounts and access builds on this table).

@@ -1,0 +1,189 @@
+import Foundation
+import HyperionCore
+import SQLKit
+
+/// Documents of RAG models and their chunks.
+public struct DocumentRepository: Sendable {
+    let store: Store
+
+    struct Row: Codable {
+        var id: UUID
+        var model_id: UUID
+        var title: String
+        var filename: String
+        var format: String
+        var sha256: String
+        var size_bytes: Int
+        var status: String
+        var error: String?
+        var tags: String
+        var metadata: String?
+        var page_count: Int?
+        var chunk_count: Int
+        var created_at: Date
+        var updated_at: Date
+
+        init(_ d: DocumentRecord) {
+            id = d.id; model_id = d.modelID; title = d.title; filename = d.filename; format = d.format.rawValue
+            sha256 = d.sha256; size_bytes = d.sizeBytes; status = d.status.rawValue; error = d.error
+            tags = JSONText.encode(d.tags); metadata = d.metadataJSON; page_count = d.pageCount; chunk_count = d.chunkCount
+            created_at = d.createdAt; updated_at = d.updatedAt
+        }
+
+        var record: DocumentRecord {
+            DocumentRecord(
+                id: id, modelID: model_id, title: title, filename: filename, format: DocumentFormat(rawValue: format) ?? .text,
+                sha256: sha256, sizeBytes: size_bytes, status: DocumentStatus(rawValue: status) ?? .failed, error: error,
+                tags: JSONText.decode(tags) ?? [], metadataJSON: metadata, pageCount: page_count, chunkCount: chunk_count,
+                createdAt: created_at, updatedAt: updated_at
+            )
+        }
+    }
+
+    /// Stores a new document, or returns the model's existing document with the same content (`created` false).
+    public func createOrFind(_ document: DocumentRecord) async throws -> (document: DocumentRecord, created: Bool) {
+        do {
+            try await store.database.insert(into: "documents").model(Row(document)).run()
+            return (document, true)
+        } catch where store.dialect.isUniqueViolation(error) {
+            guard let existing = try await find(modelID: document.modelID, sha256: document.sha256) else { throw error }
+            return (existing, false)
+        }
+    }
+
+    public func find(id: UUID) async throws -> DocumentRecord? {
+        try await store.database.select().columns("*").from("documents").where("id", .equal, id).first(decoding: Row.self)?.record
+    }
+
+    public func find(modelID: UUID, sha256: String) async throws -> DocumentRecord? {
+        try await store.database.select().columns("*").from("documents").where("model_id", .equal, modelID)
+            .where("sha256", .equal, sha256).first(decoding: Row.self)?.record
+    }
+
+    /// Documents with these ids (any order).
+    public func find(ids: [UUID]) async throws -> [DocumentRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await store.database.select().columns("*").from("documents").where("id", .in, ids).all(decoding: Row.self).map(\.record)
+    }
+
+    /// A model's documents, newest first, optionally with one status.
+    public func list(modelID: UUID, status: DocumentStatus?, page: PageRequest) async throws -> Page<DocumentRecord> {
+        func filtered(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
+            let q = q.where("model_id", .equal, modelID)
+            return status.map { q.where("status", .equal, $0.rawValue) } ?? q
+        }
+        let rows = try await filtered(store.database.select().columns("*").from("documents"))
+            .orderBy("created_at", .descending).orderBy("id").limit(page.limit).offset(page.skip).all(decoding: Row.self)
+        let total = try await store.count("documents") { filtered($0) }
+        return Page(items: rows.map(\.record), total: total, request: page)
+    }
+
+    /// All documents of a model (for training and index rebuilds).
+    public func all(modelID: UUID) async throws -> [DocumentRecord] {
+        try await store.database.select().columns("*").from("documents").where("model_id", .equal, modelID)
+            .orderBy("created_at").orderBy("id").all(decoding: Row.self).map(\.record)
+    }
+
+    /// Sets a document's status (and error, title, page count) without touching its chunks.
+    public func setStatus(id: UUID, _ status: DocumentStatus, error: String? = nil, title: String? = nil, pageCount: Int? = nil) async throws {
+        var update = store.database.update("documents").set("status", to: status.rawValue).set("error", to: error)
+            .set("updated_at", to: Date())
+        if let title { update = update.set("title", to: title) }
+        if let pageCount { update = update.set("page_count", to: pageCount) }
+        try await update.where("id", .equal, id).run()
+    }
+
+    /// Replaces a document's chunks of one generation and marks it ready, atomically: a job that runs twice
+    /// (after a crash) leaves exactly one set of chunks. Returns false when the document was deleted meanwhile.
+    public func replaceChunks(documentID: UUID, generation: Int, chunks: [ChunkRecord], title: String?, pageCount: Int?) async throws -> Bool {
+        let rows = chunks.map(ChunkRow.init)
+        return try await store.transaction { db in
+            let exists = try await db.select().column("id").from("documents").where("id", .equal, documentID).first() != nil
+            guard exists else { return false }
+            try await db.delete(from: "chunks").where("document_id", .equal, documentID).where("generation", .equal, generation).run()
+            for batch in stride(from: 0, to: rows.count, by: 200) {
+                try await db.insert(into: "chunks").models(Array(rows[batch..<min(batch + 200, rows.count)])).run()
+            }
+            var update = db.update("documents").set("status", to: DocumentStatus.ready.rawValue).set("error", to: String?.none)
+                .set("chunk_count", to: chunks.count).set("updated_at", to: Date())
+            if let title { update = update.set("title", to: title) }
+            if let pageCount { update = update.set("page_count", to: pageCount) }
+            try await update.where("id", .equal, documentID).run()
+            return true
+        }
+    }
+
+    /// Deletes a document and its chunks. Returns false when it did not exist.
+    public func delete(id: UUID) async throws -> Bool {
+        !(try await store.database.delete(from: "documents").where("id", .equal, id).returning("id").all()).isEmpty
+    }
+
+    // MARK: chunks
+
+    struct ChunkRow: Codable {
+        var id: UUID
+        var document_id: UUID
+        var model_id: UUID
+        var generation: Int
+        var ordinal: Int
+        var text: String
+        var page: Int?
+        var heading_path: String
+        var start_offset: Int
+        var end_offset: Int
+        var token_count: Int
+        var embedding: Data
+
+        init(_ c: ChunkRecord) {
+            id = c.id; document_id = c.documentID; model_id = c.modelID; generation = c.generation; ordinal = c.ordinal
+            text = c.text; page = c.page; heading_path = JSONText.encode(c.headingPath); start_offset = c.startOffset
+            end_offset = c.endOffset; token_count = c.tokenCount
+            embedding = c.embedding.withUnsafeBufferPointer { Data(buffer: $0) }
+        }
+
+        var record: ChunkRecord {
+            let vector: [Float] = embedding.withUnsafeBytes { raw in
+                Array(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self), count: raw.count / 4))
+            }
+            return ChunkRecord(id: id, documentID: document_id, modelID: model_id, generation: generation, ordinal: ordinal,
+                               text: text, page: page, headingPath: JSONText.decode(heading_path) ?? [], startOffset: start_offset,
+                               endOffset: end_offset, tokenCount: token_count, embedding: vector)
+        }
+    }
+
+    /// A document's chunks of one generation in order.
+    public func chunks(documentID: UUID, generation: Int, page: PageRequest) async throws -> Page<ChunkRecord> {
+        let rows = try await store.database.select().columns("*").from("chunks").where("document_id", .equal, documentID)
+            .where("generation", .equal, generation).orderBy("ordinal").limit(page.limit).offset(page.skip).all(decoding: ChunkRow.self)
+        let total = try await store.count("chunks") { $0.where("document_id", .equal, documentID).where("generation", .equal, generation) }
+        return Page(items: rows.map(\.record), total: total, request: page)
+    }
+
+    /// Chunks by id (any order); ids of deleted chunks are simply absent.
+    public func chunks(ids: [UUID]) async throws -> [ChunkRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await store.database.select().columns("*").from("chunks").where("id", .in, ids).all(decoding: ChunkRow.self).map(\.record)
+    }
+
+    /// Every chunk of a model generation (to rebuild its index).
+    public func chunks(modelID: UUID, generation: Int) async throws -> [ChunkRecord] {
+        try await store.database.select().columns("*").from("chunks").where("model_id", .equal, modelID)
+            .where("generation", .equal, generation).all(decoding: ChunkRow.self).map(\.record)
+    }
+
+    /// Number of chunks of a model generation.
+    public func chunkCount(modelID: UUID, generation: Int) async throws -> Int {
+        try await store.count("chunks") { $0.where("model_id", .equal, modelID).where("generation", .equal, generation) }
+    }
+}
+
+/// Small JSON columns (tag lists, heading paths) stored as text on both backends.
+enum JSONText {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        (try? String(decoding: JSONEncoder().encode(value), as: UTF8.self)) ?? "[]"
+    }
+
+    static func decode<T: Decodable>(_ text: String) -> T? {
+        try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import HyperionCore
+import SQLKit
+
+/// RAG models (knowledge bases with their settings).
+public struct RAGModelRepository: Sendable {
+    let store: Store
+
+    struct Row: Codable {
+        var id: UUID
+        var owner_id: UUID
+        var name: String
+        var description: String?
+        var visibility: String
+        var embedding_model: String
+        var chunk_size: Int
+        var chunk_overlap: Int
+        var retrieval_mode: String
+        var top_k: Int
+        var llm_provider: String?
+        var llm_model: String?
+        var llm_temperature: Double
+        var system_prompt: String?
+        var status: String
+        var generation: Int
+        var created_at: Date
+        var updated_at: Date
+        var last_trained_at: Date?
+
+        init(_ m: RAGModel) {
+            id = m.id; owner_id = m.ownerID; name = m.name; description = m.description; visibility = m.visibility.rawValue
+            embedding_model = m.embeddingModel; chunk_size = m.chunking.sizeTokens; chunk_overlap = m.chunking.overlapTokens
+            retrieval_mode = m.retrieval.mode.rawValue; top_k = m.retrieval.topK; llm_provider = m.llm.provider
+            llm_model = m.llm.model; llm_temperature = m.llm.temperature; system_prompt = m.llm.systemPrompt
+            status = m.status.rawValue; generation = m.generation; created_at = m.createdAt; updated_at = m.updatedAt
+            last_trained_at = m.lastTrainedAt
+        }
+
+        var model: RAGModel {
+            RAGModel(
+                id: id, ownerID: owner_id, name: name, description: description, visibility: Visibility(rawValue: visibility) ?? .private,
+                embeddingModel: embedding_model, chunking: ChunkingSettings(sizeTokens: chunk_size, overlapTokens: chunk_overlap),
+                retrieval: RetrievalSettings(mode: RetrievalMode(rawValue: retrieval_mode) ?? .hybrid, topK: top_k),
+                llm: LLMSettings(provider: llm_provider, model: llm_model, temperature: llm_temperature, systemPrompt: system_prompt),
+                status: ModelStatus(rawValue: status) ?? .ready, generation: generation, createdAt: created_at,
+                updatedAt: updated_at, lastTrainedAt: last_trained_at
+            )
+        }
+    }
+
+    private func duplicate() -> HyperionError {
+        HyperionError(.conflict, code: "model_exists", message: "you already have a RAG model with this name", field: "name")
+    }
+
+    /// Stores a new model; a duplicate name for the same owner is a conflict.
+    public func create(_ model: RAGModel) async throws -> RAGModel {
+        do {
+            try await store.database.insert(into: "rag_models").model(Row(model)).run()
+        } catch where store.dialect.isUniqueViolation(error) {
+            throw duplicate()
+        }
+        return model
+    }
+
+    /// The model with this id, if any (no visibility check: the caller decides).
+    public func find(id: UUID) async throws -> RAGModel? {
+        try await store.database.select().columns("*").from("rag_models").where("id", .equal, id).first(decoding: Row.self)?.model
+    }
+
+    /// Models the caller may see, newest first: their own and shared ones; admins see all.
+    public func list(visibleTo userID: UUID, role: Role, page: PageRequest) async throws -> Page<RAGModel> {
+        func visible(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
+            role == .admin ? q : q.where { $0.where("owner_id", .equal, userID).orWhere("visibility", .equal, Visibility.shared.rawValue) }
+        }
+        let rows = try await visible(store.database.select().columns("*").from("rag_models"))
+            .orderBy("created_at", .descending).orderBy("id").limit(page.limit).offset(page.skip).all(decoding: Row.self)
+        let total = try await store.count("rag_models") { visible($0) }
+        return Page(items: rows.map(\.model), total: total, request: page)
+    }
+
+    /// Writes every field of `model` (by id).
+    public func update(_ model: RAGModel) async throws {
+        do {
+            try await store.database.update("rag_models").set(model: Row(model)).where("id", .equal, model.id).run()
+        } catch where store.dialect.isUniqueViolation(error) {
+            throw duplicate()
+        }
+    }
+
+    /// Deletes the model; its documents, chunks and jobs go with it. Returns false when it did not exist.
+    public func delete(id: UUID) async throws -> Bool {
+        !(try await store.database.delete(from: "rag_models").where("id", .equal, id).returning("id").all()).isEmpty
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import HyperionCore
+import HyperionStorage
+import Testing
+
+@Suite("RAG models, documents, chunks and jobs on SQLite and PostgreSQL")
+struct KnowledgeStoreTests {
+    func owner(_ store: Store, _ email: String = "o@example.com") async throws -> User {
+        try await store.users.create(User(email: email, role: .user, passwordHash: "x"))
+    }
+
+    @Test("models: unique name per owner, visibility in lists, cascade delete", arguments: Backend.available)
+    func models(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, _ in
+            let a = try await owner(store, "a@example.com"), b = try await owner(store, "b@example.com")
+            let mine = try await store.models.create(RAGModel(ownerID: a.id, name: "Papers", embeddingModel: "m"))
+            _ = try await store.models.create(RAGModel(ownerID: a.id, name: "Shared", visibility: .shared, embeddingModel: "m"))
+            _ = try await store.models.create(RAGModel(ownerID: b.id, name: "Papers", embeddingModel: "m"))  // same name, other owner
+            await #expect(throws: HyperionError.self) {
+                _ = try await store.models.create(RAGModel(ownerID: a.id, name: "Papers", embeddingModel: "m"))
+            }
+            #expect(try await store.models.list(visibleTo: b.id, role: .user, page: .init()).items.map(\.name).sorted() == ["Papers", "Shared"])
+            #expect(try await store.models.list(visibleTo: a.id, role: .user, page: .init()).total == 2)
+            #expect(try await store.models.list(visibleTo: b.id, role: .admin, page: .init()).total == 3)
+
+            var changed = mine
+            changed.chunking = ChunkingSettings(sizeTokens: 100, overlapTokens: 10)
+            changed.llm = LLMSettings(provider: "local", model: "llama", temperature: 0.7, systemPrompt: "Be brief.")
+            changed.status = .needsTraining
+            try await store.models.update(changed)
+            #expect(try await store.models.find(id: mine.id)?.chunking.sizeTokens == 100)
+            #expect(try await store.models.find(id: mine.id)?.llm == changed.llm)
+
+            let doc = try await store.documents.createOrFind(DocumentRecord(modelID: mine.id, title: "t", filename: "f.txt", format: .text, sha256: "abc", sizeBytes: 3))
+            try await store.jobs.enqueue(JobRecord(kind: .ingest, modelID: mine.id, ownerID: a.id, documentIDs: [doc.document.id]))
+            #expect(try await store.models.delete(id: mine.id))
+            #expect(try await store.documents.find(id: doc.document.id) == nil)
+            #expect(try await store.models.delete(id: mine.id) == false)
+        }
+    }
+
+    @Test("documents: same content once per model; chunks replaced atomically with their embeddings", arguments: Backend.available)
+    func documentsAndChunks(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, _ in
+            let a = try await owner(store)
+            let model = try await store.models.create(RAGModel(ownerID: a.id, name: "M", embeddingModel: "m"))
+            let first = try await store.documents.createOrFind(DocumentRecord(modelID: model.id, title: "one", filename: "a.md", format: .markdown, sha256: "h1", sizeBytes: 10, tags: ["x", "y"], metadataJSON: #"{"k":1}"#))
+            let again = try await store.documents.createOrFind(DocumentRecord(modelID: model.id, title: "copy", filename: "b.md", format: .markdown, sha256: "h1", sizeBytes: 10))
+            #expect(first.created && !again.created && again.document.id == first.document.id)
+            #expect(again.document.tags == ["x", "y"] && again.document.metadataJSON == #"{"k":1}"#)
+
+            func chunks(_ n: Int) -> [ChunkRecord] {
+                (0..<n).map { ChunkRecord(documentID: first.document.id, modelID: model.id, generation: 1, ordinal: $0, text: "c\($0)", page: $0 + 1,
+                                          headingPath: ["H", "S\($0)"], startOffset: $0 * 10, endOffset: $0 * 10 + 9, tokenCount: 3,
+                                          embedding: [Float($0), 0.5, -1.25]) }
+            }
+            #expect(try await store.documents.replaceChunks(documentID: first.document.id, generation: 1, chunks: chunks(5), title: "Real title", pageCount: 5))
+            // A second run (a job resumed after a crash) replaces, never duplicates.
+            #expect(try await store.documents.replaceChunks(documentID: first.document.id, generation: 1, chunks: chunks(3), title: nil, pageCount: nil))
+            let stored = try await store.documents.chunks(documentID: first.document.id, generation: 1, page: .init())
+            #expect(stored.total == 3 && stored.items.map(\.ordinal) == [0, 1, 2])
+            #expect(stored.items[2].embedding == [2, 0.5, -1.25] && stored.items[2].headingPath == ["H", "S2"] && stored.items[2].page == 3)
+            let doc = try #require(try await store.documents.find(id: first.document.id))
+            #expect(doc.status == .ready && doc.chunkCount == 3 && doc.title == "Real title" && doc.pageCount == 5)
+            #expect(try await store.documents.chunkCount(modelID: model.id, generation: 1) == 3)
+            #expect(try await store.documents.list(modelID: model.id, status: .failed, page: .init()).total == 0)
+
+            #expect(try await store.documents.delete(id: first.document.id))
+            #expect(try await store.documents.chunks(ids: stored.items.map(\.id)).isEmpty)
+            #expect(try await store.documents.replaceChunks(documentID: first.document.id, generation: 1, chunks: chunks(2), title: nil, pageCount: nil) == false)
+            #expect(try await store.documents.chunkCount(modelID: model.id, generation: 1) == 0)
+        }
+    }
+
+    @Test("jobs: each claimed exactly once by concurrent workers; stale ones requeued; cancel", arguments: Backend.available)
+    func jobs(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, _ in
+            let a = try await owner(store)
+            let model = try await store.models.create(RAGModel(ownerID: a.id, name: "M", embeddingModel: "m"))
+            let ids = (0..<10).map { _ in UUID() }
+            for (i, id) in ids.enumerated() {
+                try await store.jobs.enqueue(JobRecord(id: id, kind: .ingest, modelID: model.id, ownerID: a.id, createdAt: Date(timeIntervalSince1970: 1_000 + Double(i))))
+            }
+            let claimed = try await withThrowingTaskGroup(of: [UUID].self) { group in
+                for w in 0..<4 {
+                    group.addTask {
+                        var mine: [UUID] = []
+                        while let job = try await store.jobs.claim(worker: "w\(w)") { mine.append(job.id) }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [UUID]()) { $0 += $1 }
+            }
+            #expect(claimed.count == 10 && Set(claimed) == Set(ids))
+            #expect(try await store.jobs.find(id: ids[0])?.status == .running)
+            #expect(try await store.jobs.find(id: ids[0])?.attempts == 1)
+
+            // Workers that stopped beating: their jobs go back to the queue and are claimed again.
+            #expect(try await store.jobs.requeueStale(olderThan: Date().addingTimeInterval(60)) == 10)
+            let again = try #require(try await store.jobs.claim(worker: "w9"))
+            #expect(again.id == ids[0] && again.attempts == 2)
+            #expect(try await store.jobs.progress(id: again.id, done: 3, total: 7) == .running)
+
+            let canceled = try await store.jobs.cancel(id: again.id)
+            #expect(canceled?.status == .canceled)
+            try await store.jobs.finish(id: again.id, status: .succeeded)
+            #expect(try await store.jobs.find(id: again.id)?.status == .canceled)
+            #expect(try await store.jobs.find(id: again.id)?.progressDone == 3)
+            #expect(try await store.jobs.active(modelID: model.id).count == 9)
+        }
+    }
+}
