@@ -1,3 +1,4 @@
+import Foundation
 /// Counts a text's tokens as the embedding model sees them (without its special tokens).
 public protocol TokenCounter: Sendable {
     /// Tokens in `text`.

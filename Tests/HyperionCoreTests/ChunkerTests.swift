@@ -1,0 +1,89 @@
+import HyperionCore
+import Testing
+
+/// One token per whitespace-separated word: additive over pieces, like WordPiece.
+struct WordCounter: TokenCounter {
+    func tokenCount(_ text: String) -> Int { text.split(whereSeparator: \.isWhitespace).count }
+}
+
+/// One token per character: makes a single long "word" exceed any window.
+struct CharacterCounter: TokenCounter {
+    func tokenCount(_ text: String) -> Int { text.filter { !$0.isWhitespace }.count }
+}
+
+@Suite struct ChunkerTests {
+    func sentence(_ i: Int, words: Int = 9) -> String {
+        (0..<words).map { "w\(i)x\($0)" }.joined(separator: " ") + "."
+    }
+
+    @Test func chunksStayWithinTheWindowAndCoverEveryWord() {
+        let paragraphs = (0..<12).map { p in (0..<4).map { sentence(p * 10 + $0) }.joined(separator: " ") }
+        let text = paragraphs.joined(separator: "\n\n")
+        let chunks = Chunker(settings: ChunkingSettings(sizeTokens: 50, overlapTokens: 10), counter: WordCounter())
+            .chunks(of: ExtractedText(text: text))
+        #expect(chunks.count > 5)
+        #expect(chunks.allSatisfy { $0.tokenCount <= 50 && $0.tokenCount == WordCounter().tokenCount($0.text) })
+        #expect(chunks.map(\.ordinal) == Array(0..<chunks.count))
+        let allWords = Set(text.split(whereSeparator: \.isWhitespace))
+        let covered = Set(chunks.flatMap { $0.text.split(whereSeparator: \.isWhitespace) })
+        #expect(covered == allWords)
+        // Offsets point at the chunk's text in the document.
+        let characters = Array(text)
+        for chunk in chunks {
+            #expect(String(characters[chunk.startOffset..<chunk.endOffset]).trimmingCharacters(in: .whitespacesAndNewlines) == chunk.text)
+        }
+        // Neighbours share whole sentences (overlap), and chunks never end mid-sentence here.
+        for (a, b) in zip(chunks, chunks.dropFirst()) {
+            #expect(b.startOffset < a.endOffset, "expected overlap between \(a.ordinal) and \(b.ordinal)")
+            #expect(a.text.hasSuffix("."))
+        }
+    }
+
+    @Test func prefersParagraphBoundaries() {
+        // Two paragraphs of 30 words: a 50-token window ends at the paragraph break, not mid-paragraph.
+        let p1 = (0..<3).map { sentence($0) }.joined(separator: " ")
+        let p2 = (3..<6).map { sentence($0) }.joined(separator: " ")
+        let chunks = Chunker(settings: ChunkingSettings(sizeTokens: 50, overlapTokens: 0), counter: WordCounter())
+            .chunks(of: ExtractedText(text: p1 + "\n\n" + p2))
+        #expect(chunks.map(\.text) == [p1, p2])
+    }
+
+    @Test func pagesAndHeadingsFollowTheChunkStart() {
+        let page1 = "# Intro\n\n" + sentence(1)
+        let page2 = sentence(2) + "\n\n" + sentence(3)
+        let text = page1 + "\n\n" + page2
+        let page2Start = page1.count + 2
+        let document = ExtractedText(
+            text: text, pages: [.init(number: 1, offset: 0), .init(number: 2, offset: page2Start)],
+            sections: [.init(headingPath: ["Intro"], offset: 0), .init(headingPath: ["Intro", "Later"], offset: page2Start)]
+        )
+        let chunks = Chunker(settings: ChunkingSettings(sizeTokens: 16, overlapTokens: 0), counter: WordCounter()).chunks(of: document)
+        #expect(chunks.count == 3)
+        #expect(chunks.map(\.page) == [1, 2, 2])
+        #expect(chunks[0].headingPath == ["Intro"] && chunks[2].headingPath == ["Intro", "Later"])
+    }
+
+    @Test func overLongSentencesAndWordsAreCut() {
+        let long = (0..<120).map { "w\($0)" }.joined(separator: " ")
+        let chunks = Chunker(settings: ChunkingSettings(sizeTokens: 32, overlapTokens: 8), counter: WordCounter()).chunks(of: ExtractedText(text: long))
+        #expect(chunks.allSatisfy { $0.tokenCount <= 32 })
+        #expect(chunks.first!.text.hasPrefix("w0 ") && chunks.last!.text.hasSuffix("w119"))
+        let blob = String(repeating: "A", count: 500)
+        let pieces = Chunker(settings: ChunkingSettings(sizeTokens: 64, overlapTokens: 0), counter: CharacterCounter()).chunks(of: ExtractedText(text: blob))
+        #expect(pieces.allSatisfy { $0.tokenCount <= 64 } && pieces.map(\.text).joined() == blob)
+    }
+
+    @Test func emptyTextHasNoChunks() {
+        let chunker = Chunker(settings: .init(), counter: WordCounter())
+        #expect(chunker.chunks(of: ExtractedText(text: "")).isEmpty)
+        #expect(chunker.chunks(of: ExtractedText(text: " \n\n \t ")).isEmpty)
+        #expect(!ExtractedText(text: "\n \n").hasText)
+    }
+
+    @Test func settingsAreValidated() throws {
+        #expect(throws: HyperionError.self) { try ChunkingSettings(sizeTokens: 300, overlapTokens: 10).validate(maxTokens: 254) }
+        #expect(throws: HyperionError.self) { try ChunkingSettings(sizeTokens: 100, overlapTokens: 60).validate(maxTokens: 254) }
+        #expect(throws: HyperionError.self) { try ChunkingSettings(sizeTokens: 8, overlapTokens: 0).validate(maxTokens: 254) }
+        try ChunkingSettings(sizeTokens: 254, overlapTokens: 127).validate(maxTokens: 254)
+    }
+}
