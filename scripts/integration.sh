@@ -12,6 +12,7 @@ data="$dir/data"
 scripts/fetch-assets.sh "$data" >/dev/null || { echo "could not fetch Swagger UI assets"; exit 1; }
 
 # bcrypt's lowest allowed cost keeps schemathesis' many signups quick in a debug build.
+export HYPERION_EMBEDDING_MODEL_PATH="$(pwd)/data/models/all-MiniLM-L6-v2"
 export HYPERION_DATABASE_URL="$db" HYPERION_LOG_FORMAT=json HYPERION_LOG_LEVEL=debug HYPERION_SHUTDOWN_GRACE_PERIOD=10 \
   HYPERION_AUTH_BCRYPT_COST=10
 "$bin" serve --port "$port" --data-dir "$data" >"$dir/server.log" 2>&1 &

@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -92,6 +93,51 @@ s, h, b = request("GET", "/api/v1/users")
 check("admin route without credentials: 401 envelope", s == 401 and envelope(b), s)
 s, h, b = request("GET", "/metrics")
 check("metrics label for a templated route", 'endpoint="/api/v1/auth/me"' in b.decode(), "")
+# Ingestion end to end with the real model: upload, job, search, delete.
+auth = {"Authorization": "Bearer " + tokens.get("access_token", "")}
+s, h, b = request("POST", "/api/v1/models", json.dumps({"name": "Integration", "chunking": {"size_tokens": 64, "overlap_tokens": 8}}).encode(),
+                  {**auth, "Content-Type": "application/json"})
+check("create a RAG model", s == 201, b)
+model_id = json.loads(b).get("id", "") if s == 201 else ""
+boundary = "hyperionboundary42"
+files = [("notes.md", b"# Bees\n\nHoney bees pollinate crops and make honey.\n\n## Hives\n\nA hive holds one queen."),
+         ("trains.txt", b"High-speed trains run on dedicated tracks.\n\nMaglev trains float above the rail.")]
+body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{n}"\r\n\r\n'.encode() + d + b"\r\n"
+                for n, d in files) + f"--{boundary}--\r\n".encode()
+s, h, b = request("POST", f"/api/v1/models/{model_id}/documents", body, {**auth, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+upload = json.loads(b) if s == 202 else {}
+check("multipart upload of Markdown and text: 202 with a job", s == 202 and upload.get("job_id"), b)
+job = {}
+for _ in range(300):
+    s, h, b = request("GET", f"/api/v1/jobs/{upload.get('job_id')}", headers=auth)
+    job = json.loads(b) if s == 200 else {}
+    if job.get("status") in ("succeeded", "failed", "canceled"):
+        break
+    time.sleep(0.1)
+check("ingest job succeeds with the in-process model", job.get("status") == "succeeded", job)
+s, h, b = request("POST", f"/api/v1/models/{model_id}/search", json.dumps({"query": "who pollinates crops?"}).encode(),
+                  {**auth, "Content-Type": "application/json"})
+results = json.loads(b).get("results", []) if s == 200 else []
+bees = upload.get("documents", [{}])[0].get("document_id")
+check("hybrid search finds the right document", results and results[0]["document_id"] == bees and "pollinate" in results[0]["text"], b)
+s, h, b = request("DELETE", f"/api/v1/documents/{bees}", headers=auth)
+s2, h, b = request("POST", f"/api/v1/models/{model_id}/search", json.dumps({"query": "who pollinates crops?"}).encode(),
+                   {**auth, "Content-Type": "application/json"})
+check("a deleted document is gone from search", s == 204 and all(r["document_id"] != bees for r in json.loads(b).get("results", [])), b)
+
+# hyperion ingest: a folder through the API with an API key; the bad file is named in the summary.
+s, h, b = request("POST", "/api/v1/auth/api-keys", json.dumps({"name": "ingest"}).encode(), {**auth, "Content-Type": "application/json"})
+api_key = json.loads(b).get("key", "") if s == 201 else ""
+folder = os.path.join(data_dir, "ingest-src")
+os.makedirs(os.path.join(folder, "sub"), exist_ok=True)
+open(os.path.join(folder, "a.md"), "w").write("# Volcanoes\n\nLava flows from erupting volcanoes.")
+open(os.path.join(folder, "sub", "b.txt"), "w").write("Glaciers carve valleys over thousands of years.")
+open(os.path.join(folder, "sub", "c.bin"), "wb").write(bytes([0x89, 0x50, 0x4E, 0x47, 0, 0, 0, 0]))
+p = subprocess.run([binary, "ingest", "--model", "CLI", "--url", base, folder], env={**os.environ, "HYPERION_API_KEY": api_key},
+                   capture_output=True, text=True, timeout=300)
+check("hyperion ingest uploads a folder and names what failed", p.returncode == 2 and "2 ingested" in p.stdout
+      and "c.bin" in p.stdout and "model CLI: 2 documents" in p.stdout, (p.returncode, p.stdout, p.stderr[-300:]))
+
 open(token_file, "w").write(tokens.get("access_token", ""))
 open(token_file + ".secrets", "w").write("\n".join([password, tokens.get("access_token", "x"), tokens.get("refresh_token", "x")]))
 

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Hummingbird
 import HyperionCore
+import HyperionEmbedding
 import HyperionStorage
 import Logging
 import Prometheus
@@ -20,16 +21,35 @@ public struct AppDependencies: Sendable {
     public var registry: PrometheusCollectorRegistry
     /// Accounts and tokens.
     public var auth: AuthService
+    /// RAG models, documents, jobs and search.
+    public var knowledge: KnowledgeService
     /// Extra readiness checks registered by components.
     public var readinessChecks: [ReadinessCheck]
 
     /// Creates the dependencies.
-    public init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService, readinessChecks: [ReadinessCheck] = []) {
+    public init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
+                knowledge: KnowledgeService, readinessChecks: [ReadinessCheck] = []) {
         self.settings = settings
         self.store = store
         self.registry = registry
         self.auth = auth
+        self.knowledge = knowledge
         self.readinessChecks = readinessChecks
+    }
+
+    /// The embedder the settings ask for: the in-process model (its folder must exist) or the hashing twin.
+    public static func makeEmbedder(settings: ServerSettings) throws -> any DocumentEmbedder {
+        if settings.embedding.provider == "hashing" { return HashingEmbedder() }
+        let folder = settings.embedding.modelPath
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
+            throw HyperionError(.unavailable, code: "embedding_model_missing",
+                                message: "no embedding model at \(folder.path): run `hyperion models pull` (or set embedding.model_path, or embedding.provider=hashing to try without one)")
+        }
+        do {
+            return try SentenceEmbedder(modelFolder: folder, threads: settings.embedding.threads)
+        } catch {
+            throw HyperionError(.unavailable, code: "embedding_model_unusable", message: "the embedding model at \(folder.path) cannot be loaded: \(error)")
+        }
     }
 
     /// Builds the account machinery from settings: signing keys (generated on first start when none is
@@ -45,14 +65,17 @@ public struct AppDependencies: Sendable {
 
 /// Builds the application from configuration: validates settings, opens and migrates the store,
 /// and wires middleware and controllers. Fails fast with a ``HyperionError`` naming the bad key.
-/// `passwordHasher` replaces the configured bcrypt cost; tests pass a cheap one, servers never do.
+/// `passwordHasher` replaces the configured bcrypt cost and `embedder` the configured embedding model;
+/// tests pass cheap ones, servers never do.
 public func buildApplication(
     reader: ConfigReader,
     logSink: LogSink = .stdout,
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-    passwordHasher: PasswordHasher? = nil
+    passwordHasher: PasswordHasher? = nil,
+    embedder: (any DocumentEmbedder)? = nil
 ) async throws -> some ApplicationProtocol {
     let settings = try ServerSettings(reader: reader)
+    let embedder = try embedder ?? AppDependencies.makeEmbedder(settings: settings)
     let logger = makeLogger(settings: settings, sink: logSink)
     try FileManager.default.createDirectory(at: settings.dataDirectory, withIntermediateDirectories: true)
     let store = try await Store.open(settings.store, logger: logger)
@@ -69,7 +92,8 @@ public func buildApplication(
         try? await store.close()
         throw error
     }
-    let dependencies = AppDependencies(settings: settings, store: store, registry: registry, auth: auth)
+    let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: embedder, logger: logger)
+    let dependencies = AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge)
     let router = buildRouter(dependencies, logger: logger)
     var app = Application(
         router: router,
@@ -85,7 +109,11 @@ public func buildApplication(
         },
         logger: logger
     )
-    app.addServices(StoreService(store: store, logger: logger))
+    app.addServices(
+        IngestionWorker(service: knowledge, concurrency: settings.ingestion.workers,
+                        staleAfter: .seconds(settings.ingestion.staleAfterSeconds), logger: logger),
+        StoreService(store: store, logger: logger)
+    )
     return app
 }
 
@@ -112,7 +140,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: CORSAllowListMiddleware(allowedOrigins: Set(settings.corsAllowedOrigins)))
     router.add(middleware: ErrorMiddleware(routes: routes))
-    router.add(middleware: BodyLimitMiddleware(limit: settings.maxBodySize))
+    router.add(middleware: BodyLimitMiddleware(limit: settings.maxBodySize, uploadLimit: settings.ingestion.maxRequestSize))
 
     let migrator = Migrator(store: dependencies.store, logger: logger)
     HealthController(
@@ -123,6 +151,8 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     let body = JSONBody(limit: settings.maxBodySize)
     AuthController(auth: dependencies.auth, body: body).addRoutes(to: router)
     UsersController(auth: dependencies.auth, body: body).addRoutes(to: router)
+    KnowledgeController(auth: dependencies.auth, knowledge: dependencies.knowledge, body: body,
+                        uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)
     DocsController(
         documentJSON: openAPIDocumentJSON(),
         assetsDirectory: settings.dataDirectory.appendingPathComponent("assets/swagger-ui")
@@ -134,7 +164,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
 
 /// Every documented operation, from every controller.
 public var allOperations: [APIOperation] {
-    OperationsDocs.operations + AuthDocs.operations
+    OperationsDocs.operations + AuthDocs.operations + KnowledgeDocs.operations
 }
 
 /// The OpenAPI document as JSON bytes.

@@ -63,6 +63,17 @@ struct CharacterCounter: TokenCounter {
         #expect(chunks[0].headingPath == ["Intro"] && chunks[2].headingPath == ["Intro", "Later"])
     }
 
+    @Test func chunksNeverSpanAPageOrSectionStart() {
+        let text = "Alpha one two.\n\nBeta three four.\n\nGamma five six."
+        let second = text.range(of: "Beta")!.lowerBound.utf16Offset(in: text)
+        let third = text.range(of: "Gamma")!.lowerBound.utf16Offset(in: text)
+        let document = ExtractedText(text: text, pages: [.init(number: 1, offset: 0), .init(number: 2, offset: third)],
+                                     sections: [.init(headingPath: ["A"], offset: 0), .init(headingPath: ["B"], offset: second)])
+        let chunks = Chunker(settings: ChunkingSettings(sizeTokens: 100, overlapTokens: 10), counter: WordCounter()).chunks(of: document)
+        #expect(chunks.map(\.text) == ["Alpha one two.", "Beta three four.", "Gamma five six."])
+        #expect(chunks.map(\.page) == [1, 1, 2] && chunks.map(\.headingPath) == [["A"], ["B"], ["B"]])
+    }
+
     @Test func overLongSentencesAndWordsAreCut() {
         let long = (0..<120).map { "w\($0)" }.joined(separator: " ")
         let chunks = Chunker(settings: ChunkingSettings(sizeTokens: 32, overlapTokens: 8), counter: WordCounter()).chunks(of: ExtractedText(text: long))

@@ -1,4 +1,5 @@
 import Foundation
+import HyperionCore
 import HyperionServer
 import HyperionStorage
 import Logging
@@ -13,7 +14,8 @@ struct OpenAPITests {
         let settings = try ServerSettings(reader: testReader(["data_dir": dir.path]))
         let store = try await Store.open(settings.store, logger: Logger(label: "test"))
         let auth = try await AppDependencies.makeAuth(settings: settings, store: store)
-        let router = buildRouter(AppDependencies(settings: settings, store: store, registry: PrometheusCollectorRegistry(), auth: auth), logger: Logger(label: "test"))
+        let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: HashingEmbedder(), logger: Logger(label: "test"))
+        let router = buildRouter(AppDependencies(settings: settings, store: store, registry: PrometheusCollectorRegistry(), auth: auth, knowledge: knowledge), logger: Logger(label: "test"))
         try await store.close()
 
         let routed = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \(RouteTable.openAPIPath($0.path.description))" })

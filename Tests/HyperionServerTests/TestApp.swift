@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HyperionCore
 import HyperionServer
 import Prometheus
 import HTTPTypes
@@ -24,7 +25,7 @@ func withTestApp(
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     // bcrypt at cost 4 keeps the suite fast; the configured minimum (10) is tested in ConfigurationTests.
-    let app = try await buildApplication(reader: testReader(values), logSink: sink, registry: registry, passwordHasher: PasswordHasher(cost: 4))
+    let app = try await buildApplication(reader: testReader(values), logSink: sink, registry: registry, passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder())
     try await app.test(.router) { client in try await body(client) }
 }
 

@@ -18,7 +18,8 @@ public struct ChunkDraft: Sendable, Equatable {
 
 /// Cuts extracted text into chunks of at most `sizeTokens` model tokens, preferring paragraph, then
 /// sentence, then word boundaries, and repeating about `overlapTokens` tokens of whole pieces between
-/// neighbours. WordPiece counts add up over whitespace-separated pieces, so a chunk's count is exact.
+/// neighbours. A chunk never spans a page or section start, so its page and heading path are exact for
+/// citations. WordPiece counts add up over whitespace-separated pieces, so a chunk's count is exact.
 public struct Chunker: Sendable {
     public let settings: ChunkingSettings
     public let counter: any TokenCounter
@@ -35,24 +36,33 @@ public struct Chunker: Sendable {
         var tokens: Int
         /// A paragraph ends after this piece.
         var endsParagraph: Bool
+        /// A page or section starts with this piece: no chunk reaches back over it.
+        var startsSection = false
     }
 
     /// The chunks of `document`, in order.
     public func chunks(of document: ExtractedText) -> [ChunkDraft] {
         let characters = Array(document.text)
-        let pieces = self.pieces(characters)
+        var pieces = self.pieces(characters)
         guard !pieces.isEmpty else { return [] }
+        let boundaries = (document.pages.map(\.offset) + document.sections.map(\.offset)).filter { $0 > 0 }.sorted()
+        if !boundaries.isEmpty {
+            for i in 1..<pieces.count {
+                let lower = pieces[i - 1].start, upper = pieces[i].start
+                pieces[i].startsSection = boundaries.contains { $0 > lower && $0 <= upper }
+            }
+        }
         var drafts: [ChunkDraft] = []
         var first = 0
         while first < pieces.count {
             var last = first
             var tokens = pieces[first].tokens
-            while last + 1 < pieces.count, tokens + pieces[last + 1].tokens <= settings.sizeTokens {
+            while last + 1 < pieces.count, !pieces[last + 1].startsSection, tokens + pieces[last + 1].tokens <= settings.sizeTokens {
                 last += 1
                 tokens += pieces[last].tokens
             }
             // End at the last paragraph break in the window when one keeps the chunk at least half full.
-            if last + 1 < pieces.count, !pieces[last].endsParagraph {
+            if last + 1 < pieces.count, !pieces[last].endsParagraph, !pieces[last + 1].startsSection {
                 var sum = tokens
                 var candidate = last
                 while candidate > first {
@@ -72,7 +82,7 @@ public struct Chunker: Sendable {
             // Step back over whole pieces worth up to the overlap, always moving forward.
             var next = last + 1
             var overlap = 0
-            while next - 1 > first, overlap + pieces[next - 1].tokens <= settings.overlapTokens {
+            while next - 1 > first, !pieces[next].startsSection, overlap + pieces[next - 1].tokens <= settings.overlapTokens {
                 next -= 1
                 overlap += pieces[next].tokens
             }

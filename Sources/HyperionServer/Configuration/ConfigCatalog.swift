@@ -44,6 +44,11 @@ public enum ConfigCatalog {
         .init(key: "auth.clock_skew", defaultValue: "30", meaning: "Seconds of clock skew tolerated when checking token times.", isSecret: false),
         .init(key: "embedding.model_path", defaultValue: "<data_dir>/models/all-MiniLM-L6-v2", meaning: "Folder of the in-process sentence-transformers model (BERT); `hyperion models pull` fetches the default.", isSecret: false),
         .init(key: "embedding.threads", defaultValue: "0 (all cores)", meaning: "Threads of one embedding forward pass.", isSecret: false),
+        .init(key: "embedding.provider", defaultValue: "local", meaning: "local (the in-process model at embedding.model_path) or hashing (a model-free stand-in for trials and tests: word hashing, no semantic similarity).", isSecret: false),
+        .init(key: "upload.max_file_size", defaultValue: "52428800 (50 MB)", meaning: "Largest file one upload may carry; bigger files get 413.", isSecret: false),
+        .init(key: "upload.max_request_size", defaultValue: "209715200 (200 MB)", meaning: "Largest upload request (all files together).", isSecret: false),
+        .init(key: "jobs.workers", defaultValue: "1", meaning: "Ingestion jobs run at once by this process (1-64).", isSecret: false),
+        .init(key: "jobs.stale_after", defaultValue: "60", meaning: "Seconds without a heartbeat before a running job counts as orphaned and is queued again (PostgreSQL, several instances).", isSecret: false),
         .init(key: "config_file", defaultValue: "(none)", meaning: "Optional JSON configuration file (flag --config); flags and environment win over it.", isSecret: false),
     ]
 }

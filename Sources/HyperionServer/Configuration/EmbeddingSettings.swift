@@ -17,6 +17,8 @@ public struct EmbeddingSettings: Sendable {
     public var modelPath: URL
     /// Threads of a forward pass; nil means all cores.
     public var threads: Int?
+    /// `local` (the model folder) or `hashing` (the model-free twin).
+    public var provider: String
 
     /// Reads the `embedding.*` keys.
     public init(reader: ConfigReader, dataDirectory: URL) throws {
@@ -27,5 +29,6 @@ public struct EmbeddingSettings: Sendable {
         }
         let threads = try reader.strictInt("embedding.threads", default: 0, range: 0...256)
         self.threads = threads == 0 ? nil : threads
+        provider = try reader.strictChoice("embedding.provider", default: "local", allowed: ["local", "hashing"])
     }
 }

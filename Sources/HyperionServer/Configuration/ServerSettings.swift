@@ -33,6 +33,8 @@ public struct ServerSettings: Sendable {
     public var auth: AuthSettings
     /// In-process embeddings.
     public var embedding: EmbeddingSettings
+    /// Uploads and background jobs.
+    public var ingestion: IngestionSettings
 
     /// Reads and validates every server key.
     public init(reader: ConfigReader) throws {
@@ -56,5 +58,6 @@ public struct ServerSettings: Sendable {
         store = try StoreConfiguration(reader: reader, dataDirectory: dataDirectory)
         auth = try AuthSettings(reader: reader)
         embedding = try EmbeddingSettings(reader: reader, dataDirectory: dataDirectory)
+        ingestion = try IngestionSettings(reader: reader)
     }
 }

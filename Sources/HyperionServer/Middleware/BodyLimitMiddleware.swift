@@ -2,12 +2,21 @@ import HTTPTypes
 import Hummingbird
 
 /// Rejects a declared `Content-Length` over the limit before any handler reads the body.
-/// Bodies without a length are bounded where they are collected (``JSONBody``).
+/// Bodies without a length are bounded where they are collected (``JSONBody``, ``MultipartForm``).
+/// File uploads have their own, larger limit.
 struct BodyLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let limit: Int
+    let uploadLimit: Int
+
+    static func isUpload(_ request: Request) -> Bool {
+        guard request.method == .post else { return false }
+        let path = request.uri.path
+        return path == "/api/v1/upload" || (path.hasPrefix("/api/v1/models/") && path.hasSuffix("/documents"))
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let limit = Self.isUpload(request) ? uploadLimit : self.limit
         if let length = request.headers[.contentLength] {
             guard let bytes = Int(length), bytes >= 0 else { throw APIError.malformed("Content-Length is not a number") }
             if bytes > limit {

@@ -113,6 +113,24 @@ public struct DocumentRepository: Sendable {
         }
     }
 
+    /// Ready documents of a model that have no chunks in `generation` yet (training catches up on them).
+    public func missing(modelID: UUID, generation: Int) async throws -> [UUID] {
+        let rows = try await store.database.raw("""
+            SELECT d.id FROM documents d WHERE d.model_id = \(bind: modelID) AND d.status = 'ready'
+            AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.id AND c.generation = \(bind: generation))
+            """).all()
+        return try rows.map { try $0.decode(column: "id", as: UUID.self) }
+    }
+
+    /// Makes `generation` the model's live one in one transaction and drops every other generation's chunks.
+    public func switchGeneration(modelID: UUID, to generation: Int, at date: Date = Date()) async throws {
+        try await store.transaction { db in
+            try await db.update("rag_models").set("generation", to: generation).set("status", to: ModelStatus.ready.rawValue)
+                .set("last_trained_at", to: date).set("updated_at", to: date).where("id", .equal, modelID).run()
+            try await db.delete(from: "chunks").where("model_id", .equal, modelID).where("generation", .notEqual, generation).run()
+        }
+    }
+
     /// Deletes a document and its chunks. Returns false when it did not exist.
     public func delete(id: UUID) async throws -> Bool {
         !(try await store.database.delete(from: "documents").where("id", .equal, id).returning("id").all()).isEmpty

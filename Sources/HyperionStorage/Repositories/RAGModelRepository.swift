@@ -87,6 +87,11 @@ public struct RAGModelRepository: Sendable {
         }
     }
 
+    /// Sets the status only (e.g. training while a train job runs).
+    public func setStatus(id: UUID, _ status: ModelStatus) async throws {
+        try await store.database.update("rag_models").set("status", to: status.rawValue).where("id", .equal, id).run()
+    }
+
     /// Deletes the model; its documents, chunks and jobs go with it. Returns false when it did not exist.
     public func delete(id: UUID) async throws -> Bool {
         !(try await store.database.delete(from: "rag_models").where("id", .equal, id).returning("id").all()).isEmpty

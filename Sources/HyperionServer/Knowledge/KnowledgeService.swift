@@ -1,0 +1,295 @@
+import Atomics
+import Foundation
+import HyperionCore
+import HyperionExtract
+import HyperionStorage
+import Logging
+
+/// RAG models, uploads, documents, jobs and search, with the visibility rules: another user's private
+/// model and everything under it is "not found" (its existence is not leaked).
+public final class KnowledgeService: Sendable {
+    let store: Store
+    let embedder: any DocumentEmbedder
+    let registry: IndexRegistry
+    let blobs: BlobStore
+    let jobSignal: JobSignal
+    let maxFileSize: Int
+    let logger: Logger
+
+    init(store: Store, embedder: any DocumentEmbedder, registry: IndexRegistry, blobs: BlobStore, jobSignal: JobSignal,
+         maxFileSize: Int, logger: Logger) {
+        self.store = store
+        self.embedder = embedder
+        self.registry = registry
+        self.blobs = blobs
+        self.jobSignal = jobSignal
+        self.maxFileSize = maxFileSize
+        self.logger = logger
+    }
+
+    // MARK: models
+
+    /// A model the caller may see, or 404.
+    func visibleModel(_ id: UUID, caller: User) async throws -> RAGModel {
+        guard let model = try await store.models.find(id: id), model.isVisible(to: caller.id, role: caller.role) else {
+            throw HyperionError.notFound("RAG model")
+        }
+        return model
+    }
+
+    /// A model the caller may change: 404 when invisible, 403 when only shared with them.
+    func writableModel(_ id: UUID, caller: User) async throws -> RAGModel {
+        let model = try await visibleModel(id, caller: caller)
+        guard model.isWritable(by: caller.id, role: caller.role) else {
+            throw HyperionError(.forbidden, code: "not_owner", message: "only the owner or an admin may change this RAG model")
+        }
+        return model
+    }
+
+    func validateSettings(_ model: RAGModel) throws {
+        try RAGModel.validate(name: model.name, description: model.description)
+        guard model.embeddingModel == embedder.modelID else {
+            throw HyperionError.invalid("embedding", "unknown embedding model '\(model.embeddingModel)'; available: \(embedder.modelID)")
+        }
+        try model.chunking.validate(maxTokens: embedder.maxTokens)
+        try model.retrieval.validate()
+        try model.llm.validate()
+    }
+
+    func createModel(_ model: RAGModel) async throws -> RAGModel {
+        try validateSettings(model)
+        return try await store.models.create(model)
+    }
+
+    /// Applies a change; a new embedding model or chunking marks the model as needing training.
+    func updateModel(_ id: UUID, caller: User, change: (inout RAGModel) throws -> Void) async throws -> RAGModel {
+        let old = try await writableModel(id, caller: caller)
+        var model = old
+        try change(&model)
+        try validateSettings(model)
+        if model.embeddingModel != old.embeddingModel || model.chunking != old.chunking, old.status == .ready {
+            model.status = .needsTraining
+        }
+        model.updatedAt = Date()
+        try await store.models.update(model)
+        return model
+    }
+
+    func deleteModel(_ id: UUID, caller: User) async throws {
+        let model = try await writableModel(id, caller: caller)
+        let documents = try await store.documents.all(modelID: model.id)
+        _ = try await store.models.delete(id: model.id)
+        await registry.drop(model: model.id)
+        for document in documents { try await removeBlobIfUnused(document.sha256) }
+    }
+
+    private func removeBlobIfUnused(_ sha256: String) async throws {
+        if try await store.count("documents", where: { $0.where("sha256", .equal, sha256) }) == 0 { blobs.remove(sha256) }
+    }
+
+    // MARK: uploads
+
+    /// One file of an upload.
+    struct UploadFile: Sendable {
+        var filename: String
+        var data: Data
+        /// The body of this part went over the per-file limit (and was not kept whole).
+        var tooLarge = false
+    }
+
+    /// What happened to one uploaded file.
+    struct UploadResult: Sendable {
+        enum Outcome: String, Sendable { case queued, duplicate, failed, rejected }
+        var filename: String
+        var outcome: Outcome
+        var document: DocumentRecord?
+        var error: HyperionError?
+        var status: Int?
+    }
+
+    /// Stores each file and queues one ingest job for the new ones. Every file gets its own result.
+    func upload(modelID: UUID, files: [UploadFile], tags: [String], metadataJSON: String?, caller: User) async throws -> (job: JobRecord?, results: [UploadResult]) {
+        let model = try await writableModel(modelID, caller: caller)
+        var results: [UploadResult] = []
+        var queued: [UUID] = []
+        for file in files {
+            let name = file.filename.isEmpty ? "upload" : file.filename
+            guard !file.tooLarge, file.data.count <= maxFileSize else {
+                results.append(UploadResult(filename: name, outcome: .rejected,
+                                            error: HyperionError(.validation, code: "file_too_large", message: "\(name): larger than the \(maxFileSize)-byte limit per file"), status: 413))
+                continue
+            }
+            let extracted: ExtractedText?
+            let format: DocumentFormat
+            var failure: String?
+            do {
+                format = try FormatDetector.detect(file.data, filename: name)
+                do {
+                    extracted = try TextExtractor.extract(file.data, format: format)
+                } catch ExtractionError.noText {
+                    extracted = nil
+                    failure = "no extractable text"
+                }
+            } catch let error as ExtractionError {
+                let (status, code) = Self.status(of: error)
+                results.append(UploadResult(filename: name, outcome: .rejected,
+                                            error: HyperionError(.validation, code: code, message: "\(name): \(error)"), status: status))
+                continue
+            }
+            let sha = BlobStore.sha256(file.data)
+            try blobs.put(file.data, sha256: sha)
+            let title = extracted?.title.flatMap { $0.isEmpty ? nil : String($0.prefix(300)) } ?? name
+            let draft = DocumentRecord(modelID: model.id, title: title, filename: String(name.prefix(255)), format: format, sha256: sha,
+                                       sizeBytes: file.data.count, status: failure == nil ? .queued : .failed, error: failure,
+                                       tags: tags, metadataJSON: metadataJSON)
+            let (document, created) = try await store.documents.createOrFind(draft)
+            if !created {
+                results.append(UploadResult(filename: name, outcome: .duplicate, document: document))
+            } else if failure != nil {
+                results.append(UploadResult(filename: name, outcome: .failed, document: document))
+            } else {
+                queued.append(document.id)
+                results.append(UploadResult(filename: name, outcome: .queued, document: document))
+            }
+        }
+        guard !queued.isEmpty else { return (nil, results) }
+        let job = JobRecord(kind: .ingest, modelID: model.id, ownerID: caller.id, documentIDs: queued, progressTotal: queued.count)
+        try await store.jobs.enqueue(job)
+        jobSignal.notify()
+        return (job, results)
+    }
+
+    static func status(of error: ExtractionError) -> (Int, String) {
+        switch error {
+        case .unsupportedType: (415, "unsupported_type")
+        case .unsupportedEncoding: (415, "unsupported_encoding")
+        case .unreadable: (422, "unreadable_file")
+        case .noText: (422, "no_text")
+        }
+    }
+
+    /// Queues a rebuild of the model's index with its current settings into a new generation; searches keep
+    /// using the old one until the new one is complete.
+    func train(_ id: UUID, caller: User) async throws -> JobRecord {
+        let model = try await writableModel(id, caller: caller)
+        if try await store.jobs.active(modelID: model.id).contains(where: { $0.kind == .train }) {
+            throw HyperionError(.conflict, code: "training_running", message: "this RAG model is already being trained")
+        }
+        let documents = try await store.documents.all(modelID: model.id).filter { $0.status != .failed }.map(\.id)
+        let job = JobRecord(kind: .train, modelID: model.id, ownerID: caller.id, documentIDs: documents, progressTotal: documents.count)
+        try await store.models.setStatus(id: model.id, .training)
+        try await store.jobs.enqueue(job)
+        jobSignal.notify()
+        return job
+    }
+
+    // MARK: documents
+
+    /// A document the caller may see (through its model), with the model.
+    func visibleDocument(_ id: UUID, caller: User) async throws -> (DocumentRecord, RAGModel) {
+        guard let document = try await store.documents.find(id: id),
+              let model = try await store.models.find(id: document.modelID), model.isVisible(to: caller.id, role: caller.role)
+        else { throw HyperionError.notFound("document") }
+        return (document, model)
+    }
+
+    /// Deletes a document everywhere: once this returns, no search returns its chunks.
+    func deleteDocument(_ id: UUID, caller: User) async throws {
+        let (document, model) = try await visibleDocument(id, caller: caller)
+        guard model.isWritable(by: caller.id, role: caller.role) else {
+            throw HyperionError(.forbidden, code: "not_owner", message: "only the owner or an admin may delete documents of this RAG model")
+        }
+        // Index first: from this moment searches skip it; then the rows and the file.
+        await registry.remove(documentID: document.id, model: model.id)
+        _ = try await store.documents.delete(id: document.id)
+        try await removeBlobIfUnused(document.sha256)
+    }
+
+    func originalFile(_ document: DocumentRecord) throws -> Data {
+        do { return try blobs.get(document.sha256) } catch { throw HyperionError.notFound("original file") }
+    }
+
+    // MARK: jobs
+
+    func visibleJob(_ id: UUID, caller: User) async throws -> JobRecord {
+        guard let job = try await store.jobs.find(id: id) else { throw HyperionError.notFound("job") }
+        if caller.role == .admin || job.ownerID == caller.id { return job }
+        guard let model = try await store.models.find(id: job.modelID), model.isVisible(to: caller.id, role: caller.role) else {
+            throw HyperionError.notFound("job")
+        }
+        return job
+    }
+
+    func cancelJob(_ id: UUID, caller: User) async throws -> JobRecord {
+        let job = try await visibleJob(id, caller: caller)
+        guard caller.role == .admin || job.ownerID == caller.id else {
+            throw HyperionError(.forbidden, code: "not_owner", message: "only the job's owner or an admin may cancel it")
+        }
+        guard !job.status.isFinal else {
+            throw HyperionError(.conflict, code: "job_finished", message: "the job has already \(job.status.rawValue)")
+        }
+        return try await store.jobs.cancel(id: id) ?? job
+    }
+
+    // MARK: search
+
+    /// A search hit with the chunk and document it points at.
+    struct SearchHit: Sendable {
+        var item: RetrievedItem
+        var chunk: ChunkRecord
+        var documentTitle: String
+    }
+
+    func search(modelID: UUID, query: String, topK: Int?, mode: RetrievalMode?, filter: SearchFilter, caller: User) async throws -> [SearchHit] {
+        let model = try await visibleModel(modelID, caller: caller)
+        guard (1...4000).contains(query.count), query.contains(where: { !$0.isWhitespace }) else {
+            throw HyperionError.invalid("query", "must be 1 to 4000 characters and not blank")
+        }
+        let k = topK ?? model.retrieval.topK
+        guard (1...100).contains(k) else { throw HyperionError.invalid("top_k", "must be from 1 to 100") }
+        let indexes = try await registry.indexes(model: model.id, generation: model.generation)
+        let retriever = Retriever(embedder: embedder, vectors: indexes.vectors, keywords: indexes.keywords,
+                                  settings: RetrieverSettings(candidates: max(50, k * 4)))
+        // Ask for a few more than k: results whose chunk vanished (deleted meanwhile) are dropped below.
+        let items = try await retriever.retrieve(query, k: k + 10, mode: mode ?? model.retrieval.mode, filter: filter)
+        let chunks = Dictionary(uniqueKeysWithValues: try await store.documents.chunks(ids: items.compactMap { UUID(uuidString: $0.id) }).map { ($0.id, $0) })
+        let documents = Dictionary(uniqueKeysWithValues: try await store.documents.find(ids: Array(Set(chunks.values.map(\.documentID)))).map { ($0.id, $0) })
+        var hits: [SearchHit] = []
+        for item in items {
+            guard let id = UUID(uuidString: item.id), let chunk = chunks[id], let document = documents[chunk.documentID] else { continue }
+            hits.append(SearchHit(item: item, chunk: chunk, documentTitle: document.title))
+            if hits.count == k { break }
+        }
+        return hits
+    }
+}
+
+extension KnowledgeService {
+    /// Builds the service from settings: the blob and index folders under the data directory.
+    public static func make(settings: ServerSettings, store: Store, embedder: any DocumentEmbedder, logger: Logger) -> KnowledgeService {
+        KnowledgeService(
+            store: store, embedder: embedder,
+            registry: IndexRegistry(root: settings.dataDirectory.appendingPathComponent("indexes"), store: store, dimension: embedder.dimension, logger: logger),
+            blobs: BlobStore(root: settings.dataDirectory.appendingPathComponent("files")), jobSignal: JobSignal(),
+            maxFileSize: settings.ingestion.maxFileSize, logger: logger
+        )
+    }
+}
+
+/// Wakes the ingestion workers soon after a job is queued here; they also poll, for jobs queued by
+/// other instances sharing the database.
+final class JobSignal: Sendable {
+    private let counter = ManagedAtomic<Int>(0)
+
+    func notify() { counter.wrappingIncrement(ordering: .relaxed) }
+
+    /// Returns after a notification or when `timeout` has passed, checking every 50 ms.
+    func wait(timeout: Duration) async {
+        let seen = counter.load(ordering: .relaxed)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, counter.load(ordering: .relaxed) == seen {
+            try? await Task.sleep(for: .milliseconds(50))
+            if Task.isCancelled { return }
+        }
+    }
+}

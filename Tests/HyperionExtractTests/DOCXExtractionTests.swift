@@ -1,0 +1,181 @@
+import Foundation
+import HyperionCore
+import Testing
+
+@testable import HyperionExtract
+
+@Suite("DOCX extraction")
+struct DOCXExtractionTests {
+    @Test("paragraphs, headings with paths, tabs, line breaks, tables as rows, and the core title")
+    func sample() throws {
+        let extracted = try TextExtractor.extract(try Fixture.data("sample.docx"), format: .docx)
+        #expect(extracted.title == "Employee Handbook")
+        #expect(extracted.text == """
+            Welcome to the company.
+
+            Leave
+
+            Everyone gets 25 days of leave.
+
+            Sick leave
+
+            Call in\tbefore nine.
+            Bring a note after three days.
+
+            Expenses
+
+            Item | Limit
+            Hotel | 150 EUR
+
+            Receipts are required.
+            """)
+        #expect(extracted.sections.map(\.headingPath) == [["Leave"], ["Leave", "Sick leave"], ["Expenses"]])
+        #expect(extracted.pages.isEmpty)
+        extracted.checkOffsets()
+        let hotel = extracted.text.distance(from: extracted.text.startIndex, to: extracted.text.range(of: "Hotel")!.lowerBound)
+        #expect(extracted.headingPath(at: hotel) == ["Expenses"])
+    }
+
+    @Test("without dc:title the first heading (here a Title paragraph) is the title")
+    func titleFromHeading() throws {
+        let extracted = try TextExtractor.extract(try Fixture.data("untitled.docx"), format: .docx)
+        #expect(extracted.title == "Release notes")
+        #expect(extracted.text == "Release notes\n\nVersion 2 is faster.")
+    }
+
+    @Test("heading styles are found by name, outline level and inheritance, not only by id")
+    func localisedStyles() throws {
+        let styles = """
+            <w:style w:type="paragraph" w:styleId="berschrift1"><w:name w:val="heading 1"/></w:style>
+            <w:style w:type="paragraph" w:styleId="berschrift2"><w:name w:val="heading 2"/></w:style>
+            <w:style w:type="paragraph" w:styleId="Kapitel"><w:name w:val="Kapitel"/><w:pPr><w:outlineLvl w:val="0"/></w:pPr></w:style>
+            <w:style w:type="paragraph" w:styleId="MeinTitel"><w:name w:val="Mein Titel"/><w:basedOn w:val="berschrift2"/></w:style>
+            <w:style w:type="paragraph" w:styleId="Standard"><w:name w:val="Normal"/></w:style>
+            """
+        let body = Fixture.p("Einleitung", style: "berschrift1") + Fixture.p("Text eins", style: "Standard")
+            + Fixture.p("Details", style: "MeinTitel") + Fixture.p("Text zwei")
+            + Fixture.p("Anhang", style: "Kapitel") + Fixture.p("Text drei")
+            + "<w:p><w:pPr><w:outlineLvl w:val=\"1\"/></w:pPr><w:r><w:t>Direkt</w:t></w:r></w:p>" + Fixture.p("Text vier")
+        let extracted = try TextExtractor.extract(try Fixture.docx(body: body, styles: styles), format: .docx)
+        #expect(extracted.sections.map(\.headingPath) == [
+            ["Einleitung"], ["Einleitung", "Details"], ["Anhang"], ["Anhang", "Direkt"],
+        ])
+        #expect(extracted.title == "Einleitung")
+        extracted.checkOffsets()
+    }
+
+    @Test("without styles.xml, Heading1…Heading9 and Title style ids are headings")
+    func styleIDsWithoutStyles() throws {
+        let body = Fixture.p("Guide", style: "Title") + Fixture.p("Setup", style: "Heading1") + Fixture.p("Linux", style: "Heading3")
+            + Fixture.p("Use apt.") + Fixture.p("Usage", style: "Heading1") + Fixture.p("Run it.")
+        let extracted = try TextExtractor.extract(try Fixture.docx(body: body, title: "  Admin   Guide "), format: .docx)
+        #expect(extracted.sections.map(\.headingPath) == [["Guide"], ["Guide", "Setup"], ["Guide", "Setup", "Linux"], ["Guide", "Usage"]])
+        #expect(extracted.title == "Admin Guide")
+    }
+
+    @Test("deleted tracked changes, field codes and text-box fallbacks are left out")
+    func hiddenContent() throws {
+        let body = """
+            <w:p><w:r><w:t>Kept</w:t></w:r><w:del><w:r><w:delText>deleted</w:delText></w:r></w:del>\
+            <w:ins><w:r><w:t xml:space="preserve"> inserted</w:t></w:r></w:ins></w:p>
+            <w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>PAGE \\* MERGEFORMAT</w:instrText></w:r>\
+            <w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>7</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>
+            <w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><w:txbxContent>\
+            <w:p><w:r><w:t>In the box</w:t></w:r></w:p></w:txbxContent></w:drawing></mc:Choice>\
+            <mc:Fallback><w:pict><w:txbxContent><w:p><w:r><w:t>In the box</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback>\
+            </mc:AlternateContent></w:r><w:r><w:t>Around the box</w:t></w:r></w:p>
+            <w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t>No stray tab</w:t></w:r></w:p>
+            """
+        let extracted = try TextExtractor.extract(try Fixture.docx(body: body), format: .docx)
+        #expect(extracted.text == "Kept inserted\n\n7\n\nIn the box\n\nAround the box\n\nNo stray tab")
+    }
+
+    @Test("a table inside a table cell stays in that cell")
+    func nestedTable() throws {
+        func cell(_ content: String) -> String { "<w:tc>\(content)</w:tc>" }
+        let inner = "<w:tbl><w:tr>\(cell(Fixture.p("x")))\(cell(Fixture.p("y")))</w:tr></w:tbl>"
+        let body = "<w:tbl><w:tr>\(cell(Fixture.p("a") + Fixture.p("b")))\(cell(inner))</w:tr><w:tr>\(cell(""))\(cell(Fixture.p("c")))</w:tr></w:tbl>"
+        let extracted = try TextExtractor.extract(try Fixture.docx(body: body), format: .docx)
+        #expect(extracted.text == "a b | x | y\n | c")
+    }
+
+    @Test("a DOCX whose document.xml is cut off is unreadable and says so")
+    func broken() throws {
+        #expect(try FormatDetector.detect(try Fixture.data("broken.docx"), filename: nil) == .docx)
+        #expect {
+            try TextExtractor.extract(try Fixture.data("broken.docx"), format: .docx)
+        } throws: { error in
+            guard case ExtractionError.unreadable(let why) = error else { return false }
+            return why.contains("word/document.xml") && why.contains("not well-formed")
+        }
+    }
+
+    @Test("a DOCX whose ZIP is cut off is unreadable")
+    func truncatedZip() throws {
+        #expect(throws: ExtractionError.unreadable("damaged DOCX: not a readable ZIP archive")) {
+            try TextExtractor.extract(try Fixture.data("truncated.docx"), format: .docx)
+        }
+    }
+
+    @Test("a ZIP without word/document.xml read as DOCX is unreadable")
+    func missingDocument() throws {
+        #expect(throws: ExtractionError.unreadable("damaged DOCX: it has no word/document.xml")) {
+            try TextExtractor.extract(try Fixture.data("not-a-docx.zip"), format: .docx)
+        }
+    }
+
+    @Test("a document.xml that is XML but not WordprocessingML is unreadable")
+    func notWordML() throws {
+        let data = try Fixture.zip([("word/document.xml", Data("<html><body>hi</body></html>".utf8))])
+        #expect(throws: ExtractionError.unreadable("damaged DOCX: word/document.xml is not a WordprocessingML document")) {
+            try TextExtractor.extract(data, format: .docx)
+        }
+    }
+
+    @Test("a document.xml that decompresses past the cap is refused, whatever its header claims")
+    func zipBomb() throws {
+        let paragraph = Fixture.p(String(repeating: "a", count: 1000))
+        let data = try Fixture.docx(body: String(repeating: paragraph, count: 300))  // ~320 KB, compresses to ~2 KB
+        #expect(data.count < 20_000)
+        #expect {
+            try DOCXExtractor.extract(data, maxDocumentBytes: 100_000)
+        } throws: { error in
+            guard case ExtractionError.unreadable(let why) = error else { return false }
+            return why.contains("word/document.xml") && why.contains("more than")
+        }
+        // Under the cap the same document reads fine.
+        #expect(try DOCXExtractor.extract(data, maxDocumentBytes: 1_000_000).text.count == 300 * 1000 + 299 * 2)
+    }
+
+    @Test("a document.xml with a DTD (entity expansion) is refused")
+    func entityExpansion() throws {
+        let xml = """
+            <?xml version="1.0"?>
+            <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+            <w:document xmlns:w="\(Fixture.wordNamespace)"><w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>
+            """
+        let data = try Fixture.zip([("word/document.xml", Data(xml.utf8))])
+        #expect {
+            try TextExtractor.extract(data, format: .docx)
+        } throws: { error in
+            guard case ExtractionError.unreadable(let why) = error else { return false }
+            return why.contains("DTD")
+        }
+    }
+
+    @Test("an empty Word document has no text")
+    func empty() throws {
+        #expect(throws: ExtractionError.noText) { try TextExtractor.extract(try Fixture.docx(body: "<w:p/>"), format: .docx) }
+    }
+
+    @Test("a DOCX cut at many lengths never crashes")
+    func prefixes() throws {
+        let data = try Fixture.data("sample.docx")
+        for length in stride(from: 0, to: data.count, by: 211) {
+            do {
+                _ = try TextExtractor.extract(data.prefix(length), format: .docx)
+            } catch is ExtractionError {
+            }
+        }
+    }
+}

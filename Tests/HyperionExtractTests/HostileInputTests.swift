@@ -1,0 +1,88 @@
+import Foundation
+import HyperionCore
+import Testing
+
+@testable import HyperionExtract
+
+/// Inputs built to make a parser recurse, backtrack or allocate without bound: each must finish quickly.
+@Suite("Hostile input")
+struct HostileInputTests {
+    @Test("deeply nested HTML")
+    func deepHTML() throws {
+        let depth = 200_000
+        let html = String(repeating: "<div><span>", count: depth) + "deep text" + String(repeating: "</span></div>", count: depth)
+        let extracted = try expectFast { try TextExtractor.extract(Data(html.utf8), format: .html) }
+        #expect(extracted.text == "deep text")
+        // Never closed at all, and nested inside something dropped.
+        let unclosed = "<p>before</p><nav>" + String(repeating: "<div>", count: depth) + "hidden"
+        #expect(throws: ExtractionError.noText) {
+            try expectFast { try TextExtractor.extract(Data(("<nav>" + String(repeating: "<div>", count: depth) + "hidden").utf8), format: .html) }
+        }
+        #expect(try expectFast { try TextExtractor.extract(Data(unclosed.utf8), format: .html) }.text == "before")
+    }
+
+    @Test("many stray end tags and unterminated constructs in HTML")
+    func strayHTML() throws {
+        let html = "<p>start</p>" + String(repeating: "</div></p></td>", count: 100_000) + "<script>" + String(repeating: "x", count: 100_000)
+        #expect(try expectFast { try TextExtractor.extract(Data(html.utf8), format: .html) }.text == "start")
+        let tags = String(repeating: "<", count: 200_000) + String(repeating: "&#", count: 100_000) + "<a href=\"" + String(repeating: "a", count: 10_000)
+        _ = try? expectFast { try TextExtractor.extract(Data(tags.utf8), format: .html) }
+        let heading = "<h1>" + String(repeating: "word ", count: 100_000)
+        let extracted = try expectFast { try TextExtractor.extract(Data(heading.utf8), format: .html) }
+        #expect(extracted.sections.isEmpty, "a 'heading' as long as a book is body text")
+    }
+
+    @Test("a huge single line", arguments: [DocumentFormat.text, .markdown, .html])
+    func hugeLine(format: DocumentFormat) throws {
+        let line = String(repeating: "lorem ipsum *dolor* [sit](amet) `x` ", count: 100_000)
+        let extracted = try expectFast { try TextExtractor.extract(Data(line.utf8), format: format) }
+        #expect(extracted.text.count > 1_000_000)
+    }
+
+    @Test("pathological Markdown: brackets, backticks, emphasis runs, fences that never close")
+    func hostileMarkdown() throws {
+        let inputs = [
+            String(repeating: "[", count: 200_000) + String(repeating: "](", count: 100_000),
+            String(repeating: "`", count: 1) + String(repeating: "a``", count: 100_000),
+            String(repeating: "*a_", count: 200_000),
+            String(repeating: "<a", count: 200_000),
+            "```\n" + String(repeating: "code\n", count: 100_000),
+            String(repeating: "#", count: 100_000) + " x",
+            String(repeating: "> ", count: 100_000) + "deep quote",
+            String(repeating: "- ", count: 100_000) + "deep list",
+            String(repeating: "\\", count: 200_001),
+        ]
+        for input in inputs {
+            _ = try? expectFast { try TextExtractor.extract(Data(input.utf8), format: .markdown) }
+            _ = try? expectFast { try FormatDetector.detect(Data(input.utf8), filename: "x.md") }
+        }
+    }
+
+    @Test("deeply nested XML in a DOCX is refused, not a stack overflow")
+    func deepDocx() throws {
+        let body = String(repeating: "<w:sdt><w:sdtContent>", count: 50_000) + Fixture.p("x") + String(repeating: "</w:sdtContent></w:sdt>", count: 50_000)
+        let data = try Fixture.docx(body: body)
+        do {
+            _ = try expectFast { try TextExtractor.extract(data, format: .docx) }
+        } catch let error as ExtractionError {
+            guard case .unreadable = error else { Issue.record("unexpected \(error)"); return }
+        }
+    }
+
+    @Test("random bytes never crash any extractor")
+    func randomBytes() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let count = Int.random(in: 0..<4096, using: &generator)
+            let data = Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            for format in DocumentFormat.allCases {
+                _ = try? TextExtractor.extract(data, format: format)
+            }
+            _ = try? FormatDetector.detect(data, filename: nil)
+            for prefix in ["%PDF-1.7\n", "PK\u{3}\u{4}", "<!DOCTYPE html>"] {
+                let prefixed = Data(prefix.utf8) + data
+                if let format = try? FormatDetector.detect(prefixed, filename: nil) { _ = try? TextExtractor.extract(prefixed, format: format) }
+            }
+        }
+    }
+}
