@@ -147,6 +147,11 @@ struct KnowledgeAPITests {
             let filtered = try await client.json(.post, "/api/v1/models/\(model)/search", ["query": "lithium phosphate cells", "filters": ["document_ids": [files[0]["document_id"]!]]], token: token)
             #expect((filtered.body["results"] as? [[String: Any]])?.allSatisfy { $0["document_id"] as? String == files[0]["document_id"] as? String } == true)
 
+            let byMetadata = try await client.json(.post, "/api/v1/models/\(model)/search", ["query": "cells", "filters": ["metadata": ["source": "test"]]], token: token)
+            #expect((byMetadata.body["results"] as? [[String: Any]])?.isEmpty == false)
+            let noMatch = try await client.json(.post, "/api/v1/models/\(model)/search", ["query": "cells", "filters": ["metadata": ["source": "other"]]], token: token)
+            #expect((noMatch.body["results"] as? [[String: Any]])?.isEmpty == true)
+
             // The same content again is not ingested twice.
             let again = try await client.upload("/api/v1/upload", files: [("copy.md", batteryMarkdown)], fields: [("model_id", model)], token: token)
             #expect(again.status == .accepted && again.body["job_id"] is NSNull)

@@ -125,7 +125,7 @@ struct KnowledgeController {
                 })
             }
             let hits = try await knowledge.search(modelID: try context.uuidParameter("id"), query: input.query, topK: input.top_k,
-                                                  mode: mode, filter: filter, caller: try context.caller.user)
+                                                  mode: mode, filter: filter, metadata: input.filters?.metadata ?? [:], caller: try context.caller.user)
             return SearchResponse(query: input.query, mode: (mode ?? .hybrid).rawValue, results: hits.map { hit in
                 SearchResponse.Hit(
                     chunk_id: hit.chunk.id.uuidString.lowercased(), document_id: hit.chunk.documentID.uuidString.lowercased(),

@@ -73,7 +73,11 @@ enum KnowledgeDocs {
         ("SearchRequest", A.object(["query"], [
             ("query", ["type": "string", "minLength": 1, "maxLength": 4000]), ("top_k", ["type": "integer", "minimum": 1, "maximum": 100]),
             ("mode", mode),
-            ("filters", A.object([], [("tags", ["type": "array", "items": A.string]), ("document_ids", ["type": "array", "items": A.uuid])])),
+            ("filters", A.object([], [
+                ("tags", ["type": "array", "items": A.string, "description": "Chunks of documents with any of these tags"]),
+                ("document_ids", ["type": "array", "items": A.uuid]),
+                ("metadata", ["type": "object", "description": "Documents whose upload metadata has each key with exactly this value"]),
+            ])),
         ])),
         ("SearchResult", A.object(["query", "mode", "results"], [
             ("query", A.string), ("mode", mode),

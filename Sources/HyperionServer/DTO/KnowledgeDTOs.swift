@@ -252,6 +252,8 @@ struct SearchRequest: Decodable, Sendable {
     struct Filters: Decodable, Sendable {
         var tags: [String]?
         var document_ids: [String]?
+        /// Documents whose upload metadata has each of these keys with exactly this value.
+        var metadata: [String: JSONValue]?
     }
     var query: String
     var top_k: Int?

@@ -240,8 +240,18 @@ public final class KnowledgeService: Sendable {
         var documentTitle: String
     }
 
-    func search(modelID: UUID, query: String, topK: Int?, mode: RetrievalMode?, filter: SearchFilter, caller: User) async throws -> [SearchHit] {
+    func search(modelID: UUID, query: String, topK: Int?, mode: RetrievalMode?, filter: SearchFilter,
+                metadata: [String: JSONValue] = [:], caller: User) async throws -> [SearchHit] {
         let model = try await visibleModel(modelID, caller: caller)
+        var filter = filter
+        if !metadata.isEmpty {
+            // Metadata equality becomes a document-id filter, applied inside the index search like the others.
+            let matching = try await store.documents.all(modelID: model.id).filter { document in
+                guard let json = document.metadataJSON, let value = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else { return false }
+                return metadata.allSatisfy { key, expected in value[key] == expected }
+            }.map(\.id.uuidString)
+            filter.documentIDs = filter.documentIDs.map { $0.intersection(matching) } ?? Set(matching)
+        }
         guard (1...4000).contains(query.count), query.contains(where: { !$0.isWhitespace }) else {
             throw HyperionError.invalid("query", "must be 1 to 4000 characters and not blank")
         }
