@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         // multipart/form-data uploads (Hummingbird has no parser of its own).
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        // Streaming HTTP client for LLM and embedding providers.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Domain: value types, protocols, pure logic. No HTTP, no SQL, no networking.
@@ -60,6 +62,19 @@ let package = Package(
             name: "HyperionExtract",
             dependencies: ["HyperionCore", "CPoppler", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
+        // Clients of outside model providers: OpenAI-compatible, Ollama, Anthropic (chat); remote embedders.
+        .target(
+            name: "HyperionProviders",
+            dependencies: [
+                "HyperionCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // SQLKit store for SQLite (default) and PostgreSQL, migrations, repositories.
         .target(
             name: "HyperionStorage",
@@ -85,6 +100,7 @@ let package = Package(
                 "HyperionIndex",
                 "HyperionEmbedding",
                 "HyperionExtract",
+                "HyperionProviders",
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -127,6 +143,15 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "HyperionIndexTests", dependencies: ["HyperionIndex", "HyperionCore"]),
+        .testTarget(
+            name: "HyperionProvidersTests",
+            dependencies: [
+                "HyperionProviders",
+                "HyperionCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore"]),
         .testTarget(
             name: "HyperionStorageTests",

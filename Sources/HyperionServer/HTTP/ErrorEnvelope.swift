@@ -64,6 +64,8 @@ extension HyperionError.Kind {
         case .forbidden: .forbidden
         case .unavailable: .serviceUnavailable
         case .tooManyRequests: .tooManyRequests
+        case .upstream: .badGateway
+        case .upstreamTimeout: .gatewayTimeout
         }
     }
 }

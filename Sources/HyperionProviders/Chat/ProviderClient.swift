@@ -1,0 +1,51 @@
+import Foundation
+import HyperionCore
+import Logging
+
+/// A provider client: a chat model that can also list the models it serves (for reachability).
+public protocol ProviderClient: ChatModel {
+    var transport: ProviderTransport { get }
+    /// The model names the provider offers; throws a ``ProviderError`` when it cannot be reached.
+    func availableModels() async throws -> [String]
+}
+
+/// Builds the client for a provider's wire protocol.
+public func makeChatModel(_ settings: ProviderSettings, logger: Logger? = nil) -> any ProviderClient {
+    let transport = logger.map { ProviderTransport(settings: settings, logger: $0) } ?? ProviderTransport(settings: settings)
+    switch settings.kind {
+    case .openai: return OpenAIChatModel(transport: transport)
+    case .ollama: return OllamaChatModel(transport: transport)
+    case .anthropic: return AnthropicChatModel(transport: transport)
+    }
+}
+
+/// A boolean the stream callbacks set (they run one at a time, on one task).
+final class Flag: @unchecked Sendable {
+    var value = false
+}
+
+extension ProviderTransport {
+    /// The model for a request: its own, else the provider's default; neither is a clear error.
+    func model(for request: ChatRequest) throws -> String {
+        guard let model = request.model ?? settings.defaultModel, !model.isEmpty else {
+            throw HyperionError.invalid("model", "provider '\(settings.name)' has no default model; name one")
+        }
+        return model
+    }
+
+    /// Runs `body` in a task feeding a stream; the stream's consumer going away cancels the task (and
+    /// with it the upstream request).
+    func run(_ body: @escaping @Sendable (_ emit: @escaping @Sendable (ChatEvent) -> Void) async throws -> Void) -> AsyncThrowingStream<ChatEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatEvent.self)
+        let task = Task {
+            do {
+                try await body { continuation.yield($0) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+}
