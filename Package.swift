@@ -136,6 +136,11 @@ let package = Package(
             dependencies: ["HyperionEmbedding"],
             path: "Benchmarks/embedding/Sources"
         ),
+        .executableTarget(
+            name: "hyperion-index-bench",
+            dependencies: ["HyperionIndex", "HyperionCore"],
+            path: "Benchmarks/index/Sources"
+        ),
         .testTarget(name: "HyperionCoreTests", dependencies: ["HyperionCore"]),
         .testTarget(
             name: "HyperionExtractTests",
