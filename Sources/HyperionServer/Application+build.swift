@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HyperionCore
 import HyperionEmbedding
+import HyperionProviders
 import HyperionStorage
 import Logging
 import Prometheus
@@ -23,12 +24,15 @@ public struct AppDependencies: Sendable {
     public var auth: AuthService
     /// RAG models, documents, jobs and search.
     public var knowledge: KnowledgeService
+    /// Queries, sessions, generation and LLM providers.
+    var answers: AnswerService
     /// Extra readiness checks registered by components.
     public var readinessChecks: [ReadinessCheck]
 
     /// Creates the dependencies.
-    public init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
-                knowledge: KnowledgeService, readinessChecks: [ReadinessCheck] = []) {
+    init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
+         knowledge: KnowledgeService, answers: AnswerService, readinessChecks: [ReadinessCheck] = []) {
+        self.answers = answers
         self.settings = settings
         self.store = store
         self.registry = registry
@@ -52,6 +56,21 @@ public struct AppDependencies: Sendable {
         }
     }
 
+    /// Builds the knowledge and answer services with their providers: the configured ones, plus
+    /// `chatModels` (by name; tests pass in-memory twins).
+    public static func make(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
+                            embedder: any DocumentEmbedder, chatModels: [String: any ChatModel] = [:], logger: Logger) -> AppDependencies {
+        let metrics = AnswerMetrics(registry: registry)
+        var providers: [String: any ChatModel] = [:]
+        for provider in settings.answers.providers { providers[provider.name] = makeChatModel(provider, logger: logger) }
+        for (name, model) in chatModels { providers[name] = model }
+        let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: embedder, logger: logger, metrics: metrics,
+                                              providerNames: Set(providers.keys))
+        let answers = AnswerService(store: store, knowledge: knowledge, providers: providers, settings: settings.answers,
+                                    metrics: metrics, logger: logger)
+        return AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge, answers: answers)
+    }
+
     /// Builds the account machinery from settings: signing keys (generated on first start when none is
     /// configured), token service, bcrypt hasher, login throttle and user-state cache.
     public static func makeAuth(settings: ServerSettings, store: Store, hasher: PasswordHasher? = nil) async throws -> AuthService {
@@ -66,13 +85,14 @@ public struct AppDependencies: Sendable {
 /// Builds the application from configuration: validates settings, opens and migrates the store,
 /// and wires middleware and controllers. Fails fast with a ``HyperionError`` naming the bad key.
 /// `passwordHasher` replaces the configured bcrypt cost and `embedder` the configured embedding model;
-/// tests pass cheap ones, servers never do.
+/// tests pass cheap ones, servers never do. `chatModels` adds (or replaces) providers by name.
 public func buildApplication(
     reader: ConfigReader,
     logSink: LogSink = .stdout,
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     passwordHasher: PasswordHasher? = nil,
-    embedder: (any DocumentEmbedder)? = nil
+    embedder: (any DocumentEmbedder)? = nil,
+    chatModels: [String: any ChatModel] = [:]
 ) async throws -> some ApplicationProtocol {
     let settings = try ServerSettings(reader: reader)
     let embedder = try embedder ?? AppDependencies.makeEmbedder(settings: settings)
@@ -92,8 +112,13 @@ public func buildApplication(
         try? await store.close()
         throw error
     }
-    let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: embedder, logger: logger)
-    let dependencies = AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge)
+    let dependencies = AppDependencies.make(settings: settings, store: store, registry: registry, auth: auth, embedder: embedder,
+                                            chatModels: chatModels, logger: logger)
+    let knowledge = dependencies.knowledge
+    // Queries left running by a crashed process never finish: record them as failed. Only those older than
+    // any generation may take, so another instance's queries in flight are left alone.
+    let longest = settings.answers.providers.map { Int($0.totalTimeout.components.seconds) }.max() ?? 0
+    try? await dependencies.store.queries.failStale(before: Date().addingTimeInterval(-Double(max(longest, 300) + 60)))
     let router = buildRouter(dependencies, logger: logger)
     var app = Application(
         router: router,
@@ -153,6 +178,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     UsersController(auth: dependencies.auth, body: body).addRoutes(to: router)
     KnowledgeController(auth: dependencies.auth, knowledge: dependencies.knowledge, body: body,
                         uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)
+    AnswersController(auth: dependencies.auth, answers: dependencies.answers, body: body).addRoutes(to: router)
     DocsController(
         documentJSON: openAPIDocumentJSON(),
         assetsDirectory: settings.dataDirectory.appendingPathComponent("assets/swagger-ui")
@@ -164,7 +190,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
 
 /// Every documented operation, from every controller.
 public var allOperations: [APIOperation] {
-    OperationsDocs.operations + AuthDocs.operations + KnowledgeDocs.operations
+    OperationsDocs.operations + AuthDocs.operations + KnowledgeDocs.operations + AnswersDocs.operations
 }
 
 /// The OpenAPI document as JSON bytes.

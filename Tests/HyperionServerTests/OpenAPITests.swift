@@ -14,8 +14,9 @@ struct OpenAPITests {
         let settings = try ServerSettings(reader: testReader(["data_dir": dir.path]))
         let store = try await Store.open(settings.store, logger: Logger(label: "test"))
         let auth = try await AppDependencies.makeAuth(settings: settings, store: store)
-        let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: HashingEmbedder(), logger: Logger(label: "test"))
-        let router = buildRouter(AppDependencies(settings: settings, store: store, registry: PrometheusCollectorRegistry(), auth: auth, knowledge: knowledge), logger: Logger(label: "test"))
+        let dependencies = AppDependencies.make(settings: settings, store: store, registry: PrometheusCollectorRegistry(), auth: auth,
+                                                embedder: HashingEmbedder(), logger: Logger(label: "test"))
+        let router = buildRouter(dependencies, logger: Logger(label: "test"))
         try await store.close()
 
         let routed = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \(RouteTable.openAPIPath($0.path.description))" })

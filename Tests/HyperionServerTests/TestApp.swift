@@ -22,10 +22,10 @@ func testReader(_ values: [String: String] = [:]) -> ConfigReader {
 /// Runs `body` against a full application built from `values`, through Hummingbird's router test client.
 func withTestApp(
     _ values: [String: String] = [:], sink: LogSink = LogSink(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-    _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    chatModels: [String: any ChatModel] = [:], _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     // bcrypt at cost 4 keeps the suite fast; the configured minimum (10) is tested in ConfigurationTests.
-    let app = try await buildApplication(reader: testReader(values), logSink: sink, registry: registry, passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder())
+    let app = try await buildApplication(reader: testReader(values), logSink: sink, registry: registry, passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder(), chatModels: chatModels)
     try await app.test(.router) { client in try await body(client) }
 }
 

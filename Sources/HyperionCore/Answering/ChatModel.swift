@@ -91,6 +91,8 @@ public protocol ChatModel: Sendable {
     var defaultModel: String? { get }
     /// Streams the answer to `request`.
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error>
+    /// The model names the provider offers; throws a ``ProviderError`` when it cannot be reached.
+    func availableModels() async throws -> [String]
 }
 
 /// A whole, non-streamed answer.
@@ -101,6 +103,9 @@ public struct ChatCompletion: Sendable, Hashable {
 }
 
 extension ChatModel {
+    /// By default, the default model only.
+    public func availableModels() async throws -> [String] { defaultModel.map { [$0] } ?? [] }
+
     /// Runs `request` to the end and returns the whole text.
     public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
         var completion = ChatCompletion(text: "", usage: nil, finishReason: nil)

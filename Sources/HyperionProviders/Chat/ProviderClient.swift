@@ -2,11 +2,9 @@ import Foundation
 import HyperionCore
 import Logging
 
-/// A provider client: a chat model that can also list the models it serves (for reachability).
+/// A provider client: a chat model over HTTP that lists the models it serves (for reachability).
 public protocol ProviderClient: ChatModel {
     var transport: ProviderTransport { get }
-    /// The model names the provider offers; throws a ``ProviderError`` when it cannot be reached.
-    func availableModels() async throws -> [String]
 }
 
 /// Builds the client for a provider's wire protocol.

@@ -35,6 +35,8 @@ public struct ServerSettings: Sendable {
     public var embedding: EmbeddingSettings
     /// Uploads and background jobs.
     public var ingestion: IngestionSettings
+    /// LLM providers and answering.
+    public var answers: AnswerSettings
 
     /// Reads and validates every server key.
     public init(reader: ConfigReader) throws {
@@ -59,5 +61,6 @@ public struct ServerSettings: Sendable {
         auth = try AuthSettings(reader: reader)
         embedding = try EmbeddingSettings(reader: reader, dataDirectory: dataDirectory)
         ingestion = try IngestionSettings(reader: reader)
+        answers = try AnswerSettings(reader: reader)
     }
 }

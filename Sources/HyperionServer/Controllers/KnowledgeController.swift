@@ -116,14 +116,7 @@ struct KnowledgeController {
         api.post("/models/:id/search") { request, context in
             let input = try await body.decode(SearchRequest.self, from: request)
             let mode = try SettingsInput.mode(input.mode, field: "mode")
-            var filter = SearchFilter()
-            if let tags = input.filters?.tags { filter.anyTags = Set(tags) }
-            if let ids = input.filters?.document_ids {
-                filter.documentIDs = Set(try ids.map { raw in
-                    guard let id = UUID(uuidString: raw) else { throw HyperionError.invalid("filters.document_ids", "must be UUIDs") }
-                    return id.uuidString
-                })
-            }
+            let filter = try input.filters?.searchFilter() ?? SearchFilter()
             let hits = try await knowledge.search(modelID: try context.uuidParameter("id"), query: input.query, topK: input.top_k,
                                                   mode: mode, filter: filter, metadata: input.filters?.metadata ?? [:], caller: try context.caller.user)
             return SearchResponse(query: input.query, mode: (mode ?? .hybrid).rawValue, results: hits.map { hit in

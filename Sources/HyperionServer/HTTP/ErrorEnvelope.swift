@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HyperionCore
+import HyperionProviders
 
 /// The body of every error response: `{"detail","code","timestamp","request_id"}` (+ `field` for validation).
 public struct ErrorEnvelope: Codable, Sendable, Equatable {
@@ -87,5 +88,22 @@ enum EnvelopeEncoding {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension ErrorEnvelope {
+    /// The envelope for an error met after a stream has started (sent as an SSE `error` event).
+    static func from(_ error: any Error, requestID: String) -> ErrorEnvelope {
+        let timestamp = Date().formatted(.iso8601)
+        switch error {
+        case let error as HyperionError:
+            return ErrorEnvelope(detail: error.message, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field)
+        case let error as ProviderError:
+            return from(error.asHyperionError, requestID: requestID)
+        case let error as APIError:
+            return ErrorEnvelope(detail: error.detail, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field)
+        default:
+            return ErrorEnvelope(detail: "internal server error", code: "internal_error", timestamp: timestamp, request_id: requestID, field: nil)
+        }
     }
 }

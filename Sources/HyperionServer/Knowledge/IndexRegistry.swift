@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import HyperionCore
 import HyperionIndex
@@ -30,6 +31,9 @@ actor IndexRegistry {
     let dimension: Int
     let logger: Logger
     private var open: [String: ModelIndexes] = [:]
+    /// Bumped by every change to any index; caches of search results key on it, so a change
+    /// invalidates them at once.
+    nonisolated let changes = ManagedAtomic<Int>(0)
 
     init(root: URL, store: Store, dimension: Int, logger: Logger) {
         self.root = root
@@ -91,6 +95,7 @@ actor IndexRegistry {
         let indexes = try await indexes(model: model, generation: generation)
         indexes.vectors.removeSync(documentIDs: [document.id.uuidString])
         indexes.keywords.removeSync(documentIDs: [document.id.uuidString])
+        defer { changes.wrappingIncrement(ordering: .relaxed) }
         try add(chunks, documents: [document.id: document], to: indexes)
     }
 
@@ -103,6 +108,7 @@ actor IndexRegistry {
     /// Removes a document from every open generation of the model at once.
     func remove(documentID: UUID, model: UUID) {
         let prefix = model.uuidString.lowercased() + "/"
+        defer { changes.wrappingIncrement(ordering: .relaxed) }
         for (key, indexes) in open where key.hasPrefix(prefix) {
             indexes.vectors.removeSync(documentIDs: [documentID.uuidString])
             indexes.keywords.removeSync(documentIDs: [documentID.uuidString])
@@ -111,12 +117,14 @@ actor IndexRegistry {
 
     /// Forgets one generation and deletes its files (after a switch, or a canceled training).
     func drop(model: UUID, generation: Int) {
+        changes.wrappingIncrement(ordering: .relaxed)
         open[key(model, generation)] = nil
         try? FileManager.default.removeItem(at: directory(model, generation))
     }
 
     /// Forgets a model and deletes its index files.
     func drop(model: UUID) {
+        changes.wrappingIncrement(ordering: .relaxed)
         let prefix = model.uuidString.lowercased() + "/"
         for key in open.keys where key.hasPrefix(prefix) { open[key] = nil }
         try? FileManager.default.removeItem(at: root.appendingPathComponent(model.uuidString.lowercased()))

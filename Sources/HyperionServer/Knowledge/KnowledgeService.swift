@@ -15,9 +15,18 @@ public final class KnowledgeService: Sendable {
     let jobSignal: JobSignal
     let maxFileSize: Int
     let logger: Logger
+    /// Retrieval results by model, generation, index change count, query and settings.
+    let cache: LRUCache<SearchKey, [SearchHit]>
+    let metrics: AnswerMetrics?
+    /// Names of the configured LLM providers (a RAG model may only name one of these).
+    let providerNames: Set<String>
 
     init(store: Store, embedder: any DocumentEmbedder, registry: IndexRegistry, blobs: BlobStore, jobSignal: JobSignal,
-         maxFileSize: Int, logger: Logger) {
+         maxFileSize: Int, logger: Logger, cache: LRUCache<SearchKey, [SearchHit]> = LRUCache(capacity: 0, ttl: .seconds(1)),
+         metrics: AnswerMetrics? = nil, providerNames: Set<String> = []) {
+        self.cache = cache
+        self.metrics = metrics
+        self.providerNames = providerNames
         self.store = store
         self.embedder = embedder
         self.registry = registry
@@ -54,6 +63,10 @@ public final class KnowledgeService: Sendable {
         try model.chunking.validate(maxTokens: embedder.maxTokens)
         try model.retrieval.validate()
         try model.llm.validate()
+        if let provider = model.llm.provider, provider != AnswerSettings.extractive, !providerNames.contains(provider) {
+            let known = ([AnswerSettings.extractive] + providerNames.sorted()).joined(separator: ", ")
+            throw HyperionError.invalid("llm.provider", "'\(provider)' is not a configured provider; configured: \(known)")
+        }
     }
 
     func createModel(_ model: RAGModel) async throws -> RAGModel {
@@ -233,6 +246,18 @@ public final class KnowledgeService: Sendable {
 
     // MARK: search
 
+    /// What a cached retrieval is keyed by: any difference in these gives different results.
+    struct SearchKey: Hashable, Sendable {
+        var model: UUID
+        var generation: Int
+        var indexChanges: Int
+        var query: String
+        var k: Int
+        var mode: RetrievalMode
+        var documentIDs: [String]?
+        var tags: [String]?
+    }
+
     /// A search hit with the chunk and document it points at.
     struct SearchHit: Sendable {
         var item: RetrievedItem
@@ -257,11 +282,20 @@ public final class KnowledgeService: Sendable {
         }
         let k = topK ?? model.retrieval.topK
         guard (1...100).contains(k) else { throw HyperionError.invalid("top_k", "must be from 1 to 100") }
+        let resolvedMode = mode ?? model.retrieval.mode
+        let key = SearchKey(model: model.id, generation: model.generation, indexChanges: registry.changes.load(ordering: .relaxed),
+                            query: query.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " "), k: k, mode: resolvedMode,
+                            documentIDs: filter.documentIDs.map { $0.sorted() }, tags: filter.anyTags.map { $0.sorted() })
+        if let hits = cache.value(for: key) {
+            metrics?.cacheHits.increment()
+            return hits
+        }
+        metrics?.cacheMisses.increment()
         let indexes = try await registry.indexes(model: model.id, generation: model.generation)
         let retriever = Retriever(embedder: embedder, vectors: indexes.vectors, keywords: indexes.keywords,
                                   settings: RetrieverSettings(candidates: max(50, k * 4)))
         // Ask for a few more than k: results whose chunk vanished (deleted meanwhile) are dropped below.
-        let items = try await retriever.retrieve(query, k: k + 10, mode: mode ?? model.retrieval.mode, filter: filter)
+        let items = try await retriever.retrieve(query, k: k + 10, mode: resolvedMode, filter: filter)
         let chunks = Dictionary(uniqueKeysWithValues: try await store.documents.chunks(ids: items.compactMap { UUID(uuidString: $0.id) }).map { ($0.id, $0) })
         let documents = Dictionary(uniqueKeysWithValues: try await store.documents.find(ids: Array(Set(chunks.values.map(\.documentID)))).map { ($0.id, $0) })
         var hits: [SearchHit] = []
@@ -270,18 +304,23 @@ public final class KnowledgeService: Sendable {
             hits.append(SearchHit(item: item, chunk: chunk, documentTitle: document.title))
             if hits.count == k { break }
         }
+        // Only when nothing changed meanwhile: a result computed across a change must not outlive it.
+        if registry.changes.load(ordering: .relaxed) == key.indexChanges { cache.store(hits, for: key) }
         return hits
     }
 }
 
 extension KnowledgeService {
     /// Builds the service from settings: the blob and index folders under the data directory.
-    public static func make(settings: ServerSettings, store: Store, embedder: any DocumentEmbedder, logger: Logger) -> KnowledgeService {
+    static func make(settings: ServerSettings, store: Store, embedder: any DocumentEmbedder, logger: Logger,
+                     metrics: AnswerMetrics? = nil, providerNames: Set<String> = []) -> KnowledgeService {
         KnowledgeService(
             store: store, embedder: embedder,
             registry: IndexRegistry(root: settings.dataDirectory.appendingPathComponent("indexes"), store: store, dimension: embedder.dimension, logger: logger),
             blobs: BlobStore(root: settings.dataDirectory.appendingPathComponent("files")), jobSignal: JobSignal(),
-            maxFileSize: settings.ingestion.maxFileSize, logger: logger
+            maxFileSize: settings.ingestion.maxFileSize, logger: logger,
+            cache: LRUCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),
+            metrics: metrics, providerNames: providerNames
         )
     }
 }

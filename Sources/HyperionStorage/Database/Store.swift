@@ -157,6 +157,10 @@ public final class Store: Sendable {
     /// Documents and chunks.
     public var documents: DocumentRepository { DocumentRepository(store: self) }
     /// The job queue.
+    /// The query log.
+    public var queries: QueryRepository { QueryRepository(store: self) }
+    /// Chat sessions and messages.
+    public var sessions: SessionRepository { SessionRepository(store: self) }
     public var jobs: JobRepository { JobRepository(store: self) }
 
     /// The users repository.

@@ -21,6 +21,7 @@ extension Migration {
         .createUsers,
         .createAuth,
         .createKnowledge,
+        .createAnswers,
     ]
 
     /// Accounts (issue: accounts and access builds on this table).

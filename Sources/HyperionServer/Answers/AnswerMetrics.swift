@@ -1,0 +1,50 @@
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// Prometheus metrics of retrieval and answering: `rag_query_duration_seconds{phase}`,
+/// `rag_query_cache_hits_total`, `rag_query_cache_misses_total`, `rag_queries_total{status}`,
+/// `llm_tokens_total{provider,kind}` and `llm_provider_errors_total{provider,kind}`.
+final class AnswerMetrics: Sendable {
+    static let buckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+    ]
+
+    let cacheHits: Counter
+    let cacheMisses: Counter
+    let retrieval: DurationHistogram
+    let generation: DurationHistogram
+    let total: DurationHistogram
+    private let registry: PrometheusCollectorRegistry
+    private let counters = NIOLockedValueBox<[String: Counter]>([:])
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        cacheHits = registry.makeCounter(name: "rag_query_cache_hits_total")
+        cacheMisses = registry.makeCounter(name: "rag_query_cache_misses_total")
+        retrieval = registry.makeDurationHistogram(name: "rag_query_duration_seconds", labels: [("phase", "retrieval")], buckets: Self.buckets)
+        generation = registry.makeDurationHistogram(name: "rag_query_duration_seconds", labels: [("phase", "generation")], buckets: Self.buckets)
+        total = registry.makeDurationHistogram(name: "rag_query_duration_seconds", labels: [("phase", "total")], buckets: Self.buckets)
+    }
+
+    private func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        return counters.withLockedValue { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(name: name, labels: labels)
+            counters[key] = counter
+            return counter
+        }
+    }
+
+    func query(status: String) { counter("rag_queries_total", [("status", status)]).increment() }
+
+    func tokens(provider: String, prompt: Int, completion: Int) {
+        counter("llm_tokens_total", [("provider", provider), ("kind", "prompt")]).increment(by: Int64(prompt))
+        counter("llm_tokens_total", [("provider", provider), ("kind", "completion")]).increment(by: Int64(completion))
+    }
+
+    func providerError(provider: String, kind: String) {
+        counter("llm_provider_errors_total", [("provider", provider), ("kind", kind)]).increment()
+    }
+}

@@ -1,0 +1,86 @@
+import Configuration
+import Foundation
+import HyperionCore
+import HyperionProviders
+
+/// LLM providers and answering settings.
+///
+/// Providers are named in `llm.providers` (comma-separated); each name has its own keys:
+/// `llm.<name>.kind` (openai, ollama or anthropic), `llm.<name>.base_url`, `llm.<name>.api_key` (secret),
+/// `llm.<name>.model`, `llm.<name>.connect_timeout`, `llm.<name>.first_token_timeout`, `llm.<name>.timeout`
+/// (seconds) and `llm.<name>.max_retries`. `llm.default_provider` answers for RAG models that name none;
+/// without it they get the extractive answerer. `answer.context_tokens` and `answer.history_tokens`
+/// bound the prompt.
+public struct AnswerSettings: Sendable {
+    /// Configured providers, in the order listed.
+    public var providers: [ProviderSettings]
+    /// Provider for RAG models that name none; nil means extractive.
+    public var defaultProvider: String?
+    /// Token budget of the sources in a prompt.
+    public var contextTokens: Int
+    /// Token budget of the conversation history in a prompt.
+    public var historyTokens: Int
+    /// Largest answer asked of an LLM.
+    public var maxAnswerTokens: Int
+    /// Seconds between SSE heartbeat comments.
+    public var heartbeatSeconds: Int
+    /// Retrieval results kept by the query cache (0 turns it off).
+    public var cacheSize: Int
+    /// Seconds a cached retrieval stays valid.
+    public var cacheTTLSeconds: Int
+
+    /// The name that always means "no LLM".
+    public static let extractive = "extractive"
+
+    /// Reads the keys.
+    public init(reader: ConfigReader) throws {
+        var providers: [ProviderSettings] = []
+        for name in reader.stringList("llm.providers") {
+            guard name.range(of: "^[a-z0-9][a-z0-9_]{0,39}$", options: .regularExpression) != nil, name != Self.extractive else {
+                throw HyperionError.invalid("llm.providers", "'\(name.prefix(60))' is not a valid provider name (a-z, 0-9 and _, at most 40; not 'extractive')")
+            }
+            guard !providers.contains(where: { $0.name == name }) else { throw HyperionError.invalid("llm.providers", "'\(name)' is listed twice") }
+            providers.append(try Self.provider(name, reader: reader))
+        }
+        self.providers = providers
+        defaultProvider = reader.string(forKey: "llm.default_provider").flatMap { $0.isEmpty ? nil : $0 }
+        if let name = defaultProvider, name != Self.extractive, !providers.contains(where: { $0.name == name }) {
+            throw HyperionError.invalid("llm.default_provider", "'\(name.prefix(60))' is not one of llm.providers")
+        }
+        if defaultProvider == Self.extractive { defaultProvider = nil }
+        contextTokens = try reader.strictInt("answer.context_tokens", default: 3000, range: 200...200_000)
+        historyTokens = try reader.strictInt("answer.history_tokens", default: 1000, range: 0...100_000)
+        maxAnswerTokens = try reader.strictInt("answer.max_tokens", default: 1024, range: 16...32_768)
+        heartbeatSeconds = try reader.strictInt("answer.heartbeat", default: 15, range: 1...300)
+        cacheSize = try reader.strictInt("query.cache_size", default: 1000, range: 0...1_000_000)
+        cacheTTLSeconds = try reader.strictInt("query.cache_ttl", default: 300, range: 1...86_400)
+    }
+
+    static func provider(_ name: String, reader: ConfigReader) throws -> ProviderSettings {
+        let prefix = "llm.\(name)."
+        guard let rawKind = reader.string(forKey: ConfigKey(prefix + "kind")) else {
+            throw HyperionError.invalid(prefix + "kind", "is required: openai, ollama or anthropic")
+        }
+        guard let kind = ProviderKind(rawValue: rawKind.lowercased()) else {
+            throw HyperionError.invalid(prefix + "kind", "must be openai, ollama or anthropic, got '\(rawKind.prefix(60))'")
+        }
+        let defaultURL = switch kind {
+        case .openai: "https://api.openai.com/v1"
+        case .ollama: "http://127.0.0.1:11434"
+        case .anthropic: "https://api.anthropic.com"
+        }
+        let rawURL = try reader.strictString(prefix + "base_url", default: defaultURL)
+        guard let url = URL(string: rawURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw HyperionError.invalid(prefix + "base_url", "must be an http(s) URL, got '\(rawURL.prefix(100))'")
+        }
+        let apiKey = reader.string(forKey: ConfigKey(prefix + "api_key"), isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        return ProviderSettings(
+            name: name, kind: kind, baseURL: url, apiKey: apiKey,
+            defaultModel: reader.string(forKey: ConfigKey(prefix + "model")).flatMap { $0.isEmpty ? nil : $0 },
+            connectTimeout: .seconds(try reader.strictInt(prefix + "connect_timeout", default: 5, range: 1...120)),
+            firstTokenTimeout: .seconds(try reader.strictInt(prefix + "first_token_timeout", default: 60, range: 1...3600)),
+            totalTimeout: .seconds(try reader.strictInt(prefix + "timeout", default: 300, range: 1...7200)),
+            maxRetries: try reader.strictInt(prefix + "max_retries", default: 2, range: 0...10)
+        )
+    }
+}

@@ -1,0 +1,113 @@
+/// OpenAPI operations and schemas of queries, sessions, generation and providers.
+enum AnswersDocs {
+    typealias D = OpenAPIDocument
+    typealias A = AuthDocs
+    typealias K = KnowledgeDocs
+
+    static let source: JSONValue = A.object(["n", "document_id", "title", "page", "chunk_id", "score", "snippet"], [
+        ("n", ["type": "integer", "description": "The number the answer cites it by, [n]"]), ("document_id", A.uuid), ("title", A.string),
+        ("page", K.nullableInt), ("chunk_id", A.uuid), ("score", ["type": "number"]), ("snippet", A.string),
+    ])
+    static let usage: JSONValue = ["type": ["object", "null"], "properties": [
+        "prompt_tokens": ["type": "integer"], "completion_tokens": ["type": "integer"], "total_tokens": ["type": "integer"],
+    ]]
+    static let timings: JSONValue = A.object(["retrieval_ms", "generation_ms"], [("retrieval_ms", ["type": "number"]), ("generation_ms", ["type": "number"])])
+    static let status: JSONValue = ["type": "string", "enum": ["running", "completed", "failed", "cancelled"]]
+
+    static let schemas: [(String, JSONValue)] = [
+        ("QueryRequest", A.object(["model_id", "query"], [
+            ("model_id", A.uuid), ("query", ["type": "string", "minLength": 1, "maxLength": 4000]),
+            ("top_k", ["type": "integer", "minimum": 1, "maximum": 100]), ("mode", K.mode),
+            ("filters", A.object([], [
+                ("tags", ["type": "array", "items": A.string]), ("document_ids", ["type": "array", "items": A.uuid]),
+                ("metadata", ["type": "object"]),
+            ])),
+            ("session_id", A.uuid),
+            ("stream", ["type": "boolean", "description": "Answer as Server-Sent Events: sources, delta…, citations, done (or error). Accept: text/event-stream does the same."]),
+        ])),
+        ("Source", source),
+        ("Query", A.object(["id", "model_id", "query", "answer", "status", "extractive", "mode", "top_k", "citations", "sources", "timings", "created_at"], [
+            ("id", A.uuid), ("model_id", A.uuid), ("session_id", ["type": ["string", "null"], "format": "uuid"]), ("query", A.string),
+            ("retrieval_query", ["type": ["string", "null"], "description": "The standalone question retrieval used, when a follow-up was rewritten"]),
+            ("answer", A.string), ("status", status), ("error", A.nullableString),
+            ("extractive", ["type": "boolean", "description": "Quoted from the sources without an LLM"]),
+            ("provider", A.nullableString), ("llm_model", A.nullableString), ("mode", K.mode), ("top_k", ["type": "integer"]),
+            ("citations", ["type": "array", "items": D.ref("Source"), "description": "Sources the answer cites, in order of first mention"]),
+            ("sources", ["type": "array", "items": D.ref("Source"), "description": "Everything retrieved, with the whole passage as snippet"]),
+            ("usage", usage), ("timings", timings), ("created_at", A.timestamp), ("finished_at", K.nullableTimestamp),
+        ])),
+        ("QuerySummary", A.object(["id", "model_id", "query", "answer", "status", "extractive", "citation_count", "created_at"], [
+            ("id", A.uuid), ("model_id", A.uuid), ("session_id", ["type": ["string", "null"], "format": "uuid"]), ("query", A.string),
+            ("answer", A.string), ("status", status), ("extractive", ["type": "boolean"]), ("citation_count", ["type": "integer"]),
+            ("created_at", A.timestamp),
+        ])),
+        ("QueryList", A.list("QuerySummary")),
+        ("CreateSessionRequest", A.object(["model_id"], [("model_id", A.uuid), ("title", ["type": "string", "minLength": 1, "maxLength": 200])])),
+        ("UpdateSessionRequest", A.object(["title"], [("title", ["type": "string", "minLength": 1, "maxLength": 200])])),
+        ("Session", A.object(["id", "model_id", "title", "created_at", "updated_at"], [
+            ("id", A.uuid), ("model_id", A.uuid), ("title", A.string), ("created_at", A.timestamp), ("updated_at", A.timestamp),
+        ])),
+        ("SessionList", A.list("Session")),
+        ("Message", A.object(["id", "role", "content", "created_at"], [
+            ("id", A.uuid), ("role", ["type": "string", "enum": ["system", "user", "assistant"]]), ("content", A.string),
+            ("query_id", ["type": ["string", "null"], "format": "uuid"]), ("created_at", A.timestamp),
+        ])),
+        ("MessageList", A.list("Message")),
+        ("GenerateRequest", A.object([], [
+            ("provider", ["type": "string", "description": "A configured provider; default: llm.default_provider"]),
+            ("model", ["type": "string", "minLength": 1, "maxLength": 200]), ("prompt", A.string), ("system", A.string),
+            ("messages", ["type": "array", "items": A.object(["role", "content"], [
+                ("role", ["type": "string", "enum": ["system", "user", "assistant"]]), ("content", A.string),
+            ])]),
+            ("temperature", ["type": "number", "minimum": 0, "maximum": 2]), ("top_p", ["type": "number", "exclusiveMinimum": 0, "maximum": 1]),
+            ("max_tokens", ["type": "integer", "minimum": 1, "maximum": 32768]), ("stream", ["type": "boolean"]),
+        ])),
+        ("Generation", A.object(["provider", "text", "generation_ms"], [
+            ("provider", A.string), ("model", A.nullableString), ("text", A.string), ("finish_reason", A.nullableString), ("usage", usage),
+            ("generation_ms", ["type": "number"]),
+        ])),
+        ("Providers", A.object(["default_provider", "items"], [
+            ("default_provider", ["type": "string", "description": "'extractive' when none is configured"]),
+            ("items", ["type": "array", "items": A.object(["name", "kind", "reachable", "models"], [
+                ("name", A.string), ("kind", ["type": "string", "description": "openai, ollama or anthropic"]), ("default_model", A.nullableString),
+                ("reachable", ["type": "boolean"]), ("models", ["type": "array", "items": A.string]), ("error", A.nullableString),
+            ])]),
+        ])),
+    ]
+
+    static let streamed: JSONValue = ["description": "The answer", "content": [
+        "application/json": ["schema": D.ref("Query")],
+        "text/event-stream": ["schema": ["type": "string", "description": "SSE events: sources, delta (repeated), citations, done; or error (the envelope). Comment heartbeats while waiting."]],
+    ]]
+    static let modelFilter: JSONValue = ["name": "model_id", "in": "query", "schema": A.uuid]
+
+    static let operations: [APIOperation] = [
+        A.op("post", "/api/v1/query", "query", "Ask a RAG model: retrieve, answer with [n] citations, store the query", tag: "query", access: .user,
+             body: A.jsonBody("QueryRequest"), success: [("200", streamed)]),
+        A.op("get", "/api/v1/query/{id}", "getQuery", "A stored query with its answer (owner or admin)", tag: "query", access: .user,
+             parameters: [A.idParameter], success: [("200", D.json("The query", D.ref("Query")))]),
+        A.op("get", "/api/v1/queries", "listQueries", "The caller's query history, newest first", tag: "query", access: .user,
+             parameters: A.pageParameters + [modelFilter, ["name": "session_id", "in": "query", "schema": A.uuid],
+                                             ["name": "all", "in": "query", "schema": ["type": "boolean"], "description": "Admins: everyone's"]],
+             success: [("200", D.json("A page of queries", D.ref("QueryList")))]),
+        A.op("post", "/api/v1/sessions", "createSession", "Start a conversation with a RAG model", tag: "sessions", access: .user,
+             body: A.jsonBody("CreateSessionRequest"), success: [("201", D.json("The session", D.ref("Session")))]),
+        A.op("get", "/api/v1/sessions", "listSessions", "The caller's sessions, most recently active first", tag: "sessions", access: .user,
+             parameters: A.pageParameters + [modelFilter], success: [("200", D.json("A page of sessions", D.ref("SessionList")))]),
+        A.op("get", "/api/v1/sessions/{id}", "getSession", "A session", tag: "sessions", access: .user,
+             parameters: [A.idParameter], success: [("200", D.json("The session", D.ref("Session")))]),
+        A.op("patch", "/api/v1/sessions/{id}", "renameSession", "Rename a session", tag: "sessions", access: .user,
+             body: A.jsonBody("UpdateSessionRequest"), parameters: [A.idParameter], success: [("200", D.json("The session", D.ref("Session")))]),
+        A.op("delete", "/api/v1/sessions/{id}", "deleteSession", "Delete a session and its messages (its queries stay in the history)", tag: "sessions",
+             access: .user, parameters: [A.idParameter], success: [("204", A.noContent)]),
+        A.op("get", "/api/v1/sessions/{id}/messages", "listSessionMessages", "A session's messages, oldest first", tag: "sessions", access: .user,
+             parameters: [A.idParameter] + A.pageParameters, success: [("200", D.json("A page of messages", D.ref("MessageList")))]),
+        A.op("get", "/api/v1/llm/models", "listProviders", "Configured LLM providers with their models and reachability", tag: "llm", access: .user,
+             success: [("200", D.json("Providers", D.ref("Providers")))]),
+        A.op("post", "/api/v1/generate", "generate", "Plain generation with a provider, no retrieval", tag: "llm", access: .user,
+             body: A.jsonBody("GenerateRequest"), success: [("200", ["description": "The generation", "content": [
+                 "application/json": ["schema": D.ref("Generation")],
+                 "text/event-stream": ["schema": ["type": "string", "description": "SSE events: delta (repeated), done; or error"]],
+             ]])]),
+    ]
+}
