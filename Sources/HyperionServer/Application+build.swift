@@ -179,6 +179,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     KnowledgeController(auth: dependencies.auth, knowledge: dependencies.knowledge, body: body,
                         uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)
     AnswersController(auth: dependencies.auth, answers: dependencies.answers, body: body).addRoutes(to: router)
+    OpenAICompatController(auth: dependencies.auth, answers: dependencies.answers, body: body).addRoutes(to: router)
     DocsController(
         documentJSON: openAPIDocumentJSON(),
         assetsDirectory: settings.dataDirectory.appendingPathComponent("assets/swagger-ui")

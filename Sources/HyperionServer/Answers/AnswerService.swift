@@ -51,6 +51,10 @@ final class AnswerService: Sendable {
         var metadata: [String: JSONValue]
         var sessionID: UUID?
         var caller: User
+        /// Earlier turns given with the request (OpenAI-style clients send the whole conversation).
+        var history: [ChatMessage] = []
+        /// Overrides of the RAG model's generation settings.
+        var options = GenerationOptions()
     }
 
     /// A query after retrieval, ready to generate.
@@ -59,7 +63,7 @@ final class AnswerService: Sendable {
         var chat: (any ChatModel)?
         var messages: [ChatMessage]
         var sources: [SourcePassage]
-        var temperature: Double
+        var options: GenerationOptions
         var started: ContinuousClock.Instant
     }
 
@@ -91,13 +95,14 @@ final class AnswerService: Sendable {
             throw HyperionError.invalid("query", "must be 1 to 4000 characters and not blank")
         }
         let model = try await knowledge.visibleModel(input.modelID, caller: input.caller)
-        var history: [ChatMessage] = []
+        try input.options.validate()
+        var history = input.history
         if let sessionID = input.sessionID {
             let session = try await visibleSession(sessionID, caller: input.caller)
             guard session.modelID == model.id else {
                 throw HyperionError.invalid("session_id", "the session belongs to another RAG model")
             }
-            history = try await store.sessions.recentMessages(sessionID: sessionID, limit: 20).map { ChatMessage(role: $0.role, content: $0.content) }
+            history = try await store.sessions.recentMessages(sessionID: sessionID, limit: 20).map { ChatMessage(role: $0.role, content: $0.content) } + history
         }
         let chat = try chatModel(for: model)
         let retrievalQuery = await standaloneQuestion(input.query, history: history, chat: chat, model: model)
@@ -125,7 +130,9 @@ final class AnswerService: Sendable {
             retrievalMilliseconds: retrievalTime.milliseconds
         )
         try await store.queries.create(record)
-        return Prepared(record: record, chat: chat, messages: messages, sources: sources, temperature: model.llm.temperature, started: started)
+        let options = GenerationOptions(temperature: input.options.temperature ?? model.llm.temperature, topP: input.options.topP,
+                                        maxTokens: min(input.options.maxTokens ?? settings.maxAnswerTokens, settings.maxAnswerTokens))
+        return Prepared(record: record, chat: chat, messages: messages, sources: sources, options: options, started: started)
     }
 
     /// The question retrieval should use: a follow-up rewritten to stand alone by the LLM, or without one,
@@ -158,7 +165,7 @@ final class AnswerService: Sendable {
             do {
                 if let chat = prepared.chat {
                     let request = ChatRequest(model: record.llmModel?.isEmpty == false ? record.llmModel : nil, messages: prepared.messages,
-                                              options: GenerationOptions(temperature: prepared.temperature, maxTokens: settings.maxAnswerTokens))
+                                              options: prepared.options)
                     for try await event in chat.stream(request) {
                         switch event {
                         case .delta(let text):

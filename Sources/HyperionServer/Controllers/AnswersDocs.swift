@@ -66,6 +66,36 @@ enum AnswersDocs {
             ("provider", A.string), ("model", A.nullableString), ("text", A.string), ("finish_reason", A.nullableString), ("usage", usage),
             ("generation_ms", ["type": "number"]),
         ])),
+        ("OpenAIChatRequest", A.object(["model", "messages"], [
+            ("model", ["type": "string", "description": "A RAG model's id or name (GET /v1/models)"]),
+            ("messages", ["type": "array", "items": A.object(["role"], [
+                ("role", ["type": "string", "enum": ["system", "developer", "user", "assistant"]]),
+                ("content", ["description": "A string, or a list of text parts", "type": ["string", "array", "null"]]),
+            ])]),
+            ("stream", ["type": "boolean"]), ("stream_options", A.object([], [("include_usage", ["type": "boolean"])])),
+            ("temperature", ["type": "number", "minimum": 0, "maximum": 2]), ("top_p", ["type": "number"]),
+            ("max_tokens", ["type": "integer"]), ("max_completion_tokens", ["type": "integer"]), ("n", ["type": "integer", "enum": [1]]),
+        ])),
+        ("OpenAIChatCompletion", A.object(["id", "object", "created", "model", "choices", "usage"], [
+            ("id", A.string), ("object", ["type": "string", "enum": ["chat.completion"]]), ("created", ["type": "integer"]), ("model", A.string),
+            ("choices", ["type": "array", "items": ["type": "object"]]), ("usage", ["type": "object"]),
+            ("sources", ["type": "array", "items": D.ref("Source")]), ("citations", ["type": "array", "items": D.ref("Source")]),
+            ("query_id", A.uuid),
+        ])),
+        ("OpenAIModelList", A.object(["object", "data"], [
+            ("object", ["type": "string", "enum": ["list"]]),
+            ("data", ["type": "array", "items": A.object(["id", "object", "created", "owned_by"], [
+                ("id", A.string), ("object", ["type": "string", "enum": ["model"]]), ("created", ["type": "integer"]), ("owned_by", A.string), ("name", A.string),
+            ])]),
+        ])),
+        ("OpenAIEmbeddingRequest", A.object(["input", "model"], [
+            ("input", ["description": "A string or a list of strings", "type": ["string", "array"]]), ("model", A.string),
+            ("encoding_format", ["type": "string", "enum": ["float", "base64"]]), ("dimensions", ["type": "integer"]),
+        ])),
+        ("OpenAIEmbeddingList", A.object(["object", "data", "model", "usage"], [
+            ("object", ["type": "string", "enum": ["list"]]), ("data", ["type": "array", "items": ["type": "object"]]), ("model", A.string),
+            ("usage", ["type": "object"]),
+        ])),
         ("Providers", A.object(["default_provider", "items"], [
             ("default_provider", ["type": "string", "description": "'extractive' when none is configured"]),
             ("items", ["type": "array", "items": A.object(["name", "kind", "reachable", "models"], [
@@ -109,5 +139,14 @@ enum AnswersDocs {
                  "application/json": ["schema": D.ref("Generation")],
                  "text/event-stream": ["schema": ["type": "string", "description": "SSE events: delta (repeated), done; or error"]],
              ]])]),
+        A.op("get", "/v1/models", "openaiListModels", "OpenAI-compatible: the RAG models the caller may use", tag: "openai", access: .user,
+             success: [("200", D.json("Models", D.ref("OpenAIModelList")))]),
+        A.op("post", "/v1/chat/completions", "openaiChatCompletions", "OpenAI-compatible chat: the last user message is asked of the RAG model",
+             tag: "openai", access: .user, body: A.jsonBody("OpenAIChatRequest"), success: [("200", ["description": "The completion", "content": [
+                 "application/json": ["schema": D.ref("OpenAIChatCompletion")],
+                 "text/event-stream": ["schema": ["type": "string", "description": "chat.completion.chunk data lines, then data: [DONE]"]],
+             ]])]),
+        A.op("post", "/v1/embeddings", "openaiEmbeddings", "OpenAI-compatible embeddings with the in-process model", tag: "openai", access: .user,
+             body: A.jsonBody("OpenAIEmbeddingRequest"), success: [("200", D.json("Embeddings", D.ref("OpenAIEmbeddingList")))]),
     ]
 }
