@@ -11,13 +11,24 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 data="$dir/data"
 scripts/fetch-assets.sh "$data" >/dev/null || { echo "could not fetch Swagger UI assets"; exit 1; }
 
+# A stand-in OpenAI-compatible LLM for the answer checks.
+python3 scripts/llm_standin.py "$dir/standin.port" >"$dir/standin.log" 2>&1 &
+standin_pid=$!
+for _ in $(seq 1 50); do [ -s "$dir/standin.port" ] && break; sleep 0.1; done
+standin="http://127.0.0.1:$(cat "$dir/standin.port")"
+export HYPERION_LLM_PROVIDERS="standin,standin_slow" \
+  HYPERION_LLM_STANDIN_KIND=openai HYPERION_LLM_STANDIN_BASE_URL="$standin/v1" HYPERION_LLM_STANDIN_API_KEY=sk-standin-secret \
+  HYPERION_LLM_STANDIN_MODEL=standin-1 \
+  HYPERION_LLM_STANDIN_SLOW_KIND=openai HYPERION_LLM_STANDIN_SLOW_BASE_URL="$standin/v1" HYPERION_LLM_STANDIN_SLOW_FIRST_TOKEN_TIMEOUT=1 \
+  HYPERION_LLM_STANDIN_SLOW_MAX_RETRIES=0
+
 # bcrypt's lowest allowed cost keeps schemathesis' many signups quick in a debug build.
 export HYPERION_EMBEDDING_MODEL_PATH="$(pwd)/data/models/all-MiniLM-L6-v2"
 export HYPERION_DATABASE_URL="$db" HYPERION_LOG_FORMAT=json HYPERION_LOG_LEVEL=debug HYPERION_SHUTDOWN_GRACE_PERIOD=10 \
   HYPERION_AUTH_BCRYPT_COST=10
 "$bin" serve --port "$port" --data-dir "$data" >"$dir/server.log" 2>&1 &
 pid=$!
-trap 'kill -9 $pid 2>/dev/null' EXIT
+trap 'kill -9 $pid $standin_pid 2>/dev/null' EXIT
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 100); do
   curl -fsS "$base/ready" >/dev/null 2>&1 && break
@@ -27,6 +38,8 @@ done
 
 failed=0
 .venv/bin/python scripts/integration_checks.py "$base" "$bin" "$dir/admin_token" "$data" || failed=1
+echo "--> answers: stand-in LLM, SSE, cancellation, timeouts, the openai SDK on /v1"
+.venv/bin/python scripts/answer_checks.py "$base" "$dir/admin_token" "$standin" || failed=1
 
 echo "--> schemathesis over /openapi.json"
 # Authenticated as the admin, so protected operations are exercised past the 401.

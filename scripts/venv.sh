@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Project-local Python tools (git-ignored .venv): schemathesis for the API conformance run,
-# snowballstemmer as the reference for the Swift stemmer.
+# snowballstemmer as the reference for the Swift stemmer, the openai SDK for the /v1 checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -c "import schemathesis" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "schemathesis>=4,<5"
 .venv/bin/python -c "import snowballstemmer" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "snowballstemmer==3.1.1"
+# The official OpenAI SDK, run unchanged against Hyperion's /v1.
+.venv/bin/python -c "import openai" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "openai>=1.50,<3"
 .venv/bin/schemathesis --version

@@ -50,7 +50,12 @@ struct AccessWalkTests {
         try await withTestApp { client in
             let result = try await client.json(operation.method, operation.path, operation.method == .get || operation.method == .delete ? nil : [:])
             #expect(result.status == .unauthorized)
-            #expect(result.body["code"] is String && result.body["request_id"] is String)
+            if operation.path.hasPrefix("/v1/") {
+                // The OpenAI-compatible surface answers in OpenAI's error shape.
+                #expect((result.body["error"] as? [String: Any])?["type"] as? String == "authentication_error")
+            } else {
+                #expect(result.body["code"] is String && result.body["request_id"] is String)
+            }
         }
     }
 

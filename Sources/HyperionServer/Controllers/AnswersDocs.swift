@@ -96,6 +96,9 @@ enum AnswersDocs {
             ("object", ["type": "string", "enum": ["list"]]), ("data", ["type": "array", "items": ["type": "object"]]), ("model", A.string),
             ("usage", ["type": "object"]),
         ])),
+        ("OpenAIError", A.object(["error"], [("error", A.object(["message", "type"], [
+            ("message", A.string), ("type", A.string), ("param", A.nullableString), ("code", A.nullableString),
+        ]))])),
         ("Providers", A.object(["default_provider", "items"], [
             ("default_provider", ["type": "string", "description": "'extractive' when none is configured"]),
             ("items", ["type": "array", "items": A.object(["name", "kind", "reachable", "models"], [
@@ -104,6 +107,17 @@ enum AnswersDocs {
             ])]),
         ])),
     ]
+
+    /// The operation with OpenAI's error body as its default response instead of the envelope.
+    static func openAI(_ operation: APIOperation) -> APIOperation {
+        var operation = operation
+        guard case .object(var fields) = operation.spec, let index = fields.firstIndex(where: { $0.0 == "responses" }),
+              case .object(var responses) = fields[index].1, let slot = responses.firstIndex(where: { $0.0 == "default" }) else { return operation }
+        responses[slot].1 = D.json("OpenAI error body", D.ref("OpenAIError"))
+        fields[index].1 = .object(responses)
+        operation.spec = .object(fields)
+        return operation
+    }
 
     static let streamed: JSONValue = ["description": "The answer", "content": [
         "application/json": ["schema": D.ref("Query")],
@@ -139,14 +153,14 @@ enum AnswersDocs {
                  "application/json": ["schema": D.ref("Generation")],
                  "text/event-stream": ["schema": ["type": "string", "description": "SSE events: delta (repeated), done; or error"]],
              ]])]),
-        A.op("get", "/v1/models", "openaiListModels", "OpenAI-compatible: the RAG models the caller may use", tag: "openai", access: .user,
-             success: [("200", D.json("Models", D.ref("OpenAIModelList")))]),
-        A.op("post", "/v1/chat/completions", "openaiChatCompletions", "OpenAI-compatible chat: the last user message is asked of the RAG model",
+        openAI(A.op("get", "/v1/models", "openaiListModels", "OpenAI-compatible: the RAG models the caller may use", tag: "openai", access: .user,
+             success: [("200", D.json("Models", D.ref("OpenAIModelList")))])),
+        openAI(A.op("post", "/v1/chat/completions", "openaiChatCompletions", "OpenAI-compatible chat: the last user message is asked of the RAG model",
              tag: "openai", access: .user, body: A.jsonBody("OpenAIChatRequest"), success: [("200", ["description": "The completion", "content": [
                  "application/json": ["schema": D.ref("OpenAIChatCompletion")],
                  "text/event-stream": ["schema": ["type": "string", "description": "chat.completion.chunk data lines, then data: [DONE]"]],
-             ]])]),
-        A.op("post", "/v1/embeddings", "openaiEmbeddings", "OpenAI-compatible embeddings with the in-process model", tag: "openai", access: .user,
-             body: A.jsonBody("OpenAIEmbeddingRequest"), success: [("200", D.json("Embeddings", D.ref("OpenAIEmbeddingList")))]),
+             ]])])),
+        openAI(A.op("post", "/v1/embeddings", "openaiEmbeddings", "OpenAI-compatible embeddings with the in-process model", tag: "openai", access: .user,
+             body: A.jsonBody("OpenAIEmbeddingRequest"), success: [("200", D.json("Embeddings", D.ref("OpenAIEmbeddingList")))])),
     ]
 }

@@ -1,0 +1,93 @@
+"""A stand-in LLM server speaking the OpenAI chat-completions wire protocol (JSON and SSE), for the
+integration checks of the real binary. It records every request and when a streaming client went away.
+    python3 llm_standin.py PORT_FILE
+Models: any name answers at once; "slowstream" sends a token every 200 ms for 30 s (for cancellation);
+"slowfirst" waits 5 s before the first token (for the first-token timeout)."""
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+requests, disconnects = [], []
+lock = threading.Lock()
+
+
+def answer_for(body):
+    messages = body.get("messages", [])
+    if messages and messages[0].get("content", "").startswith("Rewrite"):
+        return "standalone: " + messages[-1]["content"].split("Last question:")[-1].strip()
+    return "The sources say photovoltaic cells are made of silicon [1]."
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/v1/models":
+            self.send_json(200, {"object": "list", "data": [{"id": "standin-1", "object": "model", "created": 0, "owned_by": "standin"}]})
+        elif self.path == "/_log":
+            with lock:
+                self.send_json(200, {"requests": requests, "disconnects": disconnects})
+        else:
+            self.send_json(404, {"error": {"message": "no such route"}})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        with lock:
+            requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if self.path != "/v1/chat/completions":
+            return self.send_json(404, {"error": {"message": "no such route"}})
+        model = body.get("model", "")
+        text = answer_for(body)
+        if not body.get("stream"):
+            return self.send_json(200, {"id": "c1", "object": "chat.completion", "created": 0, "model": model,
+                                        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                                        "usage": {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}})
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def send(payload):
+            data = ("data: " + payload + "\n\n").encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        def chunk(content, finish=None):
+            return json.dumps({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model,
+                               "choices": [{"index": 0, "delta": {"content": content} if content is not None else {}, "finish_reason": finish}]})
+        try:
+            if model == "slowfirst":
+                time.sleep(5)
+            pieces = ["tick "] * 150 if model == "slowstream" else [w + " " for w in text.split(" ")]
+            for piece in pieces:
+                send(chunk(piece))
+                if model == "slowstream":
+                    time.sleep(0.2)
+            send(chunk(None, "stop"))
+            send(json.dumps({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [],
+                             "usage": {"prompt_tokens": 7, "completion_tokens": len(pieces), "total_tokens": 7 + len(pieces)}}))
+            send("[DONE]")
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            with lock:
+                disconnects.append(time.time())
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(sys.argv[1], "w") as f:
+    f.write(str(server.server_address[1]))
+server.serve_forever()
