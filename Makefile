@@ -3,7 +3,7 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run build test assets models migrate bench-http bench-embedding bench-index bench-ingest clean
+.PHONY: run build test assets models migrate bench-http bench-embedding bench-index bench-ingest bench-query clean
 
 run: ## install what is missing, build (release), fetch assets, migrate and serve
 	@scripts/ensure-system.sh run
@@ -46,6 +46,10 @@ bench-embedding: ## release build; in-process embeddings vs sentence-transformer
 bench-index: ## release build; HyperionIndex (HNSW + exact) vs hnswlib, faiss, usearch; BM25 vs bm25s; index load time
 	@scripts/ensure-system.sh bench
 	@bash Benchmarks/index/run.sh
+
+bench-query: ## release build; SciFact questions over HTTP with the extractive answerer: p50/p95 latency, q/s at 16 clients
+	@scripts/ensure-system.sh bench
+	@bash Benchmarks/query/run.sh
 
 bench-ingest: ## release build; SciFact through the HTTP API vs sentence-transformers' embedding time alone
 	@scripts/ensure-system.sh bench

@@ -44,6 +44,10 @@ public struct AppDependencies: Sendable {
     /// The embedder the settings ask for: the in-process model (its folder must exist) or the hashing twin.
     public static func makeEmbedder(settings: ServerSettings) throws -> any DocumentEmbedder {
         if settings.embedding.provider == "hashing" { return HashingEmbedder() }
+        if let remote = settings.embedding.remote {
+            return try RemoteEmbedder(kind: remote.kind, transport: ProviderTransport(settings: remote.provider), dimension: remote.dimension,
+                                      batchSize: remote.batchSize, maxTokens: remote.maxTokens)
+        }
         let folder = settings.embedding.modelPath
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw HyperionError(.unavailable, code: "embedding_model_missing",

@@ -286,3 +286,38 @@ struct AnswersAPITests {
         }
     }
 }
+
+/// A chat model that thinks for a while before answering, to see heartbeats.
+struct SlowChatModel: ChatModel {
+    let providerName = "slow"
+    let defaultModel: String? = "slow-1"
+    let delay: Duration
+
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                try? await Task.sleep(for: delay)
+                continuation.yield(.delta("Late but here [1]."))
+                continuation.yield(.finished(reason: "stop"))
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+@Suite("SSE heartbeats")
+struct HeartbeatTests {
+    @Test("a quiet stream sends comment heartbeats while the LLM thinks")
+    func heartbeats() async throws {
+        try await withTestApp(["answer.heartbeat": "1"], chatModels: ["slow": SlowChatModel(delay: .milliseconds(2300))]) { client in
+            let (token, model) = try await client.readyModel(extra: ["llm": ["provider": "slow"]])
+            let body = try JSONSerialization.data(withJSONObject: ["model_id": model, "query": "silicon?", "stream": true])
+            let text = try await client.execute(uri: "/api/v1/query", method: .post,
+                                                headers: [.contentType: "application/json", .authorization: "Bearer \(token)"],
+                                                body: ByteBuffer(data: body)) { String(buffer: $0.body) }
+            #expect(text.components(separatedBy: ": heartbeat\n\n").count - 1 >= 2)
+            #expect(sseEvents(text).last?.event == "done")
+        }
+    }
+}

@@ -1,5 +1,7 @@
 import Configuration
 import Foundation
+import HyperionCore
+import HyperionProviders
 
 /// In-process embedding settings.
 ///
@@ -17,8 +19,10 @@ public struct EmbeddingSettings: Sendable {
     public var modelPath: URL
     /// Threads of a forward pass; nil means all cores.
     public var threads: Int?
-    /// `local` (the model folder) or `hashing` (the model-free twin).
+    /// `local` (the model folder), `hashing` (the model-free twin), or a remote API: `openai`, `ollama`, `voyage`.
     public var provider: String
+    /// The remote embedding API, when `provider` names one.
+    public var remote: RemoteEmbeddingSettings?
 
     /// Reads the `embedding.*` keys.
     public init(reader: ConfigReader, dataDirectory: URL) throws {
@@ -29,6 +33,44 @@ public struct EmbeddingSettings: Sendable {
         }
         let threads = try reader.strictInt("embedding.threads", default: 0, range: 0...256)
         self.threads = threads == 0 ? nil : threads
-        provider = try reader.strictChoice("embedding.provider", default: "local", allowed: ["local", "hashing"])
+        provider = try reader.strictChoice("embedding.provider", default: "local", allowed: ["local", "hashing"] + EmbeddingProviderKind.allCases.map(\.rawValue))
+        if let kind = EmbeddingProviderKind(rawValue: provider) { remote = try RemoteEmbeddingSettings(kind: kind, reader: reader) }
+    }
+}
+
+/// A remote embedding API (`embedding.provider` openai, ollama or voyage).
+public struct RemoteEmbeddingSettings: Sendable {
+    public var kind: EmbeddingProviderKind
+    public var provider: ProviderSettings
+    public var dimension: Int
+    public var batchSize: Int
+    public var maxTokens: Int
+
+    init(kind: EmbeddingProviderKind, reader: ConfigReader) throws {
+        self.kind = kind
+        let defaultURL = switch kind {
+        case .openai: "https://api.openai.com/v1"
+        case .ollama: "http://127.0.0.1:11434"
+        case .voyage: "https://api.voyageai.com/v1"
+        }
+        let rawURL = try reader.strictString("embedding.base_url", default: defaultURL)
+        guard let url = URL(string: rawURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw HyperionError.invalid("embedding.base_url", "must be an http(s) URL, got '\(rawURL.prefix(100))'")
+        }
+        guard let model = reader.string(forKey: "embedding.model"), !model.isEmpty else {
+            throw HyperionError.invalid("embedding.model", "is required with embedding.provider=\(kind.rawValue)")
+        }
+        dimension = try reader.strictInt("embedding.dimension", default: 0, range: 0...65_536)
+        guard dimension > 0 else {
+            throw HyperionError.invalid("embedding.dimension", "is required with embedding.provider=\(kind.rawValue) (the model's vector size, e.g. 1536)")
+        }
+        batchSize = try reader.strictInt("embedding.batch_size", default: 64, range: 1...2048)
+        maxTokens = try reader.strictInt("embedding.max_tokens", default: 512, range: 16...131_072)
+        provider = ProviderSettings(
+            name: "embedding-\(kind.rawValue)", kind: .openai, baseURL: url,
+            apiKey: reader.string(forKey: "embedding.api_key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }, defaultModel: model,
+            totalTimeout: .seconds(try reader.strictInt("embedding.timeout", default: 60, range: 1...3600)),
+            maxRetries: try reader.strictInt("embedding.max_retries", default: 2, range: 0...10)
+        )
     }
 }

@@ -55,6 +55,18 @@ public final class KnowledgeService: Sendable {
         return model
     }
 
+    /// A model indexed by another embedding model than the server's cannot be searched or added to: its
+    /// vectors would not be comparable. Fails fast with what to do.
+    func checkEmbedder(_ model: RAGModel) throws {
+        guard model.embeddingModel == embedder.modelID else {
+            throw HyperionError(.conflict, code: "embedding_mismatch", message: """
+                this RAG model was indexed with the embedding model '\(model.embeddingModel)', but this server embeds with \
+                '\(embedder.modelID)': configure '\(model.embeddingModel)' again, or switch the model to '\(embedder.modelID)' \
+                (PATCH embedding) and train it
+                """)
+        }
+    }
+
     func validateSettings(_ model: RAGModel) throws {
         try RAGModel.validate(name: model.name, description: model.description)
         guard model.embeddingModel == embedder.modelID else {
@@ -123,6 +135,7 @@ public final class KnowledgeService: Sendable {
     /// Stores each file and queues one ingest job for the new ones. Every file gets its own result.
     func upload(modelID: UUID, files: [UploadFile], tags: [String], metadataJSON: String?, caller: User) async throws -> (job: JobRecord?, results: [UploadResult]) {
         let model = try await writableModel(modelID, caller: caller)
+        try checkEmbedder(model)
         var results: [UploadResult] = []
         var queued: [UUID] = []
         for file in files {
@@ -268,6 +281,7 @@ public final class KnowledgeService: Sendable {
     func search(modelID: UUID, query: String, topK: Int?, mode: RetrievalMode?, filter: SearchFilter,
                 metadata: [String: JSONValue] = [:], caller: User) async throws -> [SearchHit] {
         let model = try await visibleModel(modelID, caller: caller)
+        try checkEmbedder(model)
         var filter = filter
         if !metadata.isEmpty {
             // Metadata equality becomes a document-id filter, applied inside the index search like the others.
