@@ -30,15 +30,18 @@ final class AnswerService: Sendable {
         prompts = PromptBuilder(counter: knowledge.embedder, contextTokens: settings.contextTokens, historyTokens: settings.historyTokens)
         let analyzer = EnglishAnalyzer()
         let embedder = knowledge.embedder
-        extractive = ExtractiveAnswerer(
-            terms: { analyzer.terms($0) },
-            similarity: { question, sentences in
+        // Sentence embeddings cost about one embedding per shortlisted sentence (~100 ms a query on 2 cores),
+        // so they are opt-in; without them the passage's retrieval rank stands for its semantic match.
+        var similarity: ExtractiveAnswerer.Similarity?
+        if settings.extractiveSimilarity {
+            similarity = { @Sendable (question: String, sentences: [String]) async throws -> [Float] in
                 // One batch: the question and the shortlisted sentences; vectors are unit length.
                 let vectors = try await embedder.embed([question] + sentences, purpose: .query)
                 let q = vectors[0]
-                return vectors.dropFirst().map { v in zip(q, v).reduce(0) { $0 + $1.0 * $1.1 } }
+                return vectors.dropFirst().map { v in zip(q, v).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
             }
-        )
+        }
+        extractive = ExtractiveAnswerer(terms: { analyzer.terms($0) }, similarity: similarity)
     }
 
     /// What a query asks.
