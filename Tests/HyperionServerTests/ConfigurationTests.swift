@@ -72,3 +72,53 @@ struct ConfigurationTests {
         }
     }
 }
+
+@Suite("LLM and embedding provider configuration")
+struct ProviderConfigurationTests {
+    func settingsError(_ values: [String: String]) -> HyperionError? {
+        do {
+            _ = try ServerSettings(reader: testReader(values))
+            return nil
+        } catch {
+            return error as? HyperionError
+        }
+    }
+
+    @Test("bad provider settings stop start-up naming the key", arguments: [
+        (["llm.providers": "Bad Name"], "llm.providers"),
+        (["llm.providers": "extractive"], "llm.providers"),
+        (["llm.providers": "a,a", "llm.a.kind": "openai"], "llm.providers"),
+        (["llm.providers": "local"], "llm.local.kind"),
+        (["llm.providers": "local", "llm.local.kind": "gemini"], "llm.local.kind"),
+        (["llm.providers": "local", "llm.local.kind": "openai", "llm.local.base_url": "ftp://x"], "llm.local.base_url"),
+        (["llm.providers": "local", "llm.local.kind": "openai", "llm.local.timeout": "0"], "llm.local.timeout"),
+        (["llm.providers": "local", "llm.local.kind": "openai", "llm.local.max_retries": "many"], "llm.local.max_retries"),
+        (["llm.default_provider": "ghost"], "llm.default_provider"),
+        (["answer.context_tokens": "10"], "answer.context_tokens"),
+        (["embedding.provider": "openai", "embedding.dimension": "1536"], "embedding.model"),
+        (["embedding.provider": "voyage", "embedding.model": "voyage-3"], "embedding.dimension"),
+        (["embedding.provider": "ollama", "embedding.model": "m", "embedding.dimension": "8", "embedding.base_url": "nope"], "embedding.base_url"),
+    ])
+    func badValues(values: [String: String], key: String) {
+        let error = settingsError(values)
+        #expect(error?.kind == .validation, "\(values)")
+        #expect(error?.field == key, "\(values): \(String(describing: error))")
+    }
+
+    @Test("providers are read with their defaults; keys are kept but marked secret")
+    func providers() throws {
+        let settings = try ServerSettings(reader: testReader([
+            "llm.providers": "local, claude", "llm.local.kind": "ollama", "llm.local.model": "llama3.2",
+            "llm.claude.kind": "anthropic", "llm.claude.api_key": "sk-ant-1", "llm.claude.first_token_timeout": "9",
+            "llm.default_provider": "claude",
+        ]))
+        let providers = settings.answers.providers
+        #expect(providers.map(\.name) == ["local", "claude"])
+        #expect(providers[0].baseURL.absoluteString == "http://127.0.0.1:11434" && providers[0].defaultModel == "llama3.2" && providers[0].apiKey == nil)
+        #expect(providers[1].baseURL.absoluteString == "https://api.anthropic.com" && providers[1].apiKey == "sk-ant-1")
+        #expect(providers[1].firstTokenTimeout == .seconds(9) && providers[1].maxRetries == 2)
+        #expect(settings.answers.defaultProvider == "claude")
+        let none = try ServerSettings(reader: testReader(["llm.default_provider": "extractive"]))
+        #expect(none.answers.defaultProvider == nil && none.answers.providers.isEmpty)
+    }
+}
