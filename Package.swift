@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         // Streaming HTTP client for LLM and embedding providers.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Templates of the web UI's pages (escaped by default).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Domain: value types, protocols, pure logic. No HTTP, no SQL, no networking.
@@ -101,6 +103,7 @@ let package = Package(
                 "HyperionEmbedding",
                 "HyperionExtract",
                 "HyperionProviders",
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -116,7 +119,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
-            ]
+            ],
+            resources: [.copy("UI/Resources")]
         ),
         .executableTarget(
             name: "hyperion",

@@ -4,7 +4,7 @@
 set -euo pipefail
 case "${1:-run}" in
   run)   packages=(pkg-config libopenblas-dev libpoppler-glib-dev curl) ;;
-  test)  packages=(pkg-config libopenblas-dev libpoppler-glib-dev curl postgresql) ;;
+  test)  packages=(pkg-config libopenblas-dev libpoppler-glib-dev curl postgresql chromium chromium-driver) ;;
   bench) packages=(pkg-config libopenblas-dev libpoppler-glib-dev curl wrk) ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac

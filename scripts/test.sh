@@ -43,6 +43,7 @@ step "swift test (SQLite + PostgreSQL)" swift test --skip-build
 step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$(swift build --show-bin-path)/hyperion" "$work/eval"
 step "integration: live server, SQLite" scripts/integration.sh "$work/it-sqlite" ""
 step "integration: live server, PostgreSQL" scripts/integration.sh "$work/it-pg" "$pg_url"
+step "web UI: headless Chromium (Selenium)" scripts/ui.sh "$work/ui"
 step "jobs: kill -9 resume (SQLite)" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-sqlite"
 step "jobs: kill -9 resume and two instances (PostgreSQL)" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-pg" "$pg_url"
 

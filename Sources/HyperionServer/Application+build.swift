@@ -184,6 +184,11 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
                         uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)
     AnswersController(auth: dependencies.auth, answers: dependencies.answers, body: body).addRoutes(to: router)
     OpenAICompatController(auth: dependencies.auth, answers: dependencies.answers, body: body).addRoutes(to: router)
+    do {
+        try WebUIController(store: dependencies.store, signupEnabled: settings.auth.signupEnabled).addRoutes(to: router)
+    } catch {
+        logger.error("the web UI is not available", metadata: ["error": "\(error)"])
+    }
     DocsController(
         documentJSON: openAPIDocumentJSON(),
         assetsDirectory: settings.dataDirectory.appendingPathComponent("assets/swagger-ui")
@@ -195,7 +200,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
 
 /// Every documented operation, from every controller.
 public var allOperations: [APIOperation] {
-    OperationsDocs.operations + AuthDocs.operations + KnowledgeDocs.operations + AnswersDocs.operations
+    OperationsDocs.operations + AuthDocs.operations + KnowledgeDocs.operations + AnswersDocs.operations + WebUIDocs.operations
 }
 
 /// The OpenAPI document as JSON bytes.
