@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
@@ -133,6 +134,52 @@ try:
         time.sleep(0.2)
     check("the stopped query is stored as cancelled", status == "cancelled", status)
     shot("stopped")
+
+    # History: the questions asked, each opening its answer.
+    driver.get(base + "/ui/history")
+    entry = find("#history li button")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#history li")) == 2)
+    questions = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "#history li button")]
+    check("history lists the questions, newest first", questions == ["Tell me everything", "Which page talks about costs?"], questions)
+    driver.find_elements(By.CSS_SELECTOR, "#history li button")[1].click()
+    wait.until(lambda d: "costs" in d.find_element(By.CSS_SELECTOR, "#history .answer").text)
+    check("a history entry opens its answer and citations", "Quarterly Report, page 2" in driver.find_element(By.CSS_SELECTOR, "#history .answer").text)
+    shot("history")
+
+    # API keys: created, shown once, listed by prefix, usable, revoked.
+    driver.get(base + "/ui/keys")
+    find("#create-key-form")
+    driver.find_element(By.ID, "key-name").send_keys("nightly import")
+    driver.find_element(By.ID, "create-key").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "new-key-box")))
+    key = driver.find_element(By.ID, "new-key").text
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#keys tbody tr")) == 1)
+    row = driver.find_element(By.CSS_SELECTOR, "#keys tbody tr").text
+    check("a new key is shown once and listed by its prefix", key.startswith("hyp_") and key[:8] in row and key not in row, (key[:8], row))
+    shot("keys")
+    with urllib.request.urlopen(urllib.request.Request(base + "/api/v1/auth/me", headers={"Authorization": f"Bearer {key}"})) as r:
+        check("the key works", r.status == 200)
+    driver.find_element(By.CSS_SELECTOR, "#keys tbody tr button").click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#keys tbody tr"))
+    try:
+        urllib.request.urlopen(urllib.request.Request(base + "/api/v1/auth/me", headers={"Authorization": f"Bearer {key}"}))
+        check("a revoked key stops working", False)
+    except urllib.error.HTTPError as e:
+        check("a revoked key stops working", e.code == 401, e.code)
+
+    # Admin: status, users (disable one), audit log.
+    other = api("POST", "/api/v1/users", {"email": "bob@example.com", "password": "bob-password-1", "role": "user"})
+    driver.get(base + "/ui/admin")
+    wait.until(EC.visibility_of_element_located((By.ID, "admin-body")))
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#users tbody tr")) == 2)
+    statuses = driver.find_element(By.ID, "status").text
+    check("the admin page shows the system status", "store: ok" in statuses and "LLM standin (openai): reachable" in statuses, statuses)
+    driver.find_element(By.CSS_SELECTOR, f'#users tr[data-user-id="{other["id"]}"] input[type=checkbox]').click()
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'#users tr[data-user-id="{other["id"]}"] input[type=checkbox]').is_selected())
+    check("disabling a user from the admin page", api("GET", f"/api/v1/users/{other['id']}")["is_disabled"] is True)
+    wait.until(lambda d: "login" in d.find_element(By.ID, "audit").text)
+    check("the audit log lists sign-ins", "admin@example.com" in driver.find_element(By.ID, "audit").text)
+    shot("admin")
 
     # Narrow screens: nothing overflows at 375 px.
     driver.set_window_size(375, 800)

@@ -18,7 +18,7 @@ struct WebUITests {
             try await client.signup("first@example.com")
             let again = try await client.execute(uri: "/ui/login", method: .get) { String(buffer: $0.body) }
             #expect(again.contains(">Sign in<") && !again.contains("Create the admin account"))
-            for page in ["/ui/", "/ui/chat", "/ui/models/\(UUID().uuidString)"] {
+            for page in ["/ui/", "/ui/chat", "/ui/history", "/ui/keys", "/ui/admin", "/ui/models/\(UUID().uuidString)"] {
                 #expect(try await client.execute(uri: page, method: .get) { $0.status } == .ok, "\(page)")
             }
             #expect(try await client.execute(uri: "/ui/models/not-an-id", method: .get) { $0.status } == .unprocessableContent)

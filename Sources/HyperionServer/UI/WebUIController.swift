@@ -53,6 +53,9 @@ struct WebUIController {
                          "firstRun": firstRun, "signupEnabled": signupEnabled])
         }
         router.get("/ui/chat") { _, _ in page(["title": "Chat", "page": "chat", "script": "chat", "chat": true, "navChat": true]) }
+        router.get("/ui/history") { _, _ in page(["title": "History", "page": "history", "script": "history", "history": true, "navHistory": true]) }
+        router.get("/ui/keys") { _, _ in page(["title": "API keys", "page": "keys", "script": "keys", "keys": true, "navKeys": true]) }
+        router.get("/ui/admin") { _, _ in page(["title": "Administration", "page": "admin", "script": "admin", "admin": true, "navAdmin": true]) }
         router.get("/ui/models/:id") { _, context in
             let id = try context.uuidParameter("id")
             return page(["title": "Knowledge base", "page": "model", "script": "model", "model": true, "navModels": true,

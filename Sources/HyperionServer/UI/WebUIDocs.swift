@@ -18,6 +18,9 @@ enum WebUIDocs {
         page("/ui", "uiModels", "Web UI: knowledge bases"),
         page("/ui/login", "uiLogin", "Web UI: sign in, or create the admin account on an empty install"),
         page("/ui/chat", "uiChat", "Web UI: chat with streamed answers and citations"),
+        page("/ui/history", "uiHistory", "Web UI: the questions you asked, with answers and citations"),
+        page("/ui/keys", "uiKeys", "Web UI: create (shown once) and revoke API keys"),
+        page("/ui/admin", "uiAdmin", "Web UI: users, system status and audit log (administrators)"),
         page("/ui/models/{id}", "uiModel", "Web UI: a knowledge base's documents and uploads",
              parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string", "format": "uuid"]]]),
         APIOperation("get", "/ui/assets/{name}", [

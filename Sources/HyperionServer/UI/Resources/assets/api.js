@@ -50,6 +50,8 @@ export async function requireUser() {
   const me = await api("/api/v1/auth/me");
   const who = document.getElementById("whoami");
   if (who) who.textContent = me.email;
+  const admin = document.getElementById("nav-admin");
+  if (admin) admin.hidden = me.role !== "admin";
   const out = document.getElementById("signout");
   if (out) out.addEventListener("click", async () => {
     const t = tokens();
@@ -78,3 +80,6 @@ export function showError(id, error) {
   p.textContent = error ? (error.message || String(error)) : "";
   p.hidden = !error;
 }
+
+/** A date as the reader's locale shows it. */
+export function when(iso) { return iso ? new Date(iso).toLocaleString() : "never"; }
