@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -25,7 +25,8 @@ for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--win
     options.add_argument(flag)
 options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 60)
+# Lists re-render after each change, so an element read in a wait may be replaced meanwhile: read again.
+wait = WebDriverWait(driver, 60, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def shot(name):
@@ -90,6 +91,28 @@ try:
         check("no script ran from a title", False)
     except NoAlertPresentException:
         check("no script ran from a title", True)
+
+    # Settings: change retrieval and sharing; a new chunk size asks for training, which rebuilds the index.
+    driver.find_element(By.CSS_SELECTOR, "#settings summary").click()
+    topk = find("#s-topk")
+    wait.until(lambda d: d.find_element(By.ID, "s-name").get_attribute("value") == "Reports")
+    topk.clear()
+    topk.send_keys("3")
+    Select(driver.find_element(By.ID, "s-visibility")).select_by_value("shared")
+    size = driver.find_element(By.ID, "s-size")
+    size.clear()
+    size.send_keys("120")
+    driver.find_element(By.ID, "save-settings").click()
+    wait.until(lambda d: "train" in d.find_element(By.ID, "settings-status").text)
+    model_id = driver.find_element(By.ID, "model-page").get_attribute("data-model-id")
+    saved = api("GET", f"/api/v1/models/{model_id}")
+    check("settings are saved", saved["retrieval"]["top_k"] == 3 and saved["visibility"] == "shared"
+          and saved["chunking"]["size_tokens"] == 120 and saved["status"] == "needs_training", saved)
+    shot("settings")
+    driver.find_element(By.ID, "train").click()
+    wait.until(lambda d: "succeeded" in d.find_element(By.ID, "job-progress").text)
+    wait.until(lambda d: "· ready ·" in d.find_element(By.ID, "model-meta").text)
+    check("training from the page rebuilds the index", api("GET", f"/api/v1/models/{model_id}")["status"] == "ready")
 
     # Ask: the streamed answer, with a citation that opens the right passage and page.
     driver.find_element(By.ID, "open-chat").click()

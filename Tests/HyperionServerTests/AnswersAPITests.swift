@@ -321,3 +321,21 @@ struct HeartbeatTests {
         }
     }
 }
+
+@Suite("LLM settings of a RAG model")
+struct LLMSettingsPatchTests {
+    @Test("an explicit null clears the provider (back to extractive); an absent field keeps it")
+    func clear() async throws {
+        let scripted = ScriptedChatModel(providerName: "scripted") { _ in "Silicon [1]." }
+        try await withTestApp(chatModels: ["scripted": scripted]) { client in
+            let (token, model) = try await client.readyModel(extra: ["llm": ["provider": "scripted", "model": "m1", "system_prompt": "Be brief."]])
+            let kept = try await client.json(.patch, "/api/v1/models/\(model)", ["llm": ["temperature": 0.7]], token: token).body["llm"] as? [String: Any]
+            #expect(kept?["provider"] as? String == "scripted" && kept?["model"] as? String == "m1" && kept?["temperature"] as? Double == 0.7)
+            let cleared = try await client.json(.patch, "/api/v1/models/\(model)",
+                                                ["llm": ["provider": NSNull(), "model": NSNull(), "system_prompt": NSNull()]], token: token).body["llm"] as? [String: Any]
+            #expect(cleared?["provider"] is NSNull && cleared?["model"] is NSNull && cleared?["system_prompt"] is NSNull)
+            let asked = try await client.ask(model, "What are photovoltaic cells made of?", token: token)
+            #expect(asked.body["extractive"] as? Bool == true, "\(asked)")
+        }
+    }
+}

@@ -17,6 +17,28 @@ struct LLMDTO: Codable, Sendable {
     var model: String?
     var temperature: Double?
     var system_prompt: String?
+    /// Fields sent as an explicit `null`: a PATCH clears them (back to the default), unlike absent ones.
+    var cleared: Set<String> = []
+
+    enum CodingKeys: String, CodingKey { case provider, model, temperature, system_prompt }
+
+    init(provider: String?, model: String?, temperature: Double?, system_prompt: String?) {
+        self.provider = provider
+        self.model = model
+        self.temperature = temperature
+        self.system_prompt = system_prompt
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try c.decodeIfPresent(String.self, forKey: .provider)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+        system_prompt = try c.decodeIfPresent(String.self, forKey: .system_prompt)
+        for key in [CodingKeys.provider, .model, .system_prompt] where c.contains(key) {
+            if try c.decodeNil(forKey: key) { cleared.insert(key.rawValue) }
+        }
+    }
 }
 
 struct CreateModelRequest: Decodable, Sendable {
@@ -63,10 +85,10 @@ enum SettingsInput {
             if let topK = retrieval.top_k { model.retrieval.topK = topK }
         }
         if let llm {
-            if llm.provider != nil { model.llm.provider = llm.provider }
-            if llm.model != nil { model.llm.model = llm.model }
+            if llm.provider != nil || llm.cleared.contains("provider") { model.llm.provider = llm.provider }
+            if llm.model != nil || llm.cleared.contains("model") { model.llm.model = llm.model }
             if let temperature = llm.temperature { model.llm.temperature = temperature }
-            if llm.system_prompt != nil { model.llm.systemPrompt = llm.system_prompt }
+            if llm.system_prompt != nil || llm.cleared.contains("system_prompt") { model.llm.systemPrompt = llm.system_prompt }
         }
     }
 }

@@ -58,7 +58,8 @@ public struct QueryRepository: Sendable {
 
     /// Writes the outcome of a query.
     public func update(_ query: QueryRecord) async throws {
-        try await store.database.update("queries").set(model: Row(query)).where("id", .equal, query.id).run()
+        // .asNil: a cleared optional must become NULL, not be left out of the UPDATE.
+        try await store.database.update("queries").set(model: Row(query), nilEncodingStrategy: .asNil).where("id", .equal, query.id).run()
     }
 
     public func find(id: UUID) async throws -> QueryRecord? {

@@ -81,7 +81,8 @@ public struct RAGModelRepository: Sendable {
     /// Writes every field of `model` (by id).
     public func update(_ model: RAGModel) async throws {
         do {
-            try await store.database.update("rag_models").set(model: Row(model)).where("id", .equal, model.id).run()
+            // .asNil: a cleared optional must become NULL, not be left out of the UPDATE.
+            try await store.database.update("rag_models").set(model: Row(model), nilEncodingStrategy: .asNil).where("id", .equal, model.id).run()
         } catch where store.dialect.isUniqueViolation(error) {
             throw duplicate()
         }

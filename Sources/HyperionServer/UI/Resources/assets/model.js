@@ -5,8 +5,11 @@ const jobs = new Set();
 /** Per-file status lines waiting for their job, by job id. */
 const waiting = new Map();
 
+let settingsLoaded = false;
+
 async function loadModel() {
   const m = await api(`/api/v1/models/${id}`);
+  if (!settingsLoaded) { settingsLoaded = true; await fillSettings(m); }
   document.getElementById("model-title").textContent = m.name;
   document.getElementById("model-meta").textContent =
     `${m.document_count} documents · ${m.chunk_count} chunks · ${m.status.replace("_", " ")} · ${m.visibility}`;
@@ -27,6 +30,47 @@ async function remove(d) {
   await api(`/api/v1/documents/${d.id}`, { method: "DELETE" });
   await refreshAll();
 }
+
+const field = (name) => document.getElementById(`s-${name}`);
+
+async function fillSettings(m) {
+  const providers = await api("/api/v1/llm/models");
+  const select = field("provider");
+  const options = [el("option", { value: "" }, `Default (${providers.default_provider})`), el("option", { value: "extractive" }, "None: quote the passages (extractive)")];
+  for (const p of providers.items) options.push(el("option", { value: p.name }, `${p.name} (${p.kind})`));
+  select.replaceChildren(...options);
+  field("name").value = m.name;
+  field("description").value = m.description || "";
+  field("visibility").value = m.visibility;
+  field("size").value = m.chunking.size_tokens;
+  field("overlap").value = m.chunking.overlap_tokens;
+  field("mode").value = m.retrieval.mode;
+  field("topk").value = m.retrieval.top_k;
+  select.value = m.llm.provider || "";
+  field("llm-model").value = m.llm.model || "";
+  field("temperature").value = m.llm.temperature;
+  field("system").value = m.llm.system_prompt || "";
+}
+
+document.getElementById("settings-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = document.getElementById("settings-status");
+  const text = (name) => field(name).value.trim() || null;
+  try {
+    const m = await api(`/api/v1/models/${id}`, { method: "PATCH", body: {
+      name: field("name").value.trim(), description: field("description").value.trim(), visibility: field("visibility").value,
+      chunking: { size_tokens: Number(field("size").value), overlap_tokens: Number(field("overlap").value) },
+      retrieval: { mode: field("mode").value, top_k: Number(field("topk").value) },
+      llm: { provider: text("provider"), model: text("llm-model"), temperature: Number(field("temperature").value), system_prompt: text("system") },
+    } });
+    status.className = "";
+    status.textContent = m.status === "needs_training" ? "Saved. The chunking changed: train to rebuild the index." : "Saved.";
+    await refreshAll();
+  } catch (error) {
+    status.className = "error";
+    status.textContent = error.message;
+  }
+});
 
 async function refreshAll() { await Promise.all([loadModel(), loadDocuments()]); }
 
