@@ -196,7 +196,8 @@ try:
     wait.until(EC.visibility_of_element_located((By.ID, "admin-body")))
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#users tbody tr")) == 2)
     statuses = driver.find_element(By.ID, "status").text
-    check("the admin page shows the system status", "store: ok" in statuses and "LLM standin (openai): reachable" in statuses, statuses)
+    check("the admin page shows the system status", "store: ok" in statuses and "LLM standin (openai): reachable" in statuses
+          and "index Reports: 3 documents" in statuses, statuses)
     driver.find_element(By.CSS_SELECTOR, f'#users tr[data-user-id="{other["id"]}"] input[type=checkbox]').click()
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'#users tr[data-user-id="{other["id"]}"] input[type=checkbox]').is_selected())
     check("disabling a user from the admin page", api("GET", f"/api/v1/users/{other['id']}")["is_disabled"] is True)

@@ -6,6 +6,12 @@ async function status() {
   const rows = Object.entries(ready.checks || {}).map(([name, state]) => el("li", {}, `${name}: ${state}`));
   rows.push(el("li", {}, `answers: ${providers.default_provider === "extractive" ? "extractive (no LLM by default)" : `default LLM ${providers.default_provider}`}`));
   for (const p of providers.items) rows.push(el("li", {}, `LLM ${p.name} (${p.kind}): ${p.reachable ? `reachable, ${p.models.length} models` : `unreachable: ${p.error}`}`));
+  // Index sizes: every knowledge base (an administrator sees all) with its documents and indexed chunks.
+  const models = await api("/api/v1/models?limit=100");
+  for (const m of models.items) {
+    const detail = await api(`/api/v1/models/${m.id}`);
+    rows.push(el("li", { class: "index-size" }, `index ${m.name}: ${detail.document_count} documents, ${detail.chunk_count} chunks (generation ${detail.generation}, ${detail.status.replace("_", " ")})`));
+  }
   document.getElementById("status").replaceChildren(...rows);
 }
 
