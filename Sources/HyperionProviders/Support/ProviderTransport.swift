@@ -78,22 +78,38 @@ public final class ProviderTransport: Sendable {
 
     private func attempts(_ make: @Sendable () throws -> HTTPClientRequest, deadline: NIODeadline, producedText: ManagedAtomic<Bool>,
                           onLine: @Sendable (String) throws -> Bool) async throws {
+        try await retrying(deadline: deadline, mayRetry: { !producedText.load(ordering: .relaxed) }) {
+            try await once(make(), deadline: deadline, producedText: producedText, onLine: onLine)
+        }
+    }
+
+    /// Runs `attempt`, and again after a backoff while its failure is retryable, the policy allows another
+    /// try, `mayRetry` holds (no token yet) and the wait ends before `deadline`.
+    private func retrying<T>(deadline: NIODeadline, mayRetry: () -> Bool = { true }, _ attempt: () async throws -> T) async throws -> T {
         let policy = RetryPolicy(maxRetries: settings.maxRetries, baseDelay: settings.retryBaseDelay)
-        var attempt = 0
+        var tries = 0
         while true {
             do {
-                try await once(make(), deadline: deadline, producedText: producedText, onLine: onLine)
-                return
-            } catch let failure as ProviderError where failure.isRetryable && attempt < policy.maxRetries && !producedText.load(ordering: .relaxed) {
-                let wait = policy.delay(attempt: attempt, retryAfter: failure.retryAfter)
-                attempt += 1
+                return try await attempt()
+            } catch let failure as ProviderError where failure.isRetryable && tries < policy.maxRetries && mayRetry() {
+                let wait = policy.delay(attempt: tries, retryAfter: failure.retryAfter)
+                tries += 1
                 logger.warning("provider call failed, retrying", metadata: [
-                    "provider": "\(settings.name)", "kind": "\(failure.kind.rawValue)", "attempt": "\(attempt)", "wait_ms": "\(wait.milliseconds)",
+                    "provider": "\(settings.name)", "kind": "\(failure.kind.rawValue)", "attempt": "\(tries)", "wait_ms": "\(wait.milliseconds)",
                 ])
                 guard NIODeadline.now() + .nanoseconds(Int64(wait.nanoseconds)) < deadline else { throw failure }
                 try await Task.sleep(for: wait)
             }
         }
+    }
+
+    /// The error for an answer other than 200: 429 is rate limiting (with its `Retry-After`), anything else
+    /// an upstream status; the provider's own message is kept.
+    private func statusError(_ response: HTTPClientResponse, body: String) -> ProviderError {
+        let status = Int(response.status.code)
+        let detail = Self.upstreamMessage(body)
+        return error(status == 429 ? .rateLimited : .upstreamStatus, "answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")",
+                     status: status, retryAfter: RetryPolicy.parseRetryAfter(response.headers.first(name: "retry-after")))
     }
 
     private func once(_ request: HTTPClientRequest, deadline: NIODeadline, producedText: ManagedAtomic<Bool>,
@@ -106,12 +122,7 @@ public final class ProviderTransport: Sendable {
             throw classify(error)
         }
         guard response.status == .ok else {
-            let body = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
-            let detail = Self.upstreamMessage(body)
-            let status = Int(response.status.code)
-            let retryAfter = RetryPolicy.parseRetryAfter(response.headers.first(name: "retry-after"))
-            let kind: ProviderError.Kind = status == 429 ? .rateLimited : .upstreamStatus
-            throw error(kind, "answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")", status: status, retryAfter: retryAfter)
+            throw statusError(response, body: (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? "")
         }
         var splitter = LineSplitter()
         do {
@@ -137,27 +148,13 @@ public final class ProviderTransport: Sendable {
     /// Sends one JSON request (with retries) and returns the 200 body.
     func json(_ make: @Sendable () throws -> HTTPClientRequest, limit: Int = 64 << 20) async throws -> ByteBuffer {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.totalTimeout.nanoseconds))
-        let policy = RetryPolicy(maxRetries: settings.maxRetries, baseDelay: settings.retryBaseDelay)
-        var attempt = 0
-        while true {
-            do {
-                let response: HTTPClientResponse
-                do { response = try await client.execute(try make(), deadline: deadline, logger: logger) } catch { throw classify(error) }
-                let body: ByteBuffer
-                do { body = try await response.body.collect(upTo: limit) } catch { throw classify(error) }
-                guard response.status == .ok else {
-                    let status = Int(response.status.code)
-                    let detail = Self.upstreamMessage(String(buffer: body))
-                    throw error(status == 429 ? .rateLimited : .upstreamStatus, "answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")",
-                                status: status, retryAfter: RetryPolicy.parseRetryAfter(response.headers.first(name: "retry-after")))
-                }
-                return body
-            } catch let failure as ProviderError where failure.isRetryable && attempt < policy.maxRetries {
-                let wait = policy.delay(attempt: attempt, retryAfter: failure.retryAfter)
-                attempt += 1
-                guard NIODeadline.now() + .nanoseconds(Int64(wait.nanoseconds)) < deadline else { throw failure }
-                try await Task.sleep(for: wait)
-            }
+        return try await retrying(deadline: deadline) {
+            let response: HTTPClientResponse
+            do { response = try await client.execute(try make(), deadline: deadline, logger: logger) } catch { throw classify(error) }
+            let body: ByteBuffer
+            do { body = try await response.body.collect(upTo: limit) } catch { throw classify(error) }
+            guard response.status == .ok else { throw statusError(response, body: String(buffer: body)) }
+            return body
         }
     }
 

@@ -63,14 +63,8 @@ struct AnswersController {
         }
         api.get("/queries") { request, context in
             let caller = try context.caller.user
-            let modelID = try request.uri.queryParameters["model_id"].map { raw in
-                guard let id = UUID(uuidString: String(raw)) else { throw HyperionError.invalid("model_id", "must be a UUID") }
-                return id
-            }
-            let sessionID = try request.uri.queryParameters["session_id"].map { raw in
-                guard let id = UUID(uuidString: String(raw)) else { throw HyperionError.invalid("session_id", "must be a UUID") }
-                return id
-            }
+            let modelID = try request.uuidQuery("model_id")
+            let sessionID = try request.uuidQuery("session_id")
             // Admins may list everyone's with ?all=true; otherwise one's own.
             let all = request.uri.queryParameters["all"] == "true" && caller.role == .admin
             let page = try await store.queries.list(userID: all ? nil : caller.id, modelID: modelID, sessionID: sessionID, page: try request.pageRequest)
@@ -86,10 +80,7 @@ struct AnswersController {
         }
         api.get("/sessions") { request, context in
             let caller = try context.caller.user
-            let modelID = try request.uri.queryParameters["model_id"].map { raw in
-                guard let id = UUID(uuidString: String(raw)) else { throw HyperionError.invalid("model_id", "must be a UUID") }
-                return id
-            }
+            let modelID = try request.uuidQuery("model_id")
             let page = try await store.sessions.list(userID: caller.id, modelID: modelID, page: try request.pageRequest)
             return ListResponse(page.map(SessionResponse.init))
         }

@@ -19,14 +19,7 @@ struct OpenAICompatController {
 
         v1.get("/models") { _, context in
             let caller = try context.caller.user
-            var models: [RAGModel] = []
-            var skip = 0
-            while true {
-                let page = try await knowledge.store.models.list(visibleTo: caller.id, role: caller.role, page: try PageRequest(skip: String(skip), limit: "100"))
-                models += page.items
-                skip += page.items.count
-                if page.items.isEmpty || skip >= page.total { break }
-            }
+            let models = try await knowledge.store.models.all(visibleTo: caller.id, role: caller.role)
             return OpenAIModelList(data: models.map {
                 .init(id: $0.id.uuidString.lowercased(), created: Int($0.createdAt.timeIntervalSince1970), owned_by: "hyperion", name: $0.name)
             })
@@ -123,15 +116,7 @@ struct OpenAICompatController {
     /// A RAG model by id or by name among those the caller may see (their own first).
     private func resolveModel(_ name: String, caller: User) async throws -> RAGModel {
         if let id = UUID(uuidString: name) { return try await answers.knowledge.visibleModel(id, caller: caller) }
-        let store = answers.knowledge.store
-        var matches: [RAGModel] = []
-        var skip = 0
-        while true {
-            let page = try await store.models.list(visibleTo: caller.id, role: caller.role, page: try PageRequest(skip: String(skip), limit: "100"))
-            matches += page.items.filter { $0.name == name }
-            skip += page.items.count
-            if page.items.isEmpty || skip >= page.total { break }
-        }
+        let matches = try await answers.knowledge.store.models.all(visibleTo: caller.id, role: caller.role).filter { $0.name == name }
         if let own = matches.first(where: { $0.ownerID == caller.id }) { return own }
         guard matches.count <= 1 else {
             throw HyperionError(.conflict, code: "ambiguous_model", message: "model: several RAG models are named '\(name.prefix(100))'; use its id")

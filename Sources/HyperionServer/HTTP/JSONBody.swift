@@ -74,6 +74,13 @@ public struct JSONBody: Sendable {
 }
 
 extension Request {
+    /// An optional UUID query parameter; present but not a UUID is a 422 naming it.
+    func uuidQuery(_ name: String) throws -> UUID? {
+        guard let raw = uri.queryParameters[Substring(name)] else { return nil }
+        guard let id = UUID(uuidString: String(raw)) else { throw HyperionError.invalid(name, "must be a UUID") }
+        return id
+    }
+
     /// The `skip`/`limit` list parameters, validated (422 naming the parameter when bad).
     public var pageRequest: PageRequest {
         get throws {

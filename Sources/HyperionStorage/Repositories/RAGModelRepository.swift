@@ -67,15 +67,23 @@ public struct RAGModelRepository: Sendable {
         try await store.database.select().columns("*").from("rag_models").where("id", .equal, id).first(decoding: Row.self)?.model
     }
 
+    /// Only the models `userID` may see: their own and shared ones; admins see all.
+    private func visible(_ q: SQLSelectBuilder, userID: UUID, role: Role) -> SQLSelectBuilder {
+        role == .admin ? q : q.where { $0.where("owner_id", .equal, userID).orWhere("visibility", .equal, Visibility.shared.rawValue) }
+    }
+
     /// Models the caller may see, newest first: their own and shared ones; admins see all.
     public func list(visibleTo userID: UUID, role: Role, page: PageRequest) async throws -> Page<RAGModel> {
-        func visible(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
-            role == .admin ? q : q.where { $0.where("owner_id", .equal, userID).orWhere("visibility", .equal, Visibility.shared.rawValue) }
-        }
-        let rows = try await visible(store.database.select().columns("*").from("rag_models"))
+        let rows = try await visible(store.database.select().columns("*").from("rag_models"), userID: userID, role: role)
             .orderBy("created_at", .descending).orderBy("id").limit(page.limit).offset(page.skip).all(decoding: Row.self)
-        let total = try await store.count("rag_models") { visible($0) }
+        let total = try await store.count("rag_models") { visible($0, userID: userID, role: role) }
         return Page(items: rows.map(\.model), total: total, request: page)
+    }
+
+    /// Every model the caller may see, newest first (for lists that are not paged, like `/v1/models`).
+    public func all(visibleTo userID: UUID, role: Role) async throws -> [RAGModel] {
+        try await visible(store.database.select().columns("*").from("rag_models"), userID: userID, role: role)
+            .orderBy("created_at", .descending).orderBy("id").all(decoding: Row.self).map(\.model)
     }
 
     /// Writes every field of `model` (by id).
