@@ -45,18 +45,22 @@ let package = Package(
         ),
         // CBLAS from the system OpenBLAS (apt libopenblas-dev; pkg-config name `openblas`).
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // AVX2 + FMA kernels picked at run time (small-batch GEMM, vector distances); portable C elsewhere.
+        // Optimised even in debug builds: tests run the same code paths at a bearable speed.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // In-process sentence embeddings: safetensors, WordPiece, BERT forward pass on CBLAS.
         .target(
             name: "HyperionEmbedding",
             dependencies: [
                 "HyperionCore",
                 "COpenBLAS",
+                "CKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         // In-process retrieval: exact + HNSW vector index, BM25 keyword index, persistence.
-        .target(name: "HyperionIndex", dependencies: ["HyperionCore", "COpenBLAS"]),
+        .target(name: "HyperionIndex", dependencies: ["HyperionCore", "COpenBLAS", "CKernels"]),
         // PDF text through poppler-glib (apt libpoppler-glib-dev; pkg-config `poppler-glib`).
         .systemLibrary(name: "CPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
         // Text extraction: format detection from content; PDF, DOCX, HTML, Markdown, text.
@@ -161,7 +165,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore"]),
+        .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore", "CKernels", "COpenBLAS"]),
         .testTarget(
             name: "HyperionStorageTests",
             dependencies: ["HyperionStorage", .product(name: "Configuration", package: "swift-configuration")]

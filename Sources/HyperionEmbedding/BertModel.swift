@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// An immutable block of floats with a stable address, so kernels can take raw pointers without copying.
@@ -5,24 +6,38 @@ final class FloatStorage: @unchecked Sendable {
     // Written only in `init`; read-only afterwards, which is what makes sharing across threads safe.
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
+    /// The same values rounded to F16, for weight matrices that short inputs multiply (see `init(_:half:)`).
+    let half: UnsafeMutablePointer<UInt16>?
 
-    init(_ values: [Float]) {
-        count = values.count
-        pointer = .allocate(capacity: Swift.max(values.count, 1))
-        values.withUnsafeBufferPointer { if let base = $0.baseAddress { pointer.initialize(from: base, count: values.count) } }
+    /// `half`: also keep an F16 copy, which the small-batch kernel streams at half the bytes. Rounding the
+    /// encoder's weights to F16 moves a MiniLM embedding by a cosine of about 3e-7 (measured against
+    /// PyTorch in F32), far inside the faithfulness bound of 1e-4; the arithmetic itself stays F32.
+    convenience init(_ values: [Float], half: Bool = false) {
+        self.init(concatenating: [values], half: half)
     }
 
-    init(concatenating parts: [[Float]]) {
-        count = parts.reduce(0) { $0 + $1.count }
-        pointer = .allocate(capacity: Swift.max(count, 1))
+    init(concatenating parts: [[Float]], half wantsHalf: Bool = false) {
+        let count = parts.reduce(0) { $0 + $1.count }
+        let pointer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
         var offset = 0
         for part in parts {
             part.withUnsafeBufferPointer { if let base = $0.baseAddress { (pointer + offset).initialize(from: base, count: part.count) } }
             offset += part.count
         }
+        self.count = count
+        self.pointer = pointer
+        var half: UnsafeMutablePointer<UInt16>?
+        if wantsHalf && Parallel.smallKernelAvailable {
+            let copy = UnsafeMutablePointer<UInt16>.allocate(capacity: Swift.max(count, 1))
+            if hyp_f32_to_f16(pointer, copy, count) { half = copy } else { copy.deallocate() }
+        }
+        self.half = half
     }
 
-    deinit { pointer.deallocate() }
+    deinit {
+        pointer.deallocate()
+        half?.deallocate()
+    }
 }
 
 /// The weights of one encoder layer, Linear weights stored `[out, in]` as in PyTorch.
@@ -52,6 +67,9 @@ struct BertModel: Sendable {
     let embeddingNormWeight: FloatStorage
     let embeddingNormBias: FloatStorage
     let layers: [BertLayerWeights]
+
+    /// Up to this many tokens a head's attention runs in one direct kernel; BLAS pays off beyond.
+    static let directAttentionTokens = 64
 
     /// Number of multiply-adds ×2 of the matrix products for sequences of these lengths (for throughput figures).
     func flops(lengths: [Int]) -> Double {
@@ -136,17 +154,17 @@ struct BertModel: Sendable {
             layers.append(BertLayerWeights(
                 qkvWeight: FloatStorage(concatenating: [try take(p + "attention.self.query.weight"),
                                                         try take(p + "attention.self.key.weight"),
-                                                        try take(p + "attention.self.value.weight")]),
+                                                        try take(p + "attention.self.value.weight")], half: true),
                 qkvBias: FloatStorage(concatenating: [try take(p + "attention.self.query.bias"),
                                                       try take(p + "attention.self.key.bias"),
                                                       try take(p + "attention.self.value.bias")]),
-                attentionOutputWeight: FloatStorage(try take(p + "attention.output.dense.weight")),
+                attentionOutputWeight: FloatStorage(try take(p + "attention.output.dense.weight"), half: true),
                 attentionOutputBias: FloatStorage(try take(p + "attention.output.dense.bias")),
                 attentionNormWeight: FloatStorage(try take(p + "attention.output.LayerNorm.weight")),
                 attentionNormBias: FloatStorage(try take(p + "attention.output.LayerNorm.bias")),
-                intermediateWeight: FloatStorage(try take(p + "intermediate.dense.weight")),
+                intermediateWeight: FloatStorage(try take(p + "intermediate.dense.weight"), half: true),
                 intermediateBias: FloatStorage(try take(p + "intermediate.dense.bias")),
-                outputWeight: FloatStorage(try take(p + "output.dense.weight")),
+                outputWeight: FloatStorage(try take(p + "output.dense.weight"), half: true),
                 outputBias: FloatStorage(try take(p + "output.dense.bias")),
                 outputNormWeight: FloatStorage(try take(p + "output.LayerNorm.weight")),
                 outputNormBias: FloatStorage(try take(p + "output.LayerNorm.bias"))
@@ -212,7 +230,7 @@ struct BertModel: Sendable {
         for layer in layers {
             // Q, K, V for all tokens in one GEMM: qkv = hidden · Wqkvᵀ + b.
             Kernels.broadcastRows(layer.qkvBias.pointer, into: qkv, rows: total, width: 3 * h)
-            parallel.gemmWeights(m: total, n: 3 * h, k: h, a: hidden, lda: h, weights: layer.qkvWeight.pointer,
+            parallel.gemmWeights(m: total, n: 3 * h, k: h, a: hidden, lda: h, weights: layer.qkvWeight,
                                  beta: 1, c: qkv, ldc: 3 * h)
             // Attention per (sequence, head) pair, reading heads in place through leading dimensions;
             // pairs are dealt round-robin, and neighbours have similar lengths because batches are sorted.
@@ -223,17 +241,23 @@ struct BertModel: Sendable {
                     let s = pair / heads, head = pair % heads
                     let n = offsets[s + 1] - offsets[s]
                     let q = qkv + offsets[s] * 3 * h + head * headSize
-                    Kernels.sgemm(m: n, n: n, k: headSize, alpha: scale, a: q, lda: 3 * h, b: q + h, ldb: 3 * h,
-                                  transposeB: true, beta: 0, c: myScores, ldc: n)
-                    Kernels.softmaxRows(myScores, rows: n, count: n)
-                    Kernels.sgemm(m: n, n: headSize, k: n, a: myScores, lda: n, b: q + 2 * h, ldb: 3 * h,
-                                  transposeB: false, beta: 0, c: context + offsets[s] * h + head * headSize, ldc: h)
+                    let out = context + offsets[s] * h + head * headSize
+                    if n <= BertModel.directAttentionTokens && Parallel.smallKernelAvailable {
+                        hyp_attention_head(Int32(n), Int32(headSize), q, q + h, q + 2 * h, Int32(3 * h), scale,
+                                           myScores, out, Int32(h))
+                    } else {
+                        Kernels.sgemm(m: n, n: n, k: headSize, alpha: scale, a: q, lda: 3 * h, b: q + h, ldb: 3 * h,
+                                      transposeB: true, beta: 0, c: myScores, ldc: n)
+                        Kernels.softmaxRows(myScores, rows: n, count: n)
+                        Kernels.sgemm(m: n, n: headSize, k: n, a: myScores, lda: n, b: q + 2 * h, ldb: 3 * h,
+                                      transposeB: false, beta: 0, c: out, ldc: h)
+                    }
                     pair += parallel.workers
                 }
             }
             // Output projection with the residual folded into the accumulator: sum = hidden + b + context · Woᵀ.
             Kernels.addRows(hidden, layer.attentionOutputBias.pointer, into: sumBuffer, rows: total, width: h)
-            parallel.gemmWeights(m: total, n: h, k: h, a: context, lda: h, weights: layer.attentionOutputWeight.pointer,
+            parallel.gemmWeights(m: total, n: h, k: h, a: context, lda: h, weights: layer.attentionOutputWeight,
                                  beta: 1, c: sumBuffer, ldc: h)
             parallel.forEachChunk(total, minimumChunk: 16) { rows in
                 Kernels.layerNorm(sumBuffer + rows.lowerBound * h, into: hidden + rows.lowerBound * h, rows: rows.count,
@@ -242,13 +266,19 @@ struct BertModel: Sendable {
             }
             // Feed-forward block.
             Kernels.broadcastRows(layer.intermediateBias.pointer, into: intermediate, rows: total, width: inter)
-            parallel.gemmWeights(m: total, n: inter, k: h, a: hidden, lda: h, weights: layer.intermediateWeight.pointer,
-                                 beta: 1, c: intermediate, ldc: inter)
-            parallel.forEachChunk(total * inter, minimumChunk: 4096, granule: 64) { range in
-                Kernels.activate(intermediate + range.lowerBound, count: range.count, config.activation)
+            let activation = config.activation
+            parallel.gemmWeights(m: total, n: inter, k: h, a: hidden, lda: h, weights: layer.intermediateWeight,
+                                 beta: 1, c: intermediate, ldc: inter) { rows, columns in
+                if columns.count == inter {
+                    Kernels.activate(intermediate + rows.lowerBound * inter, count: rows.count * inter, activation)
+                } else {
+                    for row in rows {
+                        Kernels.activate(intermediate + row * inter + columns.lowerBound, count: columns.count, activation)
+                    }
+                }
             }
             Kernels.addRows(hidden, layer.outputBias.pointer, into: sumBuffer, rows: total, width: h)
-            parallel.gemmWeights(m: total, n: h, k: inter, a: intermediate, lda: inter, weights: layer.outputWeight.pointer,
+            parallel.gemmWeights(m: total, n: h, k: inter, a: intermediate, lda: inter, weights: layer.outputWeight,
                                  beta: 1, c: sumBuffer, ldc: h)
             parallel.forEachChunk(total, minimumChunk: 16) { rows in
                 Kernels.layerNorm(sumBuffer + rows.lowerBound * h, into: hidden + rows.lowerBound * h, rows: rows.count,

@@ -5,10 +5,12 @@ import Foundation
 /// A large document batch is cut into slices of `sliceSize` texts; between two slices the worker
 /// first serves any waiting query job, so a query waits for at most one slice, never for a whole
 /// ingestion batch. The worker is a plain thread (not the Swift concurrency pool, which blocking
-/// numeric work would starve) that exists only while there is work.
+/// numeric work would starve); it waits up to `idleTimeout` for more work before it exits, so a stream of
+/// queries does not pay for a new thread each.
 final class EmbeddingScheduler: @unchecked Sendable {
     // All mutable state below is guarded by `lock`, except a job's `results`, touched only by the single worker.
-    private let lock = NSLock()
+    private let lock = NSCondition()
+    private static let idleTimeout: TimeInterval = 2
     private var queryLane: [Job] = []
     private var documentLane: [Job] = []
     private var workerRunning = false
@@ -44,6 +46,7 @@ final class EmbeddingScheduler: @unchecked Sendable {
                 if priority { queryLane.append(job) } else { documentLane.append(job) }
                 let startWorker = !workerRunning
                 workerRunning = true
+                lock.signal()
                 lock.unlock()
                 if startWorker {
                     let thread = Thread { [self] in runWorker() }
@@ -61,6 +64,10 @@ final class EmbeddingScheduler: @unchecked Sendable {
     private func runWorker() {
         while true {
             lock.lock()
+            if queryLane.isEmpty && documentLane.isEmpty {
+                let deadline = Date(timeIntervalSinceNow: Self.idleTimeout)
+                while queryLane.isEmpty && documentLane.isEmpty && lock.wait(until: deadline) {}
+            }
             let lane = queryLane.isEmpty ? 1 : 0
             guard let job = lane == 0 ? queryLane.first : documentLane.first else {
                 workerRunning = false

@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Dispatch
 
@@ -166,13 +167,22 @@ private struct UncheckedSendable<Value>: @unchecked Sendable {
 /// element-wise kernels.
 struct Parallel: Sendable {
     let workers: Int
+    /// Spinning helpers for the hand-offs of one forward pass; nil with one worker.
+    private let helpers: SpinningWorkers?
+
+    init(workers: Int) {
+        self.workers = Swift.max(1, workers)
+        helpers = self.workers > 1 ? SpinningWorkers(helperCount: self.workers - 1) : nil
+    }
 
     /// Calls `body(worker)` for `worker` in `0..<workers`, concurrently when `workers > 1`.
     ///
     /// `body` captures raw pointers, which are not `Sendable`; callers make each worker touch a disjoint
-    /// part of the buffers, and `concurrentPerform` returns only after every call has finished.
+    /// part of the buffers, and every call has finished when `run` returns.
     func run(_ body: (Int) -> Void) {
         if workers == 1 { body(0); return }
+        if let helpers, helpers.run(body) { return }
+        // Another forward pass holds the helpers (two callers at once): fall back to Dispatch.
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(value: body)
             DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
@@ -191,21 +201,45 @@ struct Parallel: Sendable {
         }
     }
 
+    /// Up to this many rows of `A`, `gemmWeights` uses the AVX2 kernel that reads the weights in place:
+    /// OpenBLAS packs all of `B` on every call, which costs more than the arithmetic for a short query.
+    static let smallKernelRows = 64
+    static let smallKernelAvailable = hyp_have_avx2_fma()
+
     /// `C = A·Bᵀ + beta·C` for a weight matrix `B` stored `[n, k]`: split by rows of `A` for many tokens,
-    /// by columns (rows of `B`) for few tokens, where streaming the weights is the cost.
-    func gemmWeights(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weights: UnsafePointer<Float>,
-                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if workers == 1 {
+    /// by columns (rows of `B`) for few tokens, where streaming the weights is the cost. `epilogue(rows, columns)`
+    /// runs on the worker that computed that part of `C`, right after it, saving a hand-off to other threads.
+    /// With few rows the F16 copy of `storage` is streamed when it has one (half the bytes; F32 arithmetic).
+    func gemmWeights(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weights storage: FloatStorage,
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     epilogue: ((Range<Int>, Range<Int>) -> Void)? = nil) {
+        let weights = UnsafePointer(storage.pointer)
+        if m <= Parallel.smallKernelRows && Parallel.smallKernelAvailable {
+            let half = storage.half.map { UnsafePointer($0) }
+            forEachChunk(n, minimumChunk: 64, granule: 16) { columns in
+                if let half {
+                    _ = hyp_gemm_nt_small_f16(Int32(m), Int32(columns.count), Int32(k), a, Int32(lda),
+                                              half + columns.lowerBound * k, Int32(k), beta, c + columns.lowerBound, Int32(ldc))
+                } else {
+                    hyp_gemm_nt_small(Int32(m), Int32(columns.count), Int32(k), a, Int32(lda),
+                                      weights + columns.lowerBound * k, Int32(k), beta, c + columns.lowerBound, Int32(ldc))
+                }
+                epilogue?(0..<m, columns)
+            }
+        } else if workers == 1 {
             Kernels.sgemm(m: m, n: n, k: k, a: a, lda: lda, b: weights, ldb: k, transposeB: true, beta: beta, c: c, ldc: ldc)
+            epilogue?(0..<m, 0..<n)
         } else if m >= 32 * workers {
             forEachChunk(m, granule: 8) { rows in
                 Kernels.sgemm(m: rows.count, n: n, k: k, a: a + rows.lowerBound * lda, lda: lda, b: weights, ldb: k,
                               transposeB: true, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+                epilogue?(rows, 0..<n)
             }
         } else {
             forEachChunk(n, granule: 16) { columns in
                 Kernels.sgemm(m: m, n: columns.count, k: k, a: a, lda: lda, b: weights + columns.lowerBound * k, ldb: k,
                               transposeB: true, beta: beta, c: c + columns.lowerBound, ldc: ldc)
+                epilogue?(0..<m, columns)
             }
         }
     }

@@ -26,13 +26,21 @@ struct PairHeap {
     mutating func push(_ key: Float, _ slot: UInt32) {
         keys.append(key)
         slots.append(slot)
-        var child = keys.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.above(maxOnTop, keys[child], keys[parent]) else { break }
-            keys.swapAt(child, parent)
-            slots.swapAt(child, parent)
-            child = parent
+        let maxOnTop = self.maxOnTop
+        // One uniqueness check per array for the whole sift instead of one per swap.
+        keys.withUnsafeMutableBufferPointer { keys in
+            slots.withUnsafeMutableBufferPointer { slots in
+                var child = keys.count - 1
+                while child > 0 {
+                    let parent = (child - 1) / 2
+                    guard Self.above(maxOnTop, key, keys[parent]) else { break }
+                    keys[child] = keys[parent]
+                    slots[child] = slots[parent]
+                    child = parent
+                }
+                keys[child] = key
+                slots[child] = slot
+            }
         }
     }
 
@@ -42,19 +50,25 @@ struct PairHeap {
         let lastKey = keys.removeLast()
         let lastSlot = slots.removeLast()
         if !keys.isEmpty {
-            keys[0] = lastKey
-            slots[0] = lastSlot
-            var parent = 0
-            let n = keys.count
-            while true {
-                let left = 2 * parent + 1
-                if left >= n { break }
-                var best = left
-                if left + 1 < n, Self.above(maxOnTop, keys[left + 1], keys[left]) { best = left + 1 }
-                guard Self.above(maxOnTop, keys[best], keys[parent]) else { break }
-                keys.swapAt(best, parent)
-                slots.swapAt(best, parent)
-                parent = best
+            let maxOnTop = self.maxOnTop
+            // Sift the last pair down from the root, moving children up instead of swapping.
+            keys.withUnsafeMutableBufferPointer { keys in
+                slots.withUnsafeMutableBufferPointer { slots in
+                    let n = keys.count
+                    var parent = 0
+                    while true {
+                        let left = 2 * parent + 1
+                        if left >= n { break }
+                        var best = left
+                        if left + 1 < n, Self.above(maxOnTop, keys[left + 1], keys[left]) { best = left + 1 }
+                        guard Self.above(maxOnTop, keys[best], lastKey) else { break }
+                        keys[parent] = keys[best]
+                        slots[parent] = slots[best]
+                        parent = best
+                    }
+                    keys[parent] = lastKey
+                    slots[parent] = lastSlot
+                }
             }
         }
         return top

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Where a graph finds its vectors and how it measures them; distances are "lower is closer".
@@ -9,7 +10,18 @@ struct VectorSpace {
     @inline(__always) func vector(_ slot: UInt32) -> UnsafePointer<Float> { base + Int(slot) * dimension }
 
     @inline(__always) func distance(_ query: UnsafePointer<Float>, _ slot: UInt32) -> Float {
-        isL2 ? VectorMath.squaredDistance(query, vector(slot), dimension) : -VectorMath.dot(query, vector(slot), dimension)
+        distance(query, vector(slot))
+    }
+
+    /// AVX2 + FMA where the CPU has it (the C kernels), portable SIMD otherwise.
+    @inline(__always) func distance(_ query: UnsafePointer<Float>, _ other: UnsafePointer<Float>) -> Float {
+        isL2 ? hyp_l2sq(query, other, Int32(dimension)) : -hyp_dot(query, other, Int32(dimension))
+    }
+
+    /// Distances from `query` to `count` slots at once, each next vector prefetched while one is scored.
+    @inline(__always) func distances(_ query: UnsafePointer<Float>, _ slots: UnsafePointer<UInt32>, count: Int,
+                                     into out: UnsafeMutablePointer<Float>) {
+        hyp_distances(query, base, Int32(dimension), slots, Int32(count), isL2, out)
     }
 }
 
@@ -106,16 +118,23 @@ struct HNSWGraph {
         var best = space.distance(query, current)
         var changed = true
         let list = level == 0 ? links0 : upperLinks
-        while changed {
-            changed = false
-            let start = blockStart(current, level)
-            for i in 0..<Int(list[start]) {
-                let candidate = list[start + 1 + i]
-                let d = space.distance(query, candidate)
-                if d < best { best = d; current = candidate; changed = true }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: m0) { scores in
+            list.withUnsafeBufferPointer { links in
+                while changed {
+                    changed = false
+                    let start = blockStart(current, level)
+                    let count = Int(links[start])
+                    let neighbours = links.baseAddress! + start + 1
+                    space.distances(query, neighbours, count: count, into: scores.baseAddress!)
+                    for i in 0..<count where scores[i] < best {
+                        best = scores[i]
+                        current = neighbours[i]
+                        changed = true
+                    }
+                }
+                return current
             }
         }
-        return current
     }
 
     /// Best-first search of one layer. Nodes that `admit` refuses are walked through but never returned,
@@ -130,19 +149,36 @@ struct HNSWGraph {
         let d0 = space.distance(query, start)
         candidates.push(d0, start)
         if admit?(start) ?? true { results.push(d0, start) }
-        while !candidates.isEmpty {
-            let (distance, node) = candidates.pop()
-            if results.count >= ef, distance > results.topKey { break }
-            let start = blockStart(node, level)
-            for i in 0..<Int(list[start]) {
-                let next = list[start + 1 + i]
-                guard visited.insert(next) else { continue }
-                let d = space.distance(query, next)
-                if results.count < ef || d < results.topKey {
-                    candidates.push(d, next)
-                    if admit?(next) ?? true {
-                        results.push(d, next)
-                        if results.count > ef { results.pop() }
+        // Unvisited neighbours of the node being expanded, scored in one call so their scattered vectors are
+        // prefetched one ahead (the walk waits on memory more than on arithmetic).
+        let fresh = UnsafeMutablePointer<UInt32>.allocate(capacity: m0)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: m0)
+        defer {
+            fresh.deallocate()
+            scores.deallocate()
+        }
+        list.withUnsafeBufferPointer { links in
+            while !candidates.isEmpty {
+                let (distance, node) = candidates.pop()
+                if results.count >= ef, distance > results.topKey { break }
+                let start = blockStart(node, level)
+                var count = 0
+                for i in 0..<Int(links[start]) {
+                    let next = links[start + 1 + i]
+                    if visited.insert(next) {
+                        fresh[count] = next
+                        count += 1
+                    }
+                }
+                space.distances(query, fresh, count: count, into: scores)
+                for i in 0..<count {
+                    let d = scores[i], next = fresh[i]
+                    if results.count < ef || d < results.topKey {
+                        candidates.push(d, next)
+                        if admit?(next) ?? true {
+                            results.push(d, next)
+                            if results.count > ef { results.pop() }
+                        }
                     }
                 }
             }
@@ -177,7 +213,7 @@ struct HNSWGraph {
             if kept.count >= limit { break }
             let vector = space.vector(candidate.slot)
             var good = true
-            for other in kept where space.distance(vector, other) < candidate.distance {
+            for other in kept where space.distance(vector, space.vector(other)) < candidate.distance {
                 good = false
                 break
             }

@@ -1,0 +1,66 @@
+#ifndef HYPERION_CKERNELS_H
+#define HYPERION_CKERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// Small numeric kernels in C, for what Swift cannot express portably: AVX2 + FMA code chosen at run
+/// time (the binary itself targets baseline x86-64), with a portable version everywhere else.
+
+/// Whether this CPU (and its operating system) runs the AVX2 + FMA + F16C versions.
+bool hyp_have_avx2_fma(void);
+
+/// A pause hint for spin-wait loops (x86 `pause`), so a spinning thread yields pipeline resources.
+static inline void hyp_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/// `C = A·Wᵀ + beta·C` for few rows of `A` (row-major `m×k`) against a weight matrix `W` stored `n×k`
+/// (PyTorch's Linear layout), reading `W` once in its own layout: no packing, which is what dominates
+/// BLAS for a handful of tokens. Rows of `C` are `ldc` apart.
+void hyp_gemm_nt_small(int m, int n, int k, const float *a, int lda, const float *w, int ldw,
+                       float beta, float *c, int ldc);
+
+/// `hyp_gemm_nt_small` with `W` held as IEEE half floats (F16 bits), widened to F32 as it is read: half the
+/// bytes to stream, so a small model's weights stay in the last-level cache. Arithmetic stays F32.
+/// Returns false, touching nothing, where the CPU has no AVX2 + F16C (callers keep the F32 path there).
+bool hyp_gemm_nt_small_f16(int m, int n, int k, const float *a, int lda, const uint16_t *w, int ldw,
+                           float beta, float *c, int ldc);
+
+/// Rounds `count` floats to F16 bits (to nearest even). Returns false, touching nothing, without F16C.
+bool hyp_f32_to_f16(const float *x, uint16_t *y, size_t count);
+
+/// One head of self-attention over `n` tokens without padding: for each query row `i`,
+/// `out_i = Σ_j softmax_j(scale · q_i·k_j) · v_j`. `q`, `k`, `v` rows are `ld` floats apart (heads are read in
+/// place from a fused QKV buffer), `out` rows `ldo` apart; `scores` is scratch for `n·n` floats.
+void hyp_attention_head(int n, int d, const float *q, const float *k, const float *v, int ld, float scale,
+                        float *scores, float *out, int ldo);
+
+/// Inner product of two `count`-float vectors.
+float hyp_dot(const float *x, const float *y, int count);
+
+/// Squared Euclidean distance between two `count`-float vectors.
+float hyp_l2sq(const float *x, const float *y, int count);
+
+/// Distances from `query` to `count` rows of `base` (row `slots[i]`, `dimension` floats each), written to
+/// `out` as "lower is closer": squared L2 when `l2`, else the negated inner product. Each next row is
+/// prefetched while the current one is scored, which is what a graph walk over scattered rows waits on.
+void hyp_distances(const float *query, const float *base, int dimension, const uint32_t *slots, int count, bool l2,
+                   float *out);
+
+/// The portable versions, always compiled; exposed so tests can hold both paths to the same results.
+float hyp_dot_portable(const float *x, const float *y, int count);
+float hyp_l2sq_portable(const float *x, const float *y, int count);
+void hyp_attention_head_portable(int n, int d, const float *q, const float *k, const float *v, int ld, float scale,
+                                 float *scores, float *out, int ldo);
+void hyp_distances_portable(const float *query, const float *base, int dimension, const uint32_t *slots, int count,
+                            bool l2, float *out);
+void hyp_gemm_nt_small_portable(int m, int n, int k, const float *a, int lda, const float *w, int ldw,
+                                float beta, float *c, int ldc);
+
+#endif
