@@ -68,7 +68,8 @@ struct BertModel: Sendable {
     let embeddingNormBias: FloatStorage
     let layers: [BertLayerWeights]
 
-    /// Up to this many tokens a head's attention runs in one direct kernel; BLAS pays off beyond.
+    /// Up to this many tokens a head's attention runs in one direct kernel; BLAS pays off beyond (measured:
+    /// the direct kernel at every length cost 15–20 % of the documents/s at 256 tokens).
     static let directAttentionTokens = 64
 
     /// Number of multiply-adds ×2 of the matrix products for sequences of these lengths (for throughput figures).

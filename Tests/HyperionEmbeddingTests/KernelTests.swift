@@ -107,7 +107,7 @@ struct KernelTests {
 
     @Test func attentionMatchesNaiveSoftmax() {
         var numbers = Numbers(state: 3)
-        for (n, d) in [(1, 8), (2, 32), (5, 32), (8, 32), (13, 64), (64, 32), (7, 12), (3, 72)] {
+        for (n, d) in [(1, 8), (2, 32), (5, 32), (8, 32), (13, 64), (64, 32), (7, 12), (3, 72), (203, 32)] {
             let ld = 3 * d + 4
             // Scores large enough for the softmax to be peaked (the subtraction of the maximum matters).
             let q = numbers.array(n * ld).map { $0 * 4 }, k = numbers.array(n * ld), v = numbers.array(n * ld)
