@@ -354,7 +354,6 @@ AVX2 static inline __attribute__((always_inline)) void gemm_small(int half, int 
                 block_4x3(half, k, a + (size_t)i * lda, (size_t)lda, wj, (size_t)ldw, beta, c + (size_t)i * ldc + j,
                           (size_t)ldc);
         }
-        int j3 = j;
         for (; j < n; j++) {
             const char *wj = (const char *)w + (size_t)j * ldw * elem;
             for (int i = 0; i < m4; i++) {
@@ -370,7 +369,6 @@ AVX2 static inline __attribute__((always_inline)) void gemm_small(int half, int 
         c += (size_t)m4 * ldc;
         m -= m4;
         j = 0;
-        (void)j3;
     }
     for (; j + 4 <= n; j += 4) {
         const char *wj = (const char *)w + (size_t)j * ldw * elem;

@@ -33,8 +33,8 @@ final class SpinningWorkers: Sendable {
     /// Starts `helperCount` helper threads (workers 1…helperCount; the caller of `run` is worker 0).
     init(helperCount: Int) {
         self.helperCount = helperCount
-        for index in 1...Swift.max(helperCount, 1) where helperCount > 0 {
-            let shared = self.shared
+        let shared = self.shared
+        for index in stride(from: 1, through: helperCount, by: 1) {
             let thread = Thread { SpinningWorkers.helperLoop(shared, index: index) }
             thread.name = "hyperion-embedding-\(index)"
             thread.start()
