@@ -341,6 +341,22 @@ AVX2 static inline __attribute__((always_inline)) void block_4x3(int half, int k
         for (int j = 0; j < 3; j++) store_result(c + i * ldc + j, beta, t[i * 3 + j]);
 }
 
+/// Columns `j0..<n` of the first `m` rows one dot product at a time: the few columns a register block leaves.
+AVX2 static inline __attribute__((always_inline)) void columns_one_by_one(int half, int m, int j0, int n, int k,
+                                                                          const float *a, int lda, const void *w,
+                                                                          int ldw, float beta, float *c, int ldc) {
+    const size_t elem = half ? 2 : 4;
+    for (int j = j0; j < n; j++) {
+        const char *wj = (const char *)w + (size_t)j * ldw * elem;
+        for (int i = 0; i < m; i++) {
+            const float *ai = a + (size_t)i * lda;
+            float total = 0;
+            for (int p = 0; p < k; p++) total += ai[p] * scalar_w(wj, p, half);
+            store_result(c + (size_t)i * ldc + j, beta, total);
+        }
+    }
+}
+
 AVX2 static inline __attribute__((always_inline)) void gemm_small(int half, int m, int n, int k, const float *a, int lda,
                                                                   const void *w, int ldw, float beta, float *c, int ldc) {
     const size_t elem = half ? 2 : 4;
@@ -354,15 +370,7 @@ AVX2 static inline __attribute__((always_inline)) void gemm_small(int half, int 
                 block_4x3(half, k, a + (size_t)i * lda, (size_t)lda, wj, (size_t)ldw, beta, c + (size_t)i * ldc + j,
                           (size_t)ldc);
         }
-        for (; j < n; j++) {
-            const char *wj = (const char *)w + (size_t)j * ldw * elem;
-            for (int i = 0; i < m4; i++) {
-                const float *ai = a + (size_t)i * lda;
-                float total = 0;
-                for (int p = 0; p < k; p++) total += ai[p] * scalar_w(wj, p, half);
-                store_result(c + (size_t)i * ldc + j, beta, total);
-            }
-        }
+        columns_one_by_one(half, m4, j, n, k, a, lda, w, ldw, beta, c, ldc);
         if (m4 == m) return;
         // The remaining rows go through the 2×4 path below, over every column.
         a += (size_t)m4 * lda;
@@ -383,15 +391,7 @@ AVX2 static inline __attribute__((always_inline)) void gemm_small(int half, int 
             block_rows_x4(1, half, k, a + (size_t)i * lda, NULL, wj, ldw, i == 0 ? next : NULL, beta,
                           c + (size_t)i * ldc + j, NULL);
     }
-    for (; j < n; j++) {
-        const char *wj = (const char *)w + (size_t)j * ldw * elem;
-        for (int i = 0; i < m; i++) {
-            const float *ai = a + (size_t)i * lda;
-            float total = 0;
-            for (int p = 0; p < k; p++) total += ai[p] * scalar_w(wj, p, half);
-            store_result(c + (size_t)i * ldc + j, beta, total);
-        }
-    }
+    columns_one_by_one(half, m, j, n, k, a, lda, w, ldw, beta, c, ldc);
 }
 
 AVX2 static void gemm_nt_small_avx2(int m, int n, int k, const float *a, int lda, const float *w, int ldw,

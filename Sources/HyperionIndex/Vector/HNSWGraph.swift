@@ -15,7 +15,7 @@ struct VectorSpace {
 
     /// AVX2 + FMA where the CPU has it (the C kernels), portable SIMD otherwise.
     @inline(__always) func distance(_ query: UnsafePointer<Float>, _ other: UnsafePointer<Float>) -> Float {
-        isL2 ? hyp_l2sq(query, other, Int32(dimension)) : -hyp_dot(query, other, Int32(dimension))
+        isL2 ? VectorMath.squaredDistance(query, other, dimension) : -VectorMath.dot(query, other, dimension)
     }
 
     /// Distances from `query` to `count` slots at once, each next vector prefetched while one is scored.
@@ -151,33 +151,32 @@ struct HNSWGraph {
         if admit?(start) ?? true { results.push(d0, start) }
         // Unvisited neighbours of the node being expanded, scored in one call so their scattered vectors are
         // prefetched one ahead (the walk waits on memory more than on arithmetic).
-        let fresh = UnsafeMutablePointer<UInt32>.allocate(capacity: m0)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: m0)
-        defer {
-            fresh.deallocate()
-            scores.deallocate()
-        }
-        list.withUnsafeBufferPointer { links in
-            while !candidates.isEmpty {
-                let (distance, node) = candidates.pop()
-                if results.count >= ef, distance > results.topKey { break }
-                let start = blockStart(node, level)
-                var count = 0
-                for i in 0..<Int(links[start]) {
-                    let next = links[start + 1 + i]
-                    if visited.insert(next) {
-                        fresh[count] = next
-                        count += 1
-                    }
-                }
-                space.distances(query, fresh, count: count, into: scores)
-                for i in 0..<count {
-                    let d = scores[i], next = fresh[i]
-                    if results.count < ef || d < results.topKey {
-                        candidates.push(d, next)
-                        if admit?(next) ?? true {
-                            results.push(d, next)
-                            if results.count > ef { results.pop() }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: m0) { freshBuffer in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: m0) { scoresBuffer in
+                let fresh = freshBuffer.baseAddress!, scores = scoresBuffer.baseAddress!
+                list.withUnsafeBufferPointer { links in
+                    while !candidates.isEmpty {
+                        let (distance, node) = candidates.pop()
+                        if results.count >= ef, distance > results.topKey { break }
+                        let start = blockStart(node, level)
+                        var count = 0
+                        for i in 0..<Int(links[start]) {
+                            let next = links[start + 1 + i]
+                            if visited.insert(next) {
+                                fresh[count] = next
+                                count += 1
+                            }
+                        }
+                        space.distances(query, fresh, count: count, into: scores)
+                        for i in 0..<count {
+                            let d = scores[i], next = fresh[i]
+                            if results.count < ef || d < results.topKey {
+                                candidates.push(d, next)
+                                if admit?(next) ?? true {
+                                    results.push(d, next)
+                                    if results.count > ef { results.pop() }
+                                }
+                            }
                         }
                     }
                 }
