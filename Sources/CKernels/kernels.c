@@ -83,6 +83,30 @@ static inline float exp_approx(float value) {
     return p * scale;
 }
 
+/// erf(x) as a rational function (the form Eigen uses for float), max absolute error about 4e-7; the same
+/// coefficients as the Swift `Kernels.erf`.
+static inline float erf_approx(float value) {
+    float x = value < -4.f ? -4.f : (value > 4.f ? 4.f : value);
+    float x2 = x * x;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 - 2.10102402082508e-06f;
+    p = p * x2 - 5.69250639462346e-05f;
+    p = p * x2 - 7.34990630326855e-04f;
+    p = p * x2 - 2.95459980854025e-03f;
+    p = p * x2 - 1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 - 2.13374055278905e-04f;
+    q = q * x2 - 1.68282697438203e-03f;
+    q = q * x2 - 7.37332916720468e-03f;
+    q = q * x2 - 1.42647390514189e-02f;
+    return x * p / q;
+}
+
+void hyp_gelu_portable(float *x, size_t count) {
+    for (size_t i = 0; i < count; i++) x[i] = 0.5f * x[i] * (1 + erf_approx(x[i] * 0.70710678118654752f));
+}
+
 /// Written once, compiled twice: inlined into an AVX2 function its loops vectorise with AVX2.
 static inline __attribute__((always_inline)) void attention_body(int n, int d, const float *q, const float *k, const float *v, int ld, float scale,
                                   float *scores, float *out, int ldo) {
@@ -508,6 +532,145 @@ AVX2 static void attention_head_avx2(int n, int d, const float *q, const float *
     }
 }
 
+
+/// `hyp_gelu_portable` eight lanes at a time.
+AVX2 static void gelu_avx2(float *x, size_t count) {
+    const __m256 lo = _mm256_set1_ps(-4.f), hi = _mm256_set1_ps(4.f), half = _mm256_set1_ps(0.5f),
+                 one = _mm256_set1_ps(1.f), rsqrt2 = _mm256_set1_ps(0.70710678118654752f);
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 e = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v, rsqrt2), lo), hi);
+        __m256 e2 = _mm256_mul_ps(e, e);
+        __m256 p = _mm256_set1_ps(-2.72614225801306e-10f);
+        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(2.77068142495902e-08f));
+        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-2.10102402082508e-06f));
+        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-5.69250639462346e-05f));
+        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-7.34990630326855e-04f));
+        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-2.95459980854025e-03f));
+        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-1.60960333262415e-02f));
+        __m256 q = _mm256_set1_ps(-1.45660718464996e-05f);
+        q = _mm256_fmadd_ps(q, e2, _mm256_set1_ps(-2.13374055278905e-04f));
+        q = _mm256_fmadd_ps(q, e2, _mm256_set1_ps(-1.68282697438203e-03f));
+        q = _mm256_fmadd_ps(q, e2, _mm256_set1_ps(-7.37332916720468e-03f));
+        q = _mm256_fmadd_ps(q, e2, _mm256_set1_ps(-1.42647390514189e-02f));
+        __m256 erf = _mm256_div_ps(_mm256_mul_ps(e, p), q);
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, erf)));
+    }
+    hyp_gelu_portable(x + i, count - i);
+}
+
+/// Query rows scored together by the blocked kernel: 6 rows × 16 keys keep 12 accumulators in registers.
+#define ATTENTION_ROWS 6
+
+/// Attention for long inputs, head size `8·ch`, written as two small register-blocked matrix products
+/// around the softmax: K is transposed once into `scratch` so that 6 query rows × 16 keys are scored per
+/// pass with broadcasts and no horizontal sums; then two rows (one for wide heads) of `p·V` at a time.
+/// `ch` is a compile-time constant at every call, so the accumulator arrays live in registers.
+AVX2 static inline __attribute__((always_inline)) void attention_blocked(const int ch, int n, const float *q,
+        const float *k, const float *v, int ld, float scale, float *scratch, float *out, int ldo) {
+    const int d = 8 * ch;
+    // Rows of the fused QKV buffer are a multiple of 4 KiB apart in cache-set terms, so reading K or V in
+    // place keeps hitting the same few L1 sets: both are copied once, K transposed, V packed, and the
+    // transposed rows get one spare cache line each for the same reason.
+    const int np = ((n + 15) & ~15) + 16;
+    float *kt = scratch;
+    float *vc = kt + (size_t)d * np;
+    float *s = vc + (size_t)n * d;
+    for (int t = 0; t < d; t++) {
+        float *row = kt + (size_t)t * np;
+        for (int j = 0; j < n; j++) row[j] = k[(size_t)j * ld + t];
+        for (int j = n; j < np; j++) row[j] = 0;
+    }
+    for (int j = 0; j < n; j++) memcpy(vc + (size_t)j * d, v + (size_t)j * ld, sizeof(float) * (size_t)d);
+    const __m256 scale8 = _mm256_set1_ps(scale);
+    enum { PR_MAX = 3 };
+    // Rows of p·V per pass: enough independent accumulators to cover the FMA latency, within 16 registers.
+    const int pr = ch <= 4 ? 3 : 1;
+    for (int i0 = 0; i0 < n; i0 += ATTENTION_ROWS) {
+        const int rows = n - i0 < ATTENTION_ROWS ? n - i0 : ATTENTION_ROWS;
+        // Rows past the end repeat the last row; their results are never read.
+        const float *qr[ATTENTION_ROWS];
+        for (int r = 0; r < ATTENTION_ROWS; r++) qr[r] = q + (size_t)(r < rows ? i0 + r : n - 1) * ld;
+        for (int j = 0; j < n; j += 16) {
+            __m256 acc[ATTENTION_ROWS][2];
+            for (int r = 0; r < ATTENTION_ROWS; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+            const float *kc = kt + j;
+            for (int t = 0; t < d; t++, kc += np) {
+                __m256 k0 = _mm256_loadu_ps(kc), k1 = _mm256_loadu_ps(kc + 8);
+                for (int r = 0; r < ATTENTION_ROWS; r++) {
+                    __m256 b = _mm256_broadcast_ss(qr[r] + t);
+                    acc[r][0] = _mm256_fmadd_ps(b, k0, acc[r][0]);
+                    acc[r][1] = _mm256_fmadd_ps(b, k1, acc[r][1]);
+                }
+            }
+            for (int r = 0; r < ATTENTION_ROWS; r++) {
+                _mm256_storeu_ps(s + (size_t)r * np + j, _mm256_mul_ps(acc[r][0], scale8));
+                _mm256_storeu_ps(s + (size_t)r * np + j + 8, _mm256_mul_ps(acc[r][1], scale8));
+            }
+        }
+        float inverse[ATTENTION_ROWS];
+        for (int r = 0; r < rows; r++) {
+            float *row = s + (size_t)r * np;
+            __m256 max8 = _mm256_set1_ps(row[0]);
+            int j = 0;
+            for (; j + 8 <= n; j += 8) max8 = _mm256_max_ps(max8, _mm256_loadu_ps(row + j));
+            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(max8), _mm256_extractf128_ps(max8, 1));
+            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+            m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+            float maximum = _mm_cvtss_f32(m4);
+            for (; j < n; j++) maximum = row[j] > maximum ? row[j] : maximum;
+            max8 = _mm256_set1_ps(maximum);
+            __m256 total8 = _mm256_setzero_ps();
+            for (j = 0; j + 8 <= n; j += 8) {
+                __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), max8));
+                _mm256_storeu_ps(row + j, e);
+                total8 = _mm256_add_ps(total8, e);
+            }
+            float total = hsum8(total8);
+            for (; j < n; j++) {
+                row[j] = exp_approx(row[j] - maximum);
+                total += row[j];
+            }
+            inverse[r] = 1 / total;
+        }
+        for (int r = 0; r < rows; r += pr) {
+            // As above, rows past the block's end repeat its last row and are not stored.
+            const float *p[PR_MAX];
+            for (int u = 0; u < pr; u++) p[u] = s + (size_t)(r + u < rows ? r + u : rows - 1) * np;
+            __m256 acc[PR_MAX][8];
+            for (int u = 0; u < pr; u++)
+                for (int t = 0; t < ch; t++) acc[u][t] = _mm256_setzero_ps();
+            const float *vj = vc;
+            for (int j = 0; j < n; j++, vj += d) {
+                for (int t = 0; t < ch; t++) {
+                    __m256 x = _mm256_loadu_ps(vj + 8 * t);
+                    for (int u = 0; u < pr; u++) acc[u][t] = _mm256_fmadd_ps(_mm256_broadcast_ss(p[u] + j), x, acc[u][t]);
+                }
+            }
+            for (int u = 0; u < pr && r + u < rows; u++) {
+                float *o = out + (size_t)(i0 + r + u) * ldo;
+                __m256 inv = _mm256_set1_ps(inverse[r + u]);
+                for (int t = 0; t < ch; t++) _mm256_storeu_ps(o + 8 * t, _mm256_mul_ps(acc[u][t], inv));
+            }
+        }
+    }
+}
+
+AVX2 static void attention_blocked_avx2(int n, int d, const float *q, const float *k, const float *v, int ld,
+                                        float scale, float *scratch, float *out, int ldo) {
+    switch (d / 8) {
+    case 1: attention_blocked(1, n, q, k, v, ld, scale, scratch, out, ldo); break;
+    case 2: attention_blocked(2, n, q, k, v, ld, scale, scratch, out, ldo); break;
+    case 3: attention_blocked(3, n, q, k, v, ld, scale, scratch, out, ldo); break;
+    case 4: attention_blocked(4, n, q, k, v, ld, scale, scratch, out, ldo); break;
+    case 5: attention_blocked(5, n, q, k, v, ld, scale, scratch, out, ldo); break;
+    case 6: attention_blocked(6, n, q, k, v, ld, scale, scratch, out, ldo); break;
+    case 7: attention_blocked(7, n, q, k, v, ld, scale, scratch, out, ldo); break;
+    default: attention_blocked(8, n, q, k, v, ld, scale, scratch, out, ldo); break;
+    }
+}
+
 #endif
 
 // MARK: Dispatch
@@ -530,11 +693,36 @@ void hyp_attention_head(int n, int d, const float *q, const float *k, const floa
                         float *scores, float *out, int ldo) {
 #if HYP_X86
     if (hyp_have_avx2_fma()) {
-        attention_head_avx2(n, d, q, k, v, ld, scale, scores, out, ldo);
+        if (n > HYP_ATTENTION_SHORT && d % 8 == 0 && d <= 64)
+            attention_blocked_avx2(n, d, q, k, v, ld, scale, scores, out, ldo);
+        else
+            attention_head_avx2(n, d, q, k, v, ld, scale, scores, out, ldo);
         return;
     }
 #endif
     attention_body(n, d, q, k, v, ld, scale, scores, out, ldo);
+}
+
+void hyp_gelu(float *x, size_t count) {
+#if HYP_X86
+    if (hyp_have_avx2_fma()) {
+        gelu_avx2(x, count);
+        return;
+    }
+#endif
+    hyp_gelu_portable(x, count);
+}
+
+bool hyp_attention_fast(int n, int d) {
+    if (!hyp_have_avx2_fma()) return false;
+    return n <= HYP_ATTENTION_SHORT || (d % 8 == 0 && d <= 64);
+}
+
+size_t hyp_attention_scratch(int n, int d) {
+    size_t padded = (((size_t)n + 15) & ~(size_t)15) + 16;
+    size_t blocked = ((size_t)d + ATTENTION_ROWS) * padded + (size_t)n * d;
+    size_t square = (size_t)n * n;
+    return blocked > square ? blocked : square;
 }
 
 void hyp_distances(const float *query, const float *base, int dimension, const uint32_t *slots, int count, bool l2,

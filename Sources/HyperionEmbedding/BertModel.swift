@@ -67,10 +67,10 @@ struct BertModel: Sendable {
     let embeddingNormWeight: FloatStorage
     let embeddingNormBias: FloatStorage
     let layers: [BertLayerWeights]
-
-    /// Up to this many tokens a head's attention runs in one direct kernel; BLAS pays off beyond (measured:
-    /// the direct kernel at every length cost 15–20 % of the documents/s at 256 tokens).
-    static let directAttentionTokens = 64
+    /// Scratch memory of the last forward pass, kept for the next: a document batch needs ~130 MB, which the
+    /// allocator would otherwise map, fault in and zero again for every batch. The embedding scheduler frees it
+    /// when it goes idle.
+    let workspaces = WorkspaceCache()
 
     /// Number of multiply-adds ×2 of the matrix products for sequences of these lengths (for throughput figures).
     func flops(lengths: [Int]) -> Double {
@@ -206,8 +206,9 @@ struct BertModel: Sendable {
         offsets.append(total)
 
         // Scratch for this batch shape, reused by every layer.
-        let workspace = Workspace(tokens: total, hidden: h, intermediate: inter, scores: longest * longest * parallel.workers)
-        defer { workspace.release() }
+        let headScratch = hyp_attention_scratch(Int32(longest), Int32(headSize))
+        let workspace = workspaces.take(tokens: total, hidden: h, intermediate: inter, scores: headScratch * parallel.workers)
+        defer { workspaces.give(workspace) }
         let hidden = workspace.hidden, qkv = workspace.qkv, context = workspace.context
         let sumBuffer = workspace.sum, intermediate = workspace.intermediate, scores = workspace.scores
 
@@ -230,20 +231,21 @@ struct BertModel: Sendable {
         let pairs = sequences.count * heads
         for layer in layers {
             // Q, K, V for all tokens in one GEMM: qkv = hidden · Wqkvᵀ + b.
-            Kernels.broadcastRows(layer.qkvBias.pointer, into: qkv, rows: total, width: 3 * h)
-            parallel.gemmWeights(m: total, n: 3 * h, k: h, a: hidden, lda: h, weights: layer.qkvWeight,
-                                 beta: 1, c: qkv, ldc: 3 * h)
+            parallel.linear(m: total, n: 3 * h, k: h, a: hidden, lda: h, weights: layer.qkvWeight,
+                            bias: layer.qkvBias.pointer, c: qkv, ldc: 3 * h)
             // Attention per (sequence, head) pair, reading heads in place through leading dimensions;
             // pairs are dealt round-robin, and neighbours have similar lengths because batches are sorted.
             parallel.run { worker in
-                let myScores = scores + worker * longest * longest
+                let myScores = scores + worker * headScratch
                 var pair = worker
                 while pair < pairs {
                     let s = pair / heads, head = pair % heads
                     let n = offsets[s + 1] - offsets[s]
                     let q = qkv + offsets[s] * 3 * h + head * headSize
                     let out = context + offsets[s] * h + head * headSize
-                    if n <= BertModel.directAttentionTokens && Parallel.smallKernelAvailable {
+                    // The C kernel wherever it is vectorised for this shape (measured faster than BLAS per head
+                    // at every length: +12–17 % documents/s at ~240 tokens); BLAS otherwise, e.g. without AVX2.
+                    if hyp_attention_fast(Int32(n), Int32(headSize)) {
                         hyp_attention_head(Int32(n), Int32(headSize), q, q + h, q + 2 * h, Int32(3 * h), scale,
                                            myScores, out, Int32(h))
                     } else {
@@ -257,19 +259,17 @@ struct BertModel: Sendable {
                 }
             }
             // Output projection with the residual folded into the accumulator: sum = hidden + b + context · Woᵀ.
-            Kernels.addRows(hidden, layer.attentionOutputBias.pointer, into: sumBuffer, rows: total, width: h)
-            parallel.gemmWeights(m: total, n: h, k: h, a: context, lda: h, weights: layer.attentionOutputWeight,
-                                 beta: 1, c: sumBuffer, ldc: h)
+            parallel.linear(m: total, n: h, k: h, a: context, lda: h, weights: layer.attentionOutputWeight,
+                            bias: layer.attentionOutputBias.pointer, residual: hidden, ldr: h, c: sumBuffer, ldc: h)
             parallel.forEachChunk(total, minimumChunk: 16) { rows in
                 Kernels.layerNorm(sumBuffer + rows.lowerBound * h, into: hidden + rows.lowerBound * h, rows: rows.count,
                                   width: h, weight: layer.attentionNormWeight.pointer,
                                   bias: layer.attentionNormBias.pointer, eps: eps)
             }
             // Feed-forward block.
-            Kernels.broadcastRows(layer.intermediateBias.pointer, into: intermediate, rows: total, width: inter)
             let activation = config.activation
-            parallel.gemmWeights(m: total, n: inter, k: h, a: hidden, lda: h, weights: layer.intermediateWeight,
-                                 beta: 1, c: intermediate, ldc: inter) { rows, columns in
+            parallel.linear(m: total, n: inter, k: h, a: hidden, lda: h, weights: layer.intermediateWeight,
+                            bias: layer.intermediateBias.pointer, c: intermediate, ldc: inter) { rows, columns in
                 if columns.count == inter {
                     Kernels.activate(intermediate + rows.lowerBound * inter, count: rows.count * inter, activation)
                 } else {
@@ -278,9 +278,8 @@ struct BertModel: Sendable {
                     }
                 }
             }
-            Kernels.addRows(hidden, layer.outputBias.pointer, into: sumBuffer, rows: total, width: h)
-            parallel.gemmWeights(m: total, n: h, k: inter, a: intermediate, lda: inter, weights: layer.outputWeight,
-                                 beta: 1, c: sumBuffer, ldc: h)
+            parallel.linear(m: total, n: h, k: inter, a: intermediate, lda: inter, weights: layer.outputWeight,
+                            bias: layer.outputBias.pointer, residual: hidden, ldr: h, c: sumBuffer, ldc: h)
             parallel.forEachChunk(total, minimumChunk: 16) { rows in
                 Kernels.layerNorm(sumBuffer + rows.lowerBound * h, into: hidden + rows.lowerBound * h, rows: rows.count,
                                   width: h, weight: layer.outputNormWeight.pointer,
@@ -291,7 +290,50 @@ struct BertModel: Sendable {
     }
 }
 
-/// Scratch buffers for one batch shape.
+/// Holds at most one spare `Workspace` between forward passes; two passes at once each get their own.
+final class WorkspaceCache: @unchecked Sendable {
+    // `spare` is guarded by `lock`.
+    private let lock = NSLock()
+    private var spare: Workspace?
+
+    deinit { spare?.release() }
+
+    /// A workspace for at least this shape: the spare one when it is big enough, else a new one.
+    fileprivate func take(tokens: Int, hidden: Int, intermediate: Int, scores: Int) -> Workspace {
+        lock.lock()
+        let candidate = spare
+        spare = nil
+        lock.unlock()
+        if let candidate, candidate.fits(tokens: tokens, hidden: hidden, intermediate: intermediate, scores: scores) {
+            return candidate
+        }
+        candidate?.release()
+        return Workspace(tokens: tokens, hidden: hidden, intermediate: intermediate, scores: scores)
+    }
+
+    /// Keeps `workspace` as the spare (the larger one when there already is a spare).
+    fileprivate func give(_ workspace: Workspace) {
+        lock.lock()
+        var surplus: Workspace? = workspace
+        if spare.map({ $0.floats < workspace.floats }) ?? true {
+            surplus = spare
+            spare = workspace
+        }
+        lock.unlock()
+        surplus?.release()
+    }
+
+    /// Frees the spare workspace (the embedding scheduler calls this when it goes idle).
+    func trim() {
+        lock.lock()
+        let released = spare
+        spare = nil
+        lock.unlock()
+        released?.release()
+    }
+}
+
+/// Scratch buffers for one batch shape (or a larger one: passes use a prefix of each buffer).
 private struct Workspace {
     let hidden: UnsafeMutablePointer<Float>
     let qkv: UnsafeMutablePointer<Float>
@@ -300,7 +342,19 @@ private struct Workspace {
     let intermediate: UnsafeMutablePointer<Float>
     let scores: UnsafeMutablePointer<Float>
 
+    let tokens: Int, hiddenSize: Int, intermediateSize: Int, scoreCount: Int
+
+    var floats: Int { tokens * (4 * hiddenSize + 2 * hiddenSize + intermediateSize) + scoreCount }
+
+    func fits(tokens: Int, hidden: Int, intermediate: Int, scores: Int) -> Bool {
+        self.tokens >= tokens && hiddenSize == hidden && intermediateSize == intermediate && scoreCount >= scores
+    }
+
     init(tokens: Int, hidden h: Int, intermediate inter: Int, scores scoreCount: Int) {
+        self.tokens = tokens
+        hiddenSize = h
+        intermediateSize = inter
+        self.scoreCount = scoreCount
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
             pointer.initialize(repeating: 0, count: Swift.max(count, 1))

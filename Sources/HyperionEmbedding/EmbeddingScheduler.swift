@@ -16,10 +16,13 @@ final class EmbeddingScheduler: @unchecked Sendable {
     private var workerRunning = false
     private let sliceSize: Int
     private let work: @Sendable ([String]) -> [[Float]]
+    private let idle: @Sendable () -> Void
 
-    init(sliceSize: Int, work: @escaping @Sendable ([String]) -> [[Float]]) {
+    /// `idle` runs on the worker thread when it stops for lack of work (to free scratch memory).
+    init(sliceSize: Int, work: @escaping @Sendable ([String]) -> [[Float]], idle: @escaping @Sendable () -> Void = {}) {
         self.sliceSize = Swift.max(1, sliceSize)
         self.work = work
+        self.idle = idle
     }
 
     private final class Job: @unchecked Sendable {
@@ -70,6 +73,8 @@ final class EmbeddingScheduler: @unchecked Sendable {
             }
             let lane = queryLane.isEmpty ? 1 : 0
             guard let job = lane == 0 ? queryLane.first : documentLane.first else {
+                // Trimmed under the lock so a new worker cannot start until it is done.
+                idle()
                 workerRunning = false
                 lock.unlock()
                 return

@@ -15,20 +15,20 @@ enum Kernels {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Sets every one of `rows` rows of `output` (width `width`) to `vector`.
-    static func broadcastRows(_ vector: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
-        for row in 0..<rows {
-            (output + row * width).update(from: vector, count: width)
-        }
-    }
-
-    /// `output[row] = input[row] + vector`, row by row.
-    static func addRows(_ input: UnsafePointer<Float>, _ vector: UnsafePointer<Float>,
-                        into output: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
-        for row in 0..<rows {
-            let src = input + row * width
-            let dst = output + row * width
-            for j in 0..<width { dst[j] = src[j] + vector[j] }
+    /// Sets the block `rows × columns` of `output` (rows `ldo` apart) to `bias[column]`, plus
+    /// `residual[row][column]` (rows `ldr` apart) when given: the starting value of a linear layer's output.
+    static func initialize(_ output: UnsafeMutablePointer<Float>, ldo: Int, rows: Range<Int>, columns: Range<Int>,
+                           bias: UnsafePointer<Float>, residual: UnsafePointer<Float>?, ldr: Int) {
+        let b = bias + columns.lowerBound
+        let width = columns.count
+        for row in rows {
+            let dst = output + row * ldo + columns.lowerBound
+            if let residual {
+                let src = residual + row * ldr + columns.lowerBound
+                for j in 0..<width { dst[j] = src[j] + b[j] }
+            } else {
+                dst.update(from: b, count: width)
+            }
         }
     }
 
@@ -87,34 +87,11 @@ enum Kernels {
         return p * Float(bitPattern: (nBits &+ 127) &<< 23)
     }
 
-    /// erf(x) as a rational function of x (the same form Eigen uses for float), max absolute error about 4e-7.
-    @inline(__always)
-    static func erf(_ value: Float) -> Float {
-        let x = Swift.min(Swift.max(value, -4), 4)
-        let x2 = x * x
-        var p: Float = -2.726_142_258_013_06e-10
-        p = p * x2 + 2.770_681_424_959_02e-08
-        p = p * x2 - 2.101_024_020_825_08e-06
-        p = p * x2 - 5.692_506_394_623_46e-05
-        p = p * x2 - 7.349_906_303_268_55e-04
-        p = p * x2 - 2.954_599_808_540_25e-03
-        p = p * x2 - 1.609_603_332_624_15e-02
-        var q: Float = -1.456_607_184_649_96e-05
-        q = q * x2 - 2.133_740_552_789_05e-04
-        q = q * x2 - 1.682_826_974_382_03e-03
-        q = q * x2 - 7.373_329_167_204_68e-03
-        q = q * x2 - 1.426_473_905_141_89e-02
-        return x * p / q
-    }
-
     /// Applies `activation` in place to `count` values.
     static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: BertActivation) {
         switch activation {
         case .gelu:
-            for i in 0..<count {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + erf(v * 0.707_106_781_186_547_6))
-            }
+            hyp_gelu(x, count)
         case .geluTanh:
             for i in 0..<count {
                 let v = x[i]
@@ -206,17 +183,24 @@ struct Parallel: Sendable {
     static let smallKernelRows = 64
     static let smallKernelAvailable = hyp_have_avx2_fma()
 
-    /// `C = A·Bᵀ + beta·C` for a weight matrix `B` stored `[n, k]`: split by rows of `A` for many tokens,
-    /// by columns (rows of `B`) for few tokens, where streaming the weights is the cost. `epilogue(rows, columns)`
-    /// runs on the worker that computed that part of `C`, right after it, saving a hand-off to other threads.
+    /// A linear layer, `C = A·Wᵀ + bias (+ residual)`, for a weight matrix `W` stored `[n, k]` as in PyTorch: split
+    /// by rows of `A` for many tokens, by columns (rows of `W`) for few tokens, where streaming the weights is the
+    /// cost. Each worker writes the bias (and residual, rows `ldr` apart) into its own part of `C` before its
+    /// product, so that memory-bound pass is parallel too; `epilogue(rows, columns)` runs on the worker that
+    /// computed that part of `C`, right after it, saving a hand-off to other threads.
     /// With few rows the F16 copy of `storage` is streamed when it has one (half the bytes; F32 arithmetic).
-    func gemmWeights(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weights storage: FloatStorage,
-                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                     epilogue: ((Range<Int>, Range<Int>) -> Void)? = nil) {
+    func linear(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weights storage: FloatStorage,
+                bias: UnsafePointer<Float>, residual: UnsafePointer<Float>? = nil, ldr: Int = 0,
+                c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: ((Range<Int>, Range<Int>) -> Void)? = nil) {
+        let beta: Float = 1
+        func prologue(_ rows: Range<Int>, _ columns: Range<Int>) {
+            Kernels.initialize(c, ldo: ldc, rows: rows, columns: columns, bias: bias, residual: residual, ldr: ldr)
+        }
         let weights = UnsafePointer(storage.pointer)
         if m <= Parallel.smallKernelRows && Parallel.smallKernelAvailable {
             let half = storage.half.map { UnsafePointer($0) }
             forEachChunk(n, minimumChunk: 64, granule: 16) { columns in
+                prologue(0..<m, columns)
                 if let half {
                     _ = hyp_gemm_nt_small_f16(Int32(m), Int32(columns.count), Int32(k), a, Int32(lda),
                                               half + columns.lowerBound * k, Int32(k), beta, c + columns.lowerBound, Int32(ldc))
@@ -227,16 +211,19 @@ struct Parallel: Sendable {
                 epilogue?(0..<m, columns)
             }
         } else if workers == 1 {
+            prologue(0..<m, 0..<n)
             Kernels.sgemm(m: m, n: n, k: k, a: a, lda: lda, b: weights, ldb: k, transposeB: true, beta: beta, c: c, ldc: ldc)
             epilogue?(0..<m, 0..<n)
         } else if m >= 32 * workers {
             forEachChunk(m, granule: 8) { rows in
+                prologue(rows, 0..<n)
                 Kernels.sgemm(m: rows.count, n: n, k: k, a: a + rows.lowerBound * lda, lda: lda, b: weights, ldb: k,
                               transposeB: true, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
                 epilogue?(rows, 0..<n)
             }
         } else {
             forEachChunk(n, granule: 16) { columns in
+                prologue(0..<m, columns)
                 Kernels.sgemm(m: m, n: columns.count, k: k, a: a, lda: lda, b: weights + columns.lowerBound * k, ldb: k,
                               transposeB: true, beta: beta, c: c + columns.lowerBound, ldc: ldc)
                 epilogue?(0..<m, columns)

@@ -107,14 +107,18 @@ struct KernelTests {
 
     @Test func attentionMatchesNaiveSoftmax() {
         var numbers = Numbers(state: 3)
-        for (n, d) in [(1, 8), (2, 32), (5, 32), (8, 32), (13, 64), (64, 32), (7, 12), (3, 72), (203, 32)] {
+        // Up to 64 tokens the row-in-registers kernel; beyond, the blocked one (row and key block remainders,
+        // every head size it unrolls for, and sizes it leaves to the generic loop: 12, 72).
+        for (n, d) in [(1, 8), (2, 32), (5, 32), (8, 32), (13, 64), (64, 32), (7, 12), (3, 72), (203, 32),
+                       (65, 32), (256, 32), (97, 64), (70, 8), (131, 16), (66, 24), (79, 40), (90, 48), (71, 56),
+                       (100, 12), (67, 72)] {
             let ld = 3 * d + 4
             // Scores large enough for the softmax to be peaked (the subtraction of the maximum matters).
             let q = numbers.array(n * ld).map { $0 * 4 }, k = numbers.array(n * ld), v = numbers.array(n * ld)
             let scale = 1 / Float(d).squareRoot()
             let expected = Self.naiveAttention(n: n, d: d, q: q, k: k, v: v, ld: ld, scale: scale)
             for portable in [false, true] {
-                var scores = [Float](repeating: .nan, count: n * n)
+                var scores = [Float](repeating: .nan, count: hyp_attention_scratch(Int32(n), Int32(d)))
                 var out = [Float](repeating: .nan, count: n * d)
                 if portable {
                     hyp_attention_head_portable(Int32(n), Int32(d), q, k, v, Int32(ld), scale, &scores, &out, Int32(d))
@@ -123,6 +127,24 @@ struct KernelTests {
                 }
                 let worst = zip(out, expected).map { abs(Double($0) - $1) }.max() ?? 0
                 #expect(worst <= 1e-5, "n=\(n) d=\(d) portable=\(portable): worst \(worst)")
+            }
+        }
+    }
+
+    @Test func geluMatchesErfDefinition() {
+        // A sweep through the clamped tails plus counts around the eight-lane width.
+        let sweep = stride(from: -12.0, through: 12.0, by: 0.01).map { Float($0) }
+        for count in [0, 1, 7, 8, 9, 23, sweep.count] {
+            let input = Array(sweep.prefix(count))
+            for portable in [false, true] {
+                var x = input
+                if portable { hyp_gelu_portable(&x, count) } else { hyp_gelu(&x, count) }
+                for (value, result) in zip(input, x) {
+                    let v = Double(value)
+                    let expected = 0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot()))
+                    #expect(abs(Double(result) - expected) <= 2e-6 * max(1, abs(v)),
+                            "gelu(\(value)) = \(result), expected \(expected), portable=\(portable)")
+                }
             }
         }
     }

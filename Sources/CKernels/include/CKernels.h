@@ -35,11 +35,26 @@ bool hyp_gemm_nt_small_f16(int m, int n, int k, const float *a, int lda, const u
 /// Rounds `count` floats to F16 bits (to nearest even). Returns false, touching nothing, without F16C.
 bool hyp_f32_to_f16(const float *x, uint16_t *y, size_t count);
 
+/// Up to this many tokens `hyp_attention_head` holds each query row in registers; longer inputs go through
+/// a register-blocked version (K transposed once, 6 query rows × 16 keys per pass) when `d` is a multiple of 8
+/// up to 64.
+#define HYP_ATTENTION_SHORT 64
+
 /// One head of self-attention over `n` tokens without padding: for each query row `i`,
 /// `out_i = Σ_j softmax_j(scale · q_i·k_j) · v_j`. `q`, `k`, `v` rows are `ld` floats apart (heads are read in
-/// place from a fused QKV buffer), `out` rows `ldo` apart; `scores` is scratch for `n·n` floats.
+/// place from a fused QKV buffer), `out` rows `ldo` apart; `scores` is scratch for `hyp_attention_scratch(n, d)`
+/// floats.
 void hyp_attention_head(int n, int d, const float *q, const float *k, const float *v, int ld, float scale,
                         float *scores, float *out, int ldo);
+
+/// Whether `hyp_attention_head` has a vectorised path for this shape on this CPU (else BLAS is faster).
+bool hyp_attention_fast(int n, int d);
+
+/// Floats of scratch `hyp_attention_head` needs for `n` tokens and head size `d`.
+size_t hyp_attention_scratch(int n, int d);
+
+/// Exact (erf) GELU in place, `x·(1 + erf(x/√2))/2`, erf within about 4e-7.
+void hyp_gelu(float *x, size_t count);
 
 /// Inner product of two `count`-float vectors.
 float hyp_dot(const float *x, const float *y, int count);
@@ -56,6 +71,7 @@ void hyp_distances(const float *query, const float *base, int dimension, const u
 /// The portable versions, always compiled; exposed so tests can hold both paths to the same results.
 float hyp_dot_portable(const float *x, const float *y, int count);
 float hyp_l2sq_portable(const float *x, const float *y, int count);
+void hyp_gelu_portable(float *x, size_t count);
 void hyp_attention_head_portable(int n, int d, const float *q, const float *k, const float *v, int ld, float scale,
                                  float *scores, float *out, int ldo);
 void hyp_distances_portable(const float *query, const float *base, int dimension, const uint32_t *slots, int count,
