@@ -21,6 +21,10 @@ fi
 # Hyperion: start-up time to /ready, idle RSS, then load.
 hport=$(free_port)
 start=$(date +%s.%N)
+# The in-process model when it has been pulled (what `make run` serves), else the model-free stand-in: no
+# request here embeds anything, but the server refuses to start without an embedder.
+model=data/models/all-MiniLM-L6-v2
+if [ -f "$model/model.safetensors" ]; then export HYPERION_EMBEDDING_MODEL_PATH="$PWD/$model"; else export HYPERION_EMBEDDING_PROVIDER=hashing; fi
 HYPERION_LOG_LEVEL=warning HYPERION_AUTH_BCRYPT_COST=12 .build/release/hyperion serve --port "$hport" --data-dir "$work/data" >"$work/hyperion.log" 2>&1 &
 hpid=$!; pids+=("$hpid")
 for _ in $(seq 1 2000); do

@@ -19,6 +19,25 @@ struct AuthTests {
         }
     }
 
+    @Test("the bearer scheme in any case, with surrounding blanks; anything else is 401")
+    func credentialForms() async throws {
+        try await withTestApp { client in
+            try await client.signup("a@example.com")
+            let token = try await client.login("a@example.com").access
+            for (header, status) in [
+                ("Bearer \(token)", HTTPResponse.Status.ok), ("bearer \(token)", .ok), ("BEARER \(token)  ", .ok),
+                ("Bearer  \t\(token)\t ", .ok), ("Bearer", .unauthorized), ("Bearer   ", .unauthorized),
+                ("Basic \(token)", .unauthorized), ("Bearerx \(token)", .unauthorized), ("Bearer \(token)x", .unauthorized),
+                ("\(token)", .unauthorized), ("Beärer \(token)", .unauthorized),
+            ] {
+                let result = try await client.json(.get, "/api/v1/auth/me", headers: [.authorization: header])
+                #expect(result.status == status, "\(header.prefix(12))…")
+            }
+            let keyed = try await client.json(.get, "/api/v1/auth/me", headers: [HTTPField.Name("X-API-Key")!: "  \t "])
+            #expect(keyed.status == .unauthorized && keyed.body["code"] as? String == "not_authenticated")
+        }
+    }
+
     @Test("signup validates email and password, naming the field")
     func signupValidation() async throws {
         try await withTestApp { client in

@@ -72,6 +72,25 @@ struct UserResponse: ResponseEncodable {
         created_at = iso8601(user.createdAt)
         updated_at = iso8601(user.updatedAt)
     }
+
+    /// Written by hand (same JSON as the `Encodable` form, which lists and other responses use):
+    /// `GET /auth/me` is the most frequent authenticated request.
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        json.response()
+    }
+
+    /// The object's fields in the order `Encodable` writes them.
+    var json: JSONObjectWriter {
+        var writer = JSONObjectWriter()
+        writer.field("id", id)
+        writer.field("email", email)
+        writer.field("full_name", full_name)
+        writer.field("role", role)
+        writer.field("is_disabled", is_disabled)
+        writer.field("created_at", created_at)
+        writer.field("updated_at", updated_at)
+        return writer
+    }
 }
 
 struct TokenResponse: ResponseEncodable {
