@@ -13,11 +13,15 @@ public struct AppRequestContext: RequestContext {
     public var identity: Identity?
     /// Shared with middleware outside authentication (the access log) so they can name the user.
     public let identityBox = IdentityBox()
+    /// The peer's address; formatted only when asked for (`inet_ntop` goes through `sprintf`, which showed in
+    /// the profile of every request although only login throttling and the audit log read it).
+    private let remoteAddress: SocketAddress?
+
     /// The peer's IP address, or "unknown".
-    public let clientAddress: String
+    public var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.remoteAddress = source.channel.remoteAddress
     }
 }
