@@ -473,6 +473,31 @@ AVX2 static inline __m256 exp8(__m256 value) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
 }
 
+/// Replaces `row[0..<n]` by `exp(row[j] − max)` and returns their sum: the softmax of the row, unnormalised.
+AVX2 static inline float exp_row_avx2(float *row, int n) {
+    __m256 max8 = _mm256_set1_ps(row[0]);
+    int j = 0;
+    for (; j + 8 <= n; j += 8) max8 = _mm256_max_ps(max8, _mm256_loadu_ps(row + j));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(max8), _mm256_extractf128_ps(max8, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    float maximum = _mm_cvtss_f32(m4);
+    for (; j < n; j++) maximum = row[j] > maximum ? row[j] : maximum;
+    max8 = _mm256_set1_ps(maximum);
+    __m256 total8 = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= n; j += 8) {
+        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), max8));
+        _mm256_storeu_ps(row + j, e);
+        total8 = _mm256_add_ps(total8, e);
+    }
+    float total = hsum8(total8);
+    for (; j < n; j++) {
+        row[j] = exp_approx(row[j] - maximum);
+        total += row[j];
+    }
+    return total;
+}
+
 /// Attention for head sizes that are a multiple of 8 up to 64: each query row held in registers, four
 /// keys scored per horizontal sum, softmax eight lanes at a time, values accumulated in registers.
 AVX2 static void attention_head_avx2(int n, int d, const float *q, const float *k, const float *v, int ld,
@@ -505,20 +530,7 @@ AVX2 static void attention_head_avx2(int n, int d, const float *q, const float *
             for (int t = 0; t < chunks; t++) s0 = _mm256_fmadd_ps(qv[t], _mm256_loadu_ps(kj + 8 * t), s0);
             row[j] = hsum8(s0) * scale;
         }
-        float maximum = row[0];
-        for (j = 1; j < n; j++) maximum = row[j] > maximum ? row[j] : maximum;
-        __m256 total8 = _mm256_setzero_ps(), max8 = _mm256_set1_ps(maximum);
-        j = 0;
-        for (; j + 8 <= n; j += 8) {
-            __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), max8));
-            _mm256_storeu_ps(row + j, e);
-            total8 = _mm256_add_ps(total8, e);
-        }
-        float total = hsum8(total8);
-        for (; j < n; j++) {
-            row[j] = exp_approx(row[j] - maximum);
-            total += row[j];
-        }
+        float total = exp_row_avx2(row, n);
         __m256 acc[8];
         for (int t = 0; t < chunks; t++) acc[t] = _mm256_setzero_ps();
         for (j = 0; j < n; j++) {
@@ -611,27 +623,7 @@ AVX2 static inline __attribute__((always_inline)) void attention_blocked(const i
         }
         float inverse[ATTENTION_ROWS];
         for (int r = 0; r < rows; r++) {
-            float *row = s + (size_t)r * np;
-            __m256 max8 = _mm256_set1_ps(row[0]);
-            int j = 0;
-            for (; j + 8 <= n; j += 8) max8 = _mm256_max_ps(max8, _mm256_loadu_ps(row + j));
-            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(max8), _mm256_extractf128_ps(max8, 1));
-            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-            m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-            float maximum = _mm_cvtss_f32(m4);
-            for (; j < n; j++) maximum = row[j] > maximum ? row[j] : maximum;
-            max8 = _mm256_set1_ps(maximum);
-            __m256 total8 = _mm256_setzero_ps();
-            for (j = 0; j + 8 <= n; j += 8) {
-                __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), max8));
-                _mm256_storeu_ps(row + j, e);
-                total8 = _mm256_add_ps(total8, e);
-            }
-            float total = hsum8(total8);
-            for (; j < n; j++) {
-                row[j] = exp_approx(row[j] - maximum);
-                total += row[j];
-            }
+            float total = exp_row_avx2(s + (size_t)r * np, n);
             inverse[r] = 1 / total;
         }
         for (int r = 0; r < rows; r += pr) {
