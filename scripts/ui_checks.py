@@ -195,6 +195,11 @@ try:
     driver.get(base + "/ui/admin")
     wait.until(EC.visibility_of_element_located((By.ID, "admin-body")))
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#users tbody tr")) == 2)
+    # The status list fills after several requests (the LLM is probed), independently of the users table.
+    try:
+        wait.until(lambda d: "index " in d.find_element(By.ID, "status").text)
+    except Exception:
+        pass
     statuses = driver.find_element(By.ID, "status").text
     check("the admin page shows the system status", "store: ok" in statuses and "LLM standin (openai): reachable" in statuses
           and "index Reports: 3 documents" in statuses, statuses)
