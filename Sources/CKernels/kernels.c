@@ -83,23 +83,20 @@ static inline float exp_approx(float value) {
     return p * scale;
 }
 
-/// erf(x) as a rational function (the form Eigen uses for float), max absolute error about 4e-7; the same
-/// coefficients as the Swift `Kernels.erf`.
+/// erf(x) ≈ x·P(x²)/Q(x²) on [−4, 4] (the form Eigen uses for float), max absolute error about 4e-7: the
+/// coefficients, highest power first, shared by the scalar and the AVX2 GELU.
+static const float erf_p[7] = {-2.72614225801306e-10f, 2.77068142495902e-08f, -2.10102402082508e-06f,
+                               -5.69250639462346e-05f, -7.34990630326855e-04f, -2.95459980854025e-03f,
+                               -1.60960333262415e-02f};
+static const float erf_q[5] = {-1.45660718464996e-05f, -2.13374055278905e-04f, -1.68282697438203e-03f,
+                               -7.37332916720468e-03f, -1.42647390514189e-02f};
+
 static inline float erf_approx(float value) {
     float x = value < -4.f ? -4.f : (value > 4.f ? 4.f : value);
     float x2 = x * x;
-    float p = -2.72614225801306e-10f;
-    p = p * x2 + 2.77068142495902e-08f;
-    p = p * x2 - 2.10102402082508e-06f;
-    p = p * x2 - 5.69250639462346e-05f;
-    p = p * x2 - 7.34990630326855e-04f;
-    p = p * x2 - 2.95459980854025e-03f;
-    p = p * x2 - 1.60960333262415e-02f;
-    float q = -1.45660718464996e-05f;
-    q = q * x2 - 2.13374055278905e-04f;
-    q = q * x2 - 1.68282697438203e-03f;
-    q = q * x2 - 7.37332916720468e-03f;
-    q = q * x2 - 1.42647390514189e-02f;
+    float p = erf_p[0], q = erf_q[0];
+    for (int i = 1; i < 7; i++) p = p * x2 + erf_p[i];
+    for (int i = 1; i < 5; i++) q = q * x2 + erf_q[i];
     return x * p / q;
 }
 
@@ -165,6 +162,17 @@ void hyp_gemm_nt_small_portable(int m, int n, int k, const float *a, int lda, co
         for (int i = 0; i < m; i++)
             store_result(c + (size_t)i * ldc + j, beta, hyp_dot_portable(a + (size_t)i * lda, w + (size_t)j * ldw, k));
 }
+
+// Shape of the blocked attention kernel below; also needed by the dispatch outside the x86 section.
+/// Query rows scored together by the blocked kernel: 6 rows × 16 keys keep 12 accumulators in registers.
+#define ATTENTION_ROWS 6
+
+/// Row length of the blocked kernel's transposed K and score rows for `n` keys: whole 16-key blocks plus one
+/// spare cache line (see `attention_blocked`).
+static inline size_t attention_padded(int n) { return (((size_t)n + 15) & ~(size_t)15) + 16; }
+
+/// Head sizes the blocked kernel unrolls for.
+static inline bool attention_blocked_fits(int d) { return d % 8 == 0 && d <= 64; }
 
 // MARK: AVX2 + FMA versions
 
@@ -544,7 +552,6 @@ AVX2 static void attention_head_avx2(int n, int d, const float *q, const float *
     }
 }
 
-
 /// `hyp_gelu_portable` eight lanes at a time.
 AVX2 static void gelu_avx2(float *x, size_t count) {
     const __m256 lo = _mm256_set1_ps(-4.f), hi = _mm256_set1_ps(4.f), half = _mm256_set1_ps(0.5f),
@@ -554,30 +561,18 @@ AVX2 static void gelu_avx2(float *x, size_t count) {
         __m256 v = _mm256_loadu_ps(x + i);
         __m256 e = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v, rsqrt2), lo), hi);
         __m256 e2 = _mm256_mul_ps(e, e);
-        __m256 p = _mm256_set1_ps(-2.72614225801306e-10f);
-        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(2.77068142495902e-08f));
-        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-2.10102402082508e-06f));
-        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-5.69250639462346e-05f));
-        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-7.34990630326855e-04f));
-        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-2.95459980854025e-03f));
-        p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(-1.60960333262415e-02f));
-        __m256 q = _mm256_set1_ps(-1.45660718464996e-05f);
-        q = _mm256_fmadd_ps(q, e2, _mm256_set1_ps(-2.13374055278905e-04f));
-        q = _mm256_fmadd_ps(q, e2, _mm256_set1_ps(-1.68282697438203e-03f));
-        q = _mm256_fmadd_ps(q, e2, _mm256_set1_ps(-7.37332916720468e-03f));
-        q = _mm256_fmadd_ps(q, e2, _mm256_set1_ps(-1.42647390514189e-02f));
+        __m256 p = _mm256_set1_ps(erf_p[0]), q = _mm256_set1_ps(erf_q[0]);
+        for (int j = 1; j < 7; j++) p = _mm256_fmadd_ps(p, e2, _mm256_set1_ps(erf_p[j]));
+        for (int j = 1; j < 5; j++) q = _mm256_fmadd_ps(q, e2, _mm256_set1_ps(erf_q[j]));
         __m256 erf = _mm256_div_ps(_mm256_mul_ps(e, p), q);
         _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, erf)));
     }
     hyp_gelu_portable(x + i, count - i);
 }
 
-/// Query rows scored together by the blocked kernel: 6 rows × 16 keys keep 12 accumulators in registers.
-#define ATTENTION_ROWS 6
-
 /// Attention for long inputs, head size `8·ch`, written as two small register-blocked matrix products
 /// around the softmax: K is transposed once into `scratch` so that 6 query rows × 16 keys are scored per
-/// pass with broadcasts and no horizontal sums; then two rows (one for wide heads) of `p·V` at a time.
+/// pass with broadcasts and no horizontal sums; then three rows (one for heads over 32) of `p·V` at a time.
 /// `ch` is a compile-time constant at every call, so the accumulator arrays live in registers.
 AVX2 static inline __attribute__((always_inline)) void attention_blocked(const int ch, int n, const float *q,
         const float *k, const float *v, int ld, float scale, float *scratch, float *out, int ldo) {
@@ -585,7 +580,7 @@ AVX2 static inline __attribute__((always_inline)) void attention_blocked(const i
     // Rows of the fused QKV buffer are a multiple of 4 KiB apart in cache-set terms, so reading K or V in
     // place keeps hitting the same few L1 sets: both are copied once, K transposed, V packed, and the
     // transposed rows get one spare cache line each for the same reason.
-    const int np = ((n + 15) & ~15) + 16;
+    const int np = (int)attention_padded(n);
     float *kt = scratch;
     float *vc = kt + (size_t)d * np;
     float *s = vc + (size_t)n * d;
@@ -685,7 +680,7 @@ void hyp_attention_head(int n, int d, const float *q, const float *k, const floa
                         float *scores, float *out, int ldo) {
 #if HYP_X86
     if (hyp_have_avx2_fma()) {
-        if (n > HYP_ATTENTION_SHORT && d % 8 == 0 && d <= 64)
+        if (n > HYP_ATTENTION_SHORT && attention_blocked_fits(d))
             attention_blocked_avx2(n, d, q, k, v, ld, scale, scores, out, ldo);
         else
             attention_head_avx2(n, d, q, k, v, ld, scale, scores, out, ldo);
@@ -707,12 +702,12 @@ void hyp_gelu(float *x, size_t count) {
 
 bool hyp_attention_fast(int n, int d) {
     if (!hyp_have_avx2_fma()) return false;
-    return n <= HYP_ATTENTION_SHORT || (d % 8 == 0 && d <= 64);
+    return n <= HYP_ATTENTION_SHORT || attention_blocked_fits(d);
 }
 
 size_t hyp_attention_scratch(int n, int d) {
-    size_t padded = (((size_t)n + 15) & ~(size_t)15) + 16;
-    size_t blocked = ((size_t)d + ATTENTION_ROWS) * padded + (size_t)n * d;
+    // The blocked kernel's layout: K transposed (d rows), V packed (n × d), scores of one row block.
+    size_t blocked = ((size_t)d + ATTENTION_ROWS) * attention_padded(n) + (size_t)n * d;
     size_t square = (size_t)n * n;
     return blocked > square ? blocked : square;
 }

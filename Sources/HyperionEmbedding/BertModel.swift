@@ -344,7 +344,8 @@ private struct Workspace {
 
     let tokens: Int, hiddenSize: Int, intermediateSize: Int, scoreCount: Int
 
-    var floats: Int { tokens * (4 * hiddenSize + 2 * hiddenSize + intermediateSize) + scoreCount }
+    /// Floats held: hidden, qkv (3 wide), context and sum per token, the intermediate activations, the scores.
+    var floats: Int { tokens * ((1 + 3 + 1 + 1) * hiddenSize + intermediateSize) + scoreCount }
 
     func fits(tokens: Int, hidden: Int, intermediate: Int, scores: Int) -> Bool {
         self.tokens >= tokens && hiddenSize == hidden && intermediateSize == intermediate && scoreCount >= scores
