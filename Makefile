@@ -35,7 +35,7 @@ migrate:
 	swift build -c release --product hyperion
 	.build/release/hyperion migrate --data-dir $(DATA_DIR)
 
-bench-http: ## release build; Hyperion vs FastAPI+uvicorn on GET /health with wrk
+bench-http: ## release build; Hyperion vs FastAPI+uvicorn and bare Hummingbird on /health and /auth/me with wrk
 	@scripts/ensure-system.sh bench
 	@Benchmarks/http/run.sh
 

@@ -145,6 +145,11 @@ let package = Package(
             path: "Benchmarks/embedding/Sources"
         ),
         .executableTarget(
+            name: "hyperion-http-floor",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/http/Sources"
+        ),
+        .executableTarget(
             name: "hyperion-index-bench",
             dependencies: ["HyperionIndex", "HyperionCore"],
             path: "Benchmarks/index/Sources"

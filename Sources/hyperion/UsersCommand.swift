@@ -77,7 +77,7 @@ struct UsersCommand: AsyncParsableCommand {
             let password = try UsersCommand.readPassword(prompt: "Password for \(email): ")
             try await UsersCommand.withAuth(options) { auth, _ in
                 let user = try await auth.createUser(email: email, password: password, fullName: fullName, role: role, actorID: nil)
-                print("created \(user.role.rawValue) \(user.email) (\(user.id.uuidString.lowercased()))")
+                print("created \(user.role.rawValue) \(user.email) (\(user.id.lowercasedString))")
             }
         }
     }
@@ -92,7 +92,7 @@ struct UsersCommand: AsyncParsableCommand {
                 while true {
                     let page = try await store.users.list(PageRequest(skip: skip, limit: 100))
                     for user in page.items {
-                        print("\(user.id.uuidString.lowercased())  \(user.role.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(user.isDisabled ? "disabled" : "active  ")  \(user.email)")
+                        print("\(user.id.lowercasedString)  \(user.role.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(user.isDisabled ? "disabled" : "active  ")  \(user.email)")
                     }
                     skip += page.items.count
                     if page.items.isEmpty || skip >= page.total { break }

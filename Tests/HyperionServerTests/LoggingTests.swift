@@ -29,4 +29,35 @@ struct LoggingTests {
             #expect(!all.contains(secret), "\(secret) leaked into the log")
         }
     }
+
+    @Test("an authenticated request's lines name its caller and its request id; an anonymous one's name no caller")
+    func callerInLines() async throws {
+        let sink = LogSink()
+        let userID = UserIDBox()
+        try await withTestApp(["log.level": "info"], sink: sink) { client in
+            let user = try await client.signup("logged@example.com")
+            userID.set(user["id"] as? String)
+            let token = try await client.login("logged@example.com").access
+            let me = try await client.json(.get, "/api/v1/auth/me", token: token, headers: [HTTPField.Name("X-Request-ID")!: "me-1"])
+            #expect(me.status == .ok)
+            let anonymous = try await client.json(.get, "/api/v1/auth/me", headers: [HTTPField.Name("X-Request-ID")!: "anon-1"])
+            #expect(anonymous.status == .unauthorized)
+        }
+        let records = sink.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let me = try #require(records.first { $0["request_id"] as? String == "me-1" && $0["message"] as? String == "request" })
+        let id = try #require(userID.get())
+        #expect(me["user_id"] as? String == id)
+        #expect(me["route"] as? String == "/api/v1/auth/me" && me["status"] as? Int == 200)
+        let anonymous = try #require(records.first { $0["request_id"] as? String == "anon-1" && $0["message"] as? String == "request" })
+        #expect(anonymous["user_id"] == nil)
+        #expect(anonymous["status"] as? Int == 401)
+    }
+}
+
+/// Carries a value out of the test app's `@Sendable` body.
+final class UserIDBox: @unchecked Sendable {
+    private var value: String?
+    private let lock = NSLock()
+    func set(_ value: String?) { lock.withLock { self.value = value } }
+    func get() -> String? { lock.withLock { value } }
 }

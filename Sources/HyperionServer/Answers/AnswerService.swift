@@ -117,7 +117,7 @@ final class AnswerService: Sendable {
         let retrievalTime = ContinuousClock.now - retrievalStart
         metrics.retrieval.record(retrievalTime)
         var sources = hits.enumerated().map { index, hit in
-            SourcePassage(n: index + 1, chunkID: hit.chunk.id.uuidString.lowercased(), documentID: hit.chunk.documentID.uuidString.lowercased(),
+            SourcePassage(n: index + 1, chunkID: hit.chunk.id.lowercasedString, documentID: hit.chunk.documentID.lowercasedString,
                           title: hit.documentTitle, page: hit.chunk.page, headingPath: hit.chunk.headingPath, text: hit.chunk.text, score: hit.item.score)
         }
         var messages: [ChatMessage] = []

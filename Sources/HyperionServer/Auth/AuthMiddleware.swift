@@ -24,21 +24,20 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var context = context
         context.identity = identity
-        context.identityBox.identity = identity
-        context.logger[metadataKey: "user_id"] = .string(identity.user.id.uuidString.lowercased())
+        RequestTrace.current?.identity = identity  // names the caller in log lines, the access log's included
         return try await next(request, context)
     }
 
     static func credential(in request: Request) -> String? {
-        if let header = request.headers[.authorization] {
-            let parts = header.utf8.split(separator: UInt8(ascii: " "), maxSplits: 1)
-            if parts.count == 2, isBearer(parts[0]) {
-                let token = trimmed(parts[1])
+        if let header = request.headers.value(.authorization) {
+            let bytes = header.utf8
+            if let space = bytes.firstIndex(of: UInt8(ascii: " ")), isBearer(bytes[..<space]) {
+                let token = trimmed(bytes[bytes.index(after: space)...])
                 return token.isEmpty ? nil : token
             }
             return nil
         }
-        if let header = request.headers[.xAPIKey] {
+        if let header = request.headers.value(.xAPIKey) {
             let key = trimmed(header.utf8[...])
             if !key.isEmpty { return key }
         }

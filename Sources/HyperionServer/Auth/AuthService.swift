@@ -241,7 +241,7 @@ public struct AuthService: Sendable {
     /// Revokes one of the user's keys.
     public func revokeAPIKey(id: UUID, user: User) async throws {
         guard try await store.apiKeys.revoke(id: id, userID: user.id) else { throw HyperionError.notFound("API key") }
-        try await store.audit.record(AuditEvent(kind: .apiKeyRevoked, userID: user.id, detail: "key=\(id.uuidString.lowercased())"))
+        try await store.audit.record(AuditEvent(kind: .apiKeyRevoked, userID: user.id, detail: "key=\(id.lowercasedString)"))
     }
 
     // MARK: Authentication

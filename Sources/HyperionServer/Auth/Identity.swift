@@ -21,19 +21,6 @@ public struct Identity: Sendable, Equatable {
     public var isAdmin: Bool { user.role == .admin }
 }
 
-/// Carries the identity from the authentication middleware back out to the access log, which runs
-/// outside it and holds its own copy of the request context.
-public final class IdentityBox: Sendable {
-    private let value = NIOLockedValueBox<Identity?>(nil)
-    /// Creates an empty box.
-    public init() {}
-    /// The identity, once authenticated.
-    public var identity: Identity? {
-        get { value.withLockedValue { $0 } }
-        set { value.withLockedValue { $0 = newValue } }
-    }
-}
-
 /// Users by id for a few seconds, so each authenticated request need not read the store; any change
 /// to a user invalidates its entry at once, so a disabled user's live token stops working immediately
 /// on this instance (other instances within ``ttl``).

@@ -60,9 +60,9 @@ public struct TokenService: Sendable {
     /// Issues an access token for `user`; returns the token and its lifetime in seconds.
     public func issue(for user: User, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
         let claims = AccessClaims(
-            sub: SubjectClaim(value: user.id.uuidString.lowercased()), role: user.role.rawValue,
+            sub: SubjectClaim(value: user.id.lowercasedString), role: user.role.rawValue,
             iat: IssuedAtClaim(value: now), exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(ttl))),
-            jti: IDClaim(value: UUID().uuidString.lowercased()), iss: IssuerClaim(value: issuer)
+            jti: IDClaim(value: UUID().lowercasedString), iss: IssuerClaim(value: issuer)
         )
         return (try await keys.sign(claims, kid: JWKIdentifier(string: currentKid)), ttl)
     }

@@ -42,7 +42,7 @@ struct AnswersController {
                     for try await event in events {
                         switch event {
                         case .sources(let record):
-                            sink.send("sources", json: SourcesEvent(query_id: record.id.uuidString.lowercased(), sources: record.sources.map(SourceDTO.init),
+                            sink.send("sources", json: SourcesEvent(query_id: record.id.lowercasedString, sources: record.sources.map(SourceDTO.init),
                                                                     retrieval_ms: record.retrievalMilliseconds))
                         case .delta(let text):
                             sink.send("delta", json: DeltaEvent(text: text))

@@ -43,7 +43,7 @@ struct AuthController {
             let expires = try input.expires_at.map { try parseTimestamp($0, field: "expires_at") }
             let (record, key) = try await auth.createAPIKey(user: try context.caller.user, name: input.name, expiresAt: expires)
             return EditedResponse(status: .created, response: APIKeyCreatedResponse(
-                id: record.id.uuidString.lowercased(), name: record.name, prefix: record.prefix, key: key,
+                id: record.id.lowercasedString, name: record.name, prefix: record.prefix, key: key,
                 created_at: iso8601(record.createdAt), expires_at: record.expiresAt.map(iso8601)
             ))
         }

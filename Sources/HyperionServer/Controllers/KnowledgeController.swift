@@ -121,7 +121,7 @@ struct KnowledgeController {
                                                   mode: mode, filter: filter, metadata: input.filters?.metadata ?? [:], caller: try context.caller.user)
             return SearchResponse(query: input.query, mode: (mode ?? .hybrid).rawValue, results: hits.map { hit in
                 SearchResponse.Hit(
-                    chunk_id: hit.chunk.id.uuidString.lowercased(), document_id: hit.chunk.documentID.uuidString.lowercased(),
+                    chunk_id: hit.chunk.id.lowercasedString, document_id: hit.chunk.documentID.lowercasedString,
                     document_title: hit.documentTitle, text: hit.chunk.text, page: hit.chunk.page, heading_path: hit.chunk.headingPath,
                     score: hit.item.score, vector: hit.item.vector.map { .init(rank: $0.rank, score: $0.score) },
                     keyword: hit.item.keyword.map { .init(rank: $0.rank, score: $0.score) }
@@ -151,9 +151,9 @@ struct KnowledgeController {
         if results.allSatisfy({ $0.outcome == .rejected }), let first = results.first, let error = first.error, let status = first.status {
             throw APIError(HTTPResponse.Status(code: status), code: error.code, detail: error.message)
         }
-        let response = UploadResponse(job_id: job?.id.uuidString.lowercased(), documents: results.map { result in
+        let response = UploadResponse(job_id: job?.id.lowercasedString, documents: results.map { result in
             UploadResponse.File(
-                filename: result.filename, status: result.outcome.rawValue, document_id: result.document?.id.uuidString.lowercased(),
+                filename: result.filename, status: result.outcome.rawValue, document_id: result.document?.id.lowercasedString,
                 error: result.error.map { UploadResponse.FileError(status: result.status ?? 422, code: $0.code, detail: $0.message) }
             )
         })

@@ -21,7 +21,7 @@ struct OpenAICompatController {
             let caller = try context.caller.user
             let models = try await knowledge.store.models.all(visibleTo: caller.id, role: caller.role)
             return OpenAIModelList(data: models.map {
-                .init(id: $0.id.uuidString.lowercased(), created: Int($0.createdAt.timeIntervalSince1970), owned_by: "hyperion", name: $0.name)
+                .init(id: $0.id.lowercasedString, created: Int($0.createdAt.timeIntervalSince1970), owned_by: "hyperion", name: $0.name)
             })
         }
 
@@ -45,7 +45,7 @@ struct OpenAICompatController {
                 caller: caller, history: Array(turns.dropLast()),
                 options: GenerationOptions(temperature: input.temperature, topP: input.top_p, maxTokens: input.max_completion_tokens ?? input.max_tokens)
             ))
-            let id = "chatcmpl-" + prepared.record.id.uuidString.lowercased()
+            let id = "chatcmpl-" + prepared.record.id.lowercasedString
             let created = Int(prepared.record.createdAt.timeIntervalSince1970)
             let name = input.model
             let events = answers.run(prepared)
@@ -54,7 +54,7 @@ struct OpenAICompatController {
                 for try await event in events { if case .done(let record) = event { final = record } }
                 return try OpenAIChatCompletion(
                     id: id, created: created, model: name, choices: [.init(message: .init(content: final.answer))], usage: OpenAIUsage(final.usage),
-                    sources: final.sources.map(SourceDTO.init), citations: final.citations.map(SourceDTO.init), query_id: final.id.uuidString.lowercased()
+                    sources: final.sources.map(SourceDTO.init), citations: final.citations.map(SourceDTO.init), query_id: final.id.lowercasedString
                 ).response(from: request, context: context)
             }
             let includeUsage = input.stream_options?.include_usage == true

@@ -70,7 +70,7 @@ struct QueryResponse: ResponseEncodable, Sendable {
     let finished_at: String?
 
     init(_ q: QueryRecord) {
-        id = q.id.uuidString.lowercased(); model_id = q.modelID.uuidString.lowercased(); session_id = q.sessionID?.uuidString.lowercased()
+        id = q.id.lowercasedString; model_id = q.modelID.lowercasedString; session_id = q.sessionID?.lowercasedString
         query = q.query; retrieval_query = q.retrievalQuery; answer = q.answer; status = q.status.rawValue; error = q.error
         extractive = q.isExtractive; provider = q.provider; llm_model = q.llmModel; mode = q.mode.rawValue; top_k = q.topK
         citations = q.citations.map(SourceDTO.init); sources = q.sources.map(SourceDTO.init); usage = q.usage.map(UsageDTO.init)
@@ -107,7 +107,7 @@ struct QuerySummary: Encodable, Sendable {
     let created_at: String
 
     init(_ q: QueryRecord) {
-        id = q.id.uuidString.lowercased(); model_id = q.modelID.uuidString.lowercased(); session_id = q.sessionID?.uuidString.lowercased()
+        id = q.id.lowercasedString; model_id = q.modelID.lowercasedString; session_id = q.sessionID?.lowercasedString
         query = q.query; answer = q.answer; status = q.status.rawValue; extractive = q.isExtractive; citation_count = q.citations.count
         created_at = iso8601(q.createdAt)
     }
@@ -138,7 +138,7 @@ struct SessionResponse: ResponseEncodable, Sendable {
     let updated_at: String
 
     init(_ s: ChatSession) {
-        id = s.id.uuidString.lowercased(); model_id = s.modelID.uuidString.lowercased(); title = s.title
+        id = s.id.lowercasedString; model_id = s.modelID.lowercasedString; title = s.title
         created_at = iso8601(s.createdAt); updated_at = iso8601(s.updatedAt)
     }
 }
@@ -151,7 +151,7 @@ struct MessageResponse: Encodable, Sendable {
     let created_at: String
 
     init(_ m: SessionMessage) {
-        id = m.id.uuidString.lowercased(); role = m.role.rawValue; content = m.content; query_id = m.queryID?.uuidString.lowercased()
+        id = m.id.lowercasedString; role = m.role.rawValue; content = m.content; query_id = m.queryID?.lowercasedString
         created_at = iso8601(m.createdAt)
     }
 

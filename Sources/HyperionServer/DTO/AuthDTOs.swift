@@ -64,7 +64,7 @@ struct UserResponse: ResponseEncodable {
     let updated_at: String
 
     init(_ user: User) {
-        id = user.id.uuidString.lowercased()
+        id = user.id.lowercasedString
         email = user.email
         full_name = user.fullName
         role = user.role.rawValue
@@ -115,7 +115,7 @@ struct APIKeyResponse: ResponseEncodable {
     let expires_at: String?
 
     init(_ key: APIKeyRecord) {
-        id = key.id.uuidString.lowercased()
+        id = key.id.lowercasedString
         name = key.name
         prefix = key.prefix
         created_at = iso8601(key.createdAt)
@@ -144,10 +144,10 @@ struct AuditEventResponse: ResponseEncodable {
     let created_at: String
 
     init(_ event: AuditEvent) {
-        id = event.id.uuidString.lowercased()
+        id = event.id.lowercasedString
         type = event.kind.rawValue
-        user_id = event.userID?.uuidString.lowercased()
-        actor_id = event.actorID?.uuidString.lowercased()
+        user_id = event.userID?.lowercasedString
+        actor_id = event.actorID?.lowercasedString
         email = event.email
         client_address = event.clientAddress
         detail = event.detail

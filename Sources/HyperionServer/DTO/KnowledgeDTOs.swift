@@ -112,7 +112,7 @@ struct ModelResponse: ResponseEncodable {
     let last_trained_at: String?
 
     init(_ m: RAGModel, documentCount: Int? = nil, chunkCount: Int? = nil) {
-        id = m.id.uuidString.lowercased(); owner_id = m.ownerID.uuidString.lowercased(); name = m.name; description = m.description
+        id = m.id.lowercasedString; owner_id = m.ownerID.lowercasedString; name = m.name; description = m.description
         visibility = m.visibility.rawValue; embedding = m.embeddingModel
         chunking = ChunkingDTO(size_tokens: m.chunking.sizeTokens, overlap_tokens: m.chunking.overlapTokens)
         retrieval = RetrievalDTO(mode: m.retrieval.mode.rawValue, top_k: m.retrieval.topK)
@@ -168,7 +168,7 @@ struct DocumentResponse: ResponseEncodable {
     let updated_at: String
 
     init(_ d: DocumentRecord) {
-        id = d.id.uuidString.lowercased(); model_id = d.modelID.uuidString.lowercased(); title = d.title; filename = d.filename
+        id = d.id.lowercasedString; model_id = d.modelID.lowercasedString; title = d.title; filename = d.filename
         format = d.format.rawValue; size_bytes = d.sizeBytes; sha256 = d.sha256; status = d.status.rawValue; error = d.error
         tags = d.tags; metadata = d.metadataJSON.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
         page_count = d.pageCount; chunk_count = d.chunkCount; created_at = iso8601(d.createdAt); updated_at = iso8601(d.updatedAt)
@@ -200,7 +200,7 @@ struct ChunkResponse: ResponseEncodable {
     let token_count: Int
 
     init(_ c: ChunkRecord) {
-        id = c.id.uuidString.lowercased(); document_id = c.documentID.uuidString.lowercased(); ordinal = c.ordinal; text = c.text
+        id = c.id.lowercasedString; document_id = c.documentID.lowercasedString; ordinal = c.ordinal; text = c.text
         page = c.page; heading_path = c.headingPath; start_offset = c.startOffset; end_offset = c.endOffset; token_count = c.tokenCount
     }
 
@@ -229,9 +229,9 @@ struct JobResponse: ResponseEncodable {
     let finished_at: String?
 
     init(_ j: JobRecord) {
-        id = j.id.uuidString.lowercased(); kind = j.kind.rawValue; model_id = j.modelID.uuidString.lowercased(); status = j.status.rawValue
+        id = j.id.lowercasedString; kind = j.kind.rawValue; model_id = j.modelID.lowercasedString; status = j.status.rawValue
         progress = Progress(done: j.progressDone, total: j.progressTotal); error = j.error; attempts = j.attempts
-        document_ids = j.documentIDs.map { $0.uuidString.lowercased() }; created_at = iso8601(j.createdAt)
+        document_ids = j.documentIDs.map { $0.lowercasedString }; created_at = iso8601(j.createdAt)
         started_at = j.startedAt.map(iso8601); finished_at = j.finishedAt.map(iso8601)
     }
 

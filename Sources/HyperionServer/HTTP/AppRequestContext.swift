@@ -11,17 +11,16 @@ public struct AppRequestContext: RequestContext {
     public var route: String = "unmatched"
     /// The authenticated caller, set by the authentication middleware.
     public var identity: Identity?
-    /// Shared with middleware outside authentication (the access log) so they can name the user.
-    public let identityBox = IdentityBox()
-    /// The peer's address; formatted only when asked for (`inet_ntop` goes through `sprintf`, which showed in
-    /// the profile of every request although only login throttling and the audit log read it).
-    private let remoteAddress: SocketAddress?
+    /// The connection; its peer address is read and formatted only when asked for (`inet_ntop` goes through
+    /// `sprintf`, and even reading the address takes the channel's lock, on every request, although only
+    /// login throttling and the audit log need it).
+    private let channel: any Channel
 
     /// The peer's IP address, or "unknown".
-    public var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+    public var clientAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
     }
 }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -32,10 +33,16 @@ struct JSONObjectWriter {
         return buffer
     }
 
+    private static let contentType = HTTPField(name: .contentType, value: "application/json; charset=utf-8")
+
     /// The finished object as a response with JSON headers, like Hummingbird's `ResponseEncodable` gives.
     consuming func response(status: HTTPResponse.Status = .ok) -> Response {
         let body = finish()
-        let headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)]
+        var headers = HTTPFields()
+        // Room for what the middleware adds on the way out (request id, security headers), in one allocation.
+        headers.reserveCapacity(8)
+        headers.append(Self.contentType)
+        headers.append(HTTPField(name: .contentLength, value: String(body.readableBytes)))
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 

@@ -42,7 +42,7 @@ actor IndexRegistry {
         self.logger = logger
     }
 
-    private func key(_ model: UUID, _ generation: Int) -> String { "\(model.uuidString.lowercased())/\(generation)" }
+    private func key(_ model: UUID, _ generation: Int) -> String { "\(model.lowercasedString)/\(generation)" }
     private func directory(_ model: UUID, _ generation: Int) -> URL { root.appendingPathComponent(key(model, generation)) }
 
     /// The indexes of a model generation, loaded or rebuilt on first use.
@@ -107,7 +107,7 @@ actor IndexRegistry {
 
     /// Removes a document from every open generation of the model at once.
     func remove(documentID: UUID, model: UUID) {
-        let prefix = model.uuidString.lowercased() + "/"
+        let prefix = model.lowercasedString + "/"
         defer { changes.wrappingIncrement(ordering: .relaxed) }
         for (key, indexes) in open where key.hasPrefix(prefix) {
             indexes.vectors.removeSync(documentIDs: [documentID.uuidString])
@@ -125,9 +125,9 @@ actor IndexRegistry {
     /// Forgets a model and deletes its index files.
     func drop(model: UUID) {
         changes.wrappingIncrement(ordering: .relaxed)
-        let prefix = model.uuidString.lowercased() + "/"
+        let prefix = model.lowercasedString + "/"
         for key in open.keys where key.hasPrefix(prefix) { open[key] = nil }
-        try? FileManager.default.removeItem(at: root.appendingPathComponent(model.uuidString.lowercased()))
+        try? FileManager.default.removeItem(at: root.appendingPathComponent(model.lowercasedString))
     }
 
     /// Sizes of the open indexes, for status pages.

@@ -26,12 +26,15 @@ struct IngestionWorker: Service {
             await withTaskGroup(of: Void.self) { group in
                 for lane in 0..<max(1, concurrency) { group.addTask { await loop(lane: lane) } }
             }
-        } onGracefulShutdown: {}
+        } onGracefulShutdown: {
+            service.jobSignal.notify()  // idle lanes see the shutdown now, not at their next poll
+        }
     }
 
     private func loop(lane: Int) async {
         var lastStaleCheck = ContinuousClock.now
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let seen = service.jobSignal.generation
             do {
                 if store.dialect == .postgres, ContinuousClock.now - lastStaleCheck > staleAfter {
                     lastStaleCheck = ContinuousClock.now
@@ -44,15 +47,15 @@ struct IngestionWorker: Service {
             } catch {
                 logger.error("job queue unavailable", metadata: ["error": "\(error)"])
             }
-            await service.jobSignal.wait(timeout: .seconds(1))
+            await service.jobSignal.wait(since: seen, timeout: .seconds(1))
         }
     }
 
     /// Runs one job to its end; failures are recorded on the job and its documents, never thrown.
     func process(_ job: JobRecord) async {
         var logger = logger
-        logger[metadataKey: "job_id"] = "\(job.id.uuidString.lowercased())"
-        logger[metadataKey: "model_id"] = "\(job.modelID.uuidString.lowercased())"
+        logger[metadataKey: "job_id"] = "\(job.id.lowercasedString)"
+        logger[metadataKey: "model_id"] = "\(job.modelID.lowercasedString)"
         do {
             guard let model = try await store.models.find(id: job.modelID) else {
                 try await store.jobs.finish(id: job.id, status: .failed, error: "the RAG model was deleted")

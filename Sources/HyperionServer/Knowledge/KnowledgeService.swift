@@ -338,21 +338,3 @@ extension KnowledgeService {
         )
     }
 }
-
-/// Wakes the ingestion workers soon after a job is queued here; they also poll, for jobs queued by
-/// other instances sharing the database.
-final class JobSignal: Sendable {
-    private let counter = ManagedAtomic<Int>(0)
-
-    func notify() { counter.wrappingIncrement(ordering: .relaxed) }
-
-    /// Returns after a notification or when `timeout` has passed, checking every 50 ms.
-    func wait(timeout: Duration) async {
-        let seen = counter.load(ordering: .relaxed)
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, counter.load(ordering: .relaxed) == seen {
-            try? await Task.sleep(for: .milliseconds(50))
-            if Task.isCancelled { return }
-        }
-    }
-}

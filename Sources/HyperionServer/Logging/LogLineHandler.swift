@@ -1,4 +1,5 @@
 import Foundation
+import HyperionCore
 import Logging
 import NIOConcurrencyHelpers
 
@@ -43,6 +44,10 @@ public struct LogLineHandler: LogHandler {
         // Hummingbird tags every line with its own request id; ours is `request_id`.
         merged.removeValue(forKey: "hb.request.id")
         merged.removeValue(forKey: "hb_id")
+        if merged["request_id"] == nil, let trace = RequestTrace.current {
+            merged["request_id"] = .string(trace.requestID)
+            if let user = trace.identity?.user.id { merged["user_id"] = .string(user.lowercasedString) }
+        }
         let line: String
         switch format {
         case .json: line = jsonLine(level: event.level, message: "\(event.message)", metadata: merged)

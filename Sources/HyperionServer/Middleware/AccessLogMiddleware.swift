@@ -14,13 +14,12 @@ struct AccessLogMiddleware: RouterMiddleware {
         let route = context.route
         let level: Logger.Level = Self.probes.contains(route) ? .debug : (response.status.code >= 500 ? .error : .info)
         guard context.logger.logLevel <= level else { return response }
-        var metadata: Logger.Metadata = [
+        let metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
             "route": .string(route),
             "status": .stringConvertible(Int(response.status.code)),
             "duration_ms": .stringConvertible(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000),
         ]
-        if let user = context.identityBox.identity?.user.id { metadata["user_id"] = .string(user.uuidString.lowercased()) }
         context.logger.log(level: level, "request", metadata: metadata)
         return response
     }

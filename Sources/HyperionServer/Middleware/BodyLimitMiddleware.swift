@@ -17,7 +17,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let limit = Self.isUpload(request) ? uploadLimit : self.limit
-        if let length = request.headers[.contentLength] {
+        if let length = request.headers.value(.contentLength) {
             guard let bytes = Int(length), bytes >= 0 else { throw APIError.malformed("Content-Length is not a number") }
             if bytes > limit {
                 try await request.discardBody()

@@ -17,12 +17,13 @@ struct RequestIDMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let id = request.headers[.requestID].flatMap { Self.isAcceptable($0) ? $0 : nil } ?? Self.generate()
+        let id = request.headers.value(.requestID).flatMap { Self.isAcceptable($0) ? $0 : nil } ?? Self.generate()
         context.requestID = id
         // Resolve the route template once for metrics and logs.
         context.route = routes.match(request.uri.path)?.template ?? "unmatched"
-        context.logger[metadataKey: "request_id"] = .string(id)
-        var response = try await next(request, context)
+        // Log lines get the id from the task rather than from a logger metadata write, which would copy the
+        // request logger's storage and metadata on every request, most of which log nothing.
+        var response = try await RequestTrace.$current.withValue(RequestTrace(requestID: id)) { try await next(request, context) }
         response.headers[.requestID] = id
         return response
     }

@@ -59,7 +59,7 @@ struct WebUIController {
         router.get("/ui/models/:id") { _, context in
             let id = try context.uuidParameter("id")
             return page(["title": "Knowledge base", "page": "model", "script": "model", "model": true, "navModels": true,
-                         "modelID": id.uuidString.lowercased()])
+                         "modelID": id.lowercasedString])
         }
         router.get("/ui/assets/:name") { _, context in
             guard let name = context.parameters.get("name"), let asset = assets[name] else { throw HyperionError.notFound("asset") }
