@@ -138,10 +138,12 @@ public func buildApplication(
         },
         logger: logger
     )
+    // Services stop in reverse order (the server first): the store must outlive the workers that use it,
+    // so a job still running at shutdown can record where it got to before the store closes.
     app.addServices(
+        StoreService(store: store, logger: logger),
         IngestionWorker(service: knowledge, concurrency: settings.ingestion.workers,
-                        staleAfter: .seconds(settings.ingestion.staleAfterSeconds), logger: logger),
-        StoreService(store: store, logger: logger)
+                        staleAfter: .seconds(settings.ingestion.staleAfterSeconds), logger: logger)
     )
     return app
 }

@@ -1,0 +1,57 @@
+import Foundation
+import HummingbirdTesting
+import HyperionCore
+import HyperionServer
+import HyperionStorage
+import Logging
+import Testing
+
+/// The hashing twin, slowed down so that a job is still embedding when the application is asked to stop.
+struct SlowEmbedder: DocumentEmbedder {
+    let inner = HashingEmbedder()
+    let delay: Duration
+    var modelID: String { inner.modelID }
+    var dimension: Int { inner.dimension }
+    var maxTokens: Int { inner.maxTokens }
+    func tokenCount(_ text: String) -> Int { inner.tokenCount(text) }
+    func embed(_ texts: [String], purpose: EmbeddingPurpose) async throws -> [[Float]] {
+        try await Task.sleep(for: delay)
+        return try await inner.embed(texts, purpose: purpose)
+    }
+}
+
+@Suite("Graceful shutdown")
+struct ShutdownTests {
+    final class JobID: @unchecked Sendable {
+        var value = ""
+    }
+
+    @Test("a job running when the application stops finishes before the store closes")
+    func runningJobFinishes() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hyperion-shutdown-\(UUID().uuidString)").path
+        let jobID = JobID()
+        let app = try await buildApplication(reader: testReader(["data_dir": dir]), logSink: LogSink(), passwordHasher: PasswordHasher(cost: 4),
+                                             embedder: SlowEmbedder(delay: .milliseconds(300)))
+        try await app.test(.router) { client in
+            try await client.signup("stopper@example.com")
+            let token = try await client.login("stopper@example.com").access
+            let model = try await client.createModel("Stopping", token: token)
+            let upload = try await client.upload("/api/v1/models/\(model)/documents", files: [("energy.txt", solarText), ("storage.md", batteryMarkdown)],
+                                                 token: token)
+            let id = try #require(upload.body["job_id"] as? String)
+            jobID.value = id
+            // Return (which stops the application) while the job is embedding.
+            for _ in 0..<200 {
+                if try await client.json(.get, "/api/v1/jobs/\(id)", token: token).body["status"] as? String == "running" { return }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            Issue.record("the job never started")
+        }
+        // The application has stopped: read what its store recorded.
+        let settings = try ServerSettings(reader: testReader(["data_dir": dir]))
+        let store = try await Store.open(settings.store, logger: Logger(label: "test"))
+        let job = try await store.jobs.find(id: try #require(UUID(uuidString: jobID.value)))
+        try await store.close()
+        #expect(job?.status == .succeeded, "job left \(job?.status.rawValue ?? "missing"): \(job?.error ?? "")")
+    }
+}
