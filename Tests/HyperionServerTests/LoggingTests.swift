@@ -33,10 +33,10 @@ struct LoggingTests {
     @Test("an authenticated request's lines name its caller and its request id; an anonymous one's name no caller")
     func callerInLines() async throws {
         let sink = LogSink()
-        let userID = UserIDBox()
+        let userID = Carry<String?>(nil)
         try await withTestApp(["log.level": "info"], sink: sink) { client in
             let user = try await client.signup("logged@example.com")
-            userID.set(user["id"] as? String)
+            userID.value = user["id"] as? String
             let token = try await client.login("logged@example.com").access
             let me = try await client.json(.get, "/api/v1/auth/me", token: token, headers: [HTTPField.Name("X-Request-ID")!: "me-1"])
             #expect(me.status == .ok)
@@ -45,7 +45,7 @@ struct LoggingTests {
         }
         let records = sink.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let me = try #require(records.first { $0["request_id"] as? String == "me-1" && $0["message"] as? String == "request" })
-        let id = try #require(userID.get())
+        let id = try #require(userID.value)
         #expect(me["user_id"] as? String == id)
         #expect(me["route"] as? String == "/api/v1/auth/me" && me["status"] as? Int == 200)
         let anonymous = try #require(records.first { $0["request_id"] as? String == "anon-1" && $0["message"] as? String == "request" })
@@ -54,10 +54,3 @@ struct LoggingTests {
     }
 }
 
-/// Carries a value out of the test app's `@Sendable` body.
-final class UserIDBox: @unchecked Sendable {
-    private var value: String?
-    private let lock = NSLock()
-    func set(_ value: String?) { lock.withLock { self.value = value } }
-    func get() -> String? { lock.withLock { value } }
-}

@@ -22,16 +22,11 @@ struct SlowEmbedder: DocumentEmbedder {
 
 @Suite("Graceful shutdown")
 struct ShutdownTests {
-    final class JobID: @unchecked Sendable {
-        var value = ""
-    }
-
     @Test("a job running when the application stops finishes before the store closes")
     func runningJobFinishes() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hyperion-shutdown-\(UUID().uuidString)").path
-        let jobID = JobID()
-        let app = try await buildApplication(reader: testReader(["data_dir": dir]), logSink: LogSink(), passwordHasher: PasswordHasher(cost: 4),
-                                             embedder: SlowEmbedder(delay: .milliseconds(300)))
+        let dir = testDataDirectory("shutdown")
+        let jobID = Carry("")
+        let app = try await testApp(dataDirectory: dir, embedder: SlowEmbedder(delay: .milliseconds(300)))
         try await app.test(.router) { client in
             try await client.signup("stopper@example.com")
             let token = try await client.login("stopper@example.com").access

@@ -66,6 +66,23 @@ extension TestClientProtocol {
     }
 }
 
+/// Carries a value out of a test application's `@Sendable` body, read after the body has returned.
+final class Carry<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// An application over the data directory `dir` with cheap bcrypt and the given embedder, for tests that
+/// open more than one application (or the store) over the same data.
+func testApp(dataDirectory dir: String, embedder: any DocumentEmbedder = HashingEmbedder()) async throws -> some ApplicationProtocol {
+    try await buildApplication(reader: testReader(["data_dir": dir]), logSink: LogSink(), passwordHasher: PasswordHasher(cost: 4), embedder: embedder)
+}
+
+/// A fresh data directory, for tests that open more than one application (or the store) over the same data.
+func testDataDirectory(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("hyperion-\(name)-\(UUID().uuidString)").path
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
