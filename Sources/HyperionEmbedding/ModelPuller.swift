@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HyperionCore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -149,7 +150,7 @@ public enum ModelPuller {
             if chunk.isEmpty { break }
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().lowercaseHex
     }
 
     // MARK: Staging

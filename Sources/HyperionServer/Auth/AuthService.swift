@@ -291,6 +291,6 @@ public struct AuthService: Sendable {
 
     /// Lower-case hex SHA-256.
     static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(text.utf8)).lowercaseHex
     }
 }

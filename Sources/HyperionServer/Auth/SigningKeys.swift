@@ -35,7 +35,7 @@ public struct SigningKeys: Sendable {
 
     static func key(_ secret: [UInt8]) -> Key {
         let digest = SHA256.hash(data: secret)
-        return Key(kid: digest.prefix(8).map { String(format: "%02x", $0) }.joined(), secret: secret)
+        return Key(kid: digest.prefix(8).lowercaseHex, secret: secret)
     }
 
     static func generatedSecret(in dataDirectory: URL) throws -> [UInt8] {

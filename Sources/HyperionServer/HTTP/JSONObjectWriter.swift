@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import HyperionCore
 import NIOCore
 
 /// Writes one flat JSON object straight into a `ByteBuffer`, for the few hot responses (the caller's own
@@ -70,17 +71,12 @@ struct JSONObjectWriter {
                 case 0x09: buffer.writeStaticString("\\t")
                 default:
                     buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(Self.hexDigit(byte >> 4))
-                    buffer.writeInteger(Self.hexDigit(byte & 0x0F))
+                    buffer.writeString(CollectionOfOne(byte).lowercaseHex)
                 }
                 start = index + 1
             }
             buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[start...]))
         }
         buffer.writeInteger(UInt8(ascii: "\""))
-    }
-
-    private static func hexDigit(_ value: UInt8) -> UInt8 {
-        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HyperionCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,7 @@ struct BlobStore: Sendable {
     let root: URL
 
     static func sha256(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: data).lowercaseHex
     }
 
     func url(_ sha256: String) -> URL {

@@ -11,7 +11,7 @@ struct CORSAllowListMiddleware: RouterMiddleware {
         guard let origin = request.headers.value(.origin), allowedOrigins.contains(origin) else {
             return try await next(request, context)
         }
-        if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+        if request.method == .options, request.headers.contains(.accessControlRequestMethod) {
             var headers: HTTPFields = [:]
             headers[.accessControlAllowOrigin] = origin
             headers[.accessControlAllowMethods] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"

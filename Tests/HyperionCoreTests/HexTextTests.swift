@@ -2,8 +2,8 @@ import Foundation
 import HyperionCore
 import Testing
 
-@Suite("UUID text")
-struct UUIDTextTests {
+@Suite("Hex and UUID text")
+struct HexTextTests {
     @Test("Same text as Foundation's lower-cased uuidString, for random ids and every byte value in every position")
     func matchesFoundation() {
         for _ in 0..<20_000 {
@@ -26,5 +26,14 @@ struct UUIDTextTests {
         let id = UUID()
         #expect(UUID(uuidString: id.lowercasedString) == id)
         #expect(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).lowercasedString == "00000000-0000-0000-0000-000000000000")
+    }
+
+    @Test("Bytes as lower-case hex: the same text as String(format: \"%02x\") for every byte value, in any sequence")
+    func bytesMatchFormat() {
+        let all = [UInt8](0...255)
+        #expect(all.lowercaseHex == all.map { String(format: "%02x", $0) }.joined())
+        #expect([UInt8]().lowercaseHex == "")
+        #expect(all.reversed().prefix(3).lowercaseHex == "fffefd")
+        #expect(CollectionOfOne(UInt8(0x1f)).lowercaseHex == "1f")
     }
 }
