@@ -43,24 +43,22 @@ let package = Package(
             name: "HyperionCore",
             dependencies: [.product(name: "Logging", package: "swift-log")]
         ),
-        // CBLAS from the system OpenBLAS (apt libopenblas-dev; pkg-config name `openblas`).
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        // AVX2 + FMA kernels picked at run time (small-batch GEMM, vector distances); portable C elsewhere.
+        // AVX2 + FMA kernels picked at run time (small-batch GEMM, vector distances); portable C elsewhere. OpenBLAS
+        // (apt libopenblas0) is opened here at first use, not linked, so its kernels can be chosen from CPUID first.
         // Optimised even in debug builds: tests run the same code paths at a bearable speed.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
-        // In-process sentence embeddings: safetensors, WordPiece, BERT forward pass on CBLAS.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+        // In-process sentence embeddings: safetensors, WordPiece, BERT forward pass on OpenBLAS (through CKernels).
         .target(
             name: "HyperionEmbedding",
             dependencies: [
                 "HyperionCore",
-                "COpenBLAS",
                 "CKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         // In-process retrieval: exact + HNSW vector index, BM25 keyword index, persistence.
-        .target(name: "HyperionIndex", dependencies: ["HyperionCore", "COpenBLAS", "CKernels"]),
+        .target(name: "HyperionIndex", dependencies: ["HyperionCore", "CKernels"]),
         // PDF text through poppler-glib (apt libpoppler-glib-dev; pkg-config `poppler-glib`).
         .systemLibrary(name: "CPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
         // Text extraction: format detection from content; PDF, DOCX, HTML, Markdown, text.
@@ -170,7 +168,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore", "CKernels", "COpenBLAS"]),
+        .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore", "CKernels"]),
         .testTarget(
             name: "HyperionStorageTests",
             dependencies: ["HyperionStorage", .product(name: "Configuration", package: "swift-configuration")]

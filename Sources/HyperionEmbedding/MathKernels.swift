@@ -1,5 +1,4 @@
 import CKernels
-import COpenBLAS
 import Dispatch
 
 /// Numeric kernels of the forward pass. Loops run over raw pointers so that the optimiser can
@@ -11,8 +10,7 @@ enum Kernels {
                       a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        hyp_sgemm(transposeB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// Sets the block `rows × columns` of `output` (rows `ldo` apart) to `bias[column]`, plus

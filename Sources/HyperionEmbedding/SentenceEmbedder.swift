@@ -1,4 +1,4 @@
-import COpenBLAS
+import CKernels
 import Foundation
 import HyperionCore
 
@@ -29,7 +29,7 @@ public final class SentenceEmbedder: Embedder {
     /// Loads the model folder at `modelFolder`.
     /// - Parameters:
     ///   - threads: threads of a forward pass; all cores when nil. The library splits the work itself and
-    ///     sets OpenBLAS to one thread per call (`openblas_set_num_threads(1)`, process-wide).
+    ///     sets OpenBLAS to one thread per call (process-wide).
     ///   - batchSize: texts per forward pass (32, like sentence-transformers).
     /// - Throws: `EmbeddingError` naming the file at fault.
     public init(modelFolder: URL, threads: Int? = nil, batchSize: Int = 32) throws {
@@ -41,8 +41,12 @@ public final class SentenceEmbedder: Embedder {
         self.batchSize = Swift.max(1, batchSize)
         let threadCount = Swift.max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.threads = threadCount
+        // OpenBLAS is loaded here (kernels chosen from CPUID); without it a forward pass would take seconds.
+        if let failure = hyp_blas_error() {
+            throw EmbeddingError.unsupported(path: modelFolder.path, reason: String(cString: failure))
+        }
         // Our own threads split every GEMM; OpenBLAS threading on top would only add hand-offs (see `Parallel`).
-        openblas_set_num_threads(1)
+        hyp_blas_set_threads(1)
         let parallel = Parallel(workers: threadCount)
         self.parallel = parallel
         let batch = self.batchSize

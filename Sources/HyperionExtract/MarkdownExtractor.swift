@@ -274,6 +274,9 @@ enum MarkdownInline {
             default: break
             }
         }
+        // Nested links give nested ranges: `unmarked` skips positions already marked, so each is marked once and the
+        // pass stays linear (marking every range in full was quadratic in the nesting depth).
+        var unmarked = UnmarkedPositions(count: n)
         for p in 0..<n where role[p] == .text && c[p] == "[" && bracketMatch[p] > p {
             let close = bracketMatch[p]
             let target: Int
@@ -286,7 +289,12 @@ enum MarkdownInline {
             }
             guard role[close] == .text else { continue }
             role[p] = .markup
-            for q in close...target { role[q] = .markup }
+            var q = unmarked.first(from: close)
+            while q <= target {
+                role[q] = .markup
+                unmarked.mark(q)
+                q = unmarked.first(from: q + 1)
+            }
             if p > 0, c[p - 1] == "!", role[p - 1] == .text { role[p - 1] = .markup }
         }
 
@@ -344,6 +352,25 @@ enum MarkdownInline {
     }
 
     private enum Role: UInt8 { case text, markup, literal }
+
+    /// Positions `0..<count` not yet marked, found in amortised near-constant time (union-find over "next
+    /// unmarked", with path halving). `first(from:)` answers `count` when none is left.
+    struct UnmarkedPositions {
+        private var next: [Int]
+
+        init(count: Int) { next = Array(0...count) }
+
+        mutating func mark(_ position: Int) { next[position] = position + 1 }
+
+        mutating func first(from position: Int) -> Int {
+            var p = position
+            while next[p] != p {
+                next[p] = next[next[p]]
+                p = next[p]
+            }
+            return p
+        }
+    }
 
     /// `scheme:anything-without-spaces` or `user@host`: what CommonMark shows as a link between `<` and `>`.
     static func isAutolink(_ inner: String) -> Bool {

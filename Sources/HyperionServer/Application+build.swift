@@ -143,7 +143,8 @@ public func buildApplication(
     app.addServices(
         StoreService(store: store, logger: logger),
         IngestionWorker(service: knowledge, concurrency: settings.ingestion.workers,
-                        staleAfter: .seconds(settings.ingestion.staleAfterSeconds), logger: logger)
+                        staleAfter: .seconds(settings.ingestion.staleAfterSeconds), logger: logger,
+                        maxAttempts: settings.ingestion.maxAttempts)
     )
     return app
 }

@@ -11,6 +11,15 @@ struct CharacterCounter: TokenCounter {
     func tokenCount(_ text: String) -> Int { text.filter { !$0.isWhitespace }.count }
 }
 
+/// One token per non-blank character, counting every character it is asked about: the chunker's work.
+final class CountingCounter: TokenCounter, @unchecked Sendable {
+    private(set) var charactersCounted = 0
+    func tokenCount(_ text: String) -> Int {
+        charactersCounted += text.count
+        return text.filter { !$0.isWhitespace }.count
+    }
+}
+
 @Suite struct ChunkerTests {
     func sentence(_ i: Int, words: Int = 9) -> String {
         (0..<words).map { "w\(i)x\($0)" }.joined(separator: " ") + "."
@@ -82,6 +91,72 @@ struct CharacterCounter: TokenCounter {
         let blob = String(repeating: "A", count: 500)
         let pieces = Chunker(settings: ChunkingSettings(sizeTokens: 64, overlapTokens: 0), counter: CharacterCounter()).chunks(of: ExtractedText(text: blob))
         #expect(pieces.allSatisfy { $0.tokenCount <= 64 } && pieces.map(\.text).joined() == blob)
+    }
+
+    /// Hardening finding 2: `"a." * 300000` held the worker for four minutes because every cut of the one long
+    /// "word" re-counted everything after it.
+    @Test("cutting one huge word costs work linear in its length", arguments: [32, 256])
+    func hugeWordIsLinear(size: Int) {
+        func work(_ repeats: Int) -> (Int, [ChunkDraft]) {
+            let counter = CountingCounter()
+            let text = String(repeating: "a.", count: repeats)
+            let chunks = Chunker(settings: ChunkingSettings(sizeTokens: size, overlapTokens: 0), counter: counter).chunks(of: ExtractedText(text: text))
+            #expect(chunks.map(\.text).joined() == text, "nothing lost or repeated")
+            #expect(chunks.allSatisfy { $0.tokenCount <= size })
+            return (counter.charactersCounted, chunks)
+        }
+        let (small, smallChunks) = work(3_000)
+        let (large, _) = work(30_000)
+        #expect(smallChunks.count >= 6_000 / size)
+        // Linear: ~10x. The old cut loop did ~100x here (and ~1,000x between 3k and 300k).
+        #expect(Double(large) / Double(small) < 15, "counted \(small) then \(large) characters")
+        #expect(large < 30_000 * 2 * 20, "a bounded number of looks per character")
+    }
+
+    /// Hardening finding 9: a file of 100,000 headings took 44 s; each chunk searched every section.
+    @Test("many sections cost work linear in their number")
+    func manySectionsAreLinear() {
+        func document(_ sections: Int) -> ExtractedText {
+            var text = ""
+            var count = 0
+            var starts: [ExtractedText.SectionStart] = []
+            for i in 0..<sections {
+                if !text.isEmpty { text += "\n\n"; count += 2 }
+                starts.append(.init(headingPath: ["H\(i)"], offset: count))
+                let line = "Heading \(i) words."
+                text += line
+                count += line.count
+            }
+            return ExtractedText(text: text, sections: starts)
+        }
+        func timed(_ sections: Int) -> Duration {
+            let doc = document(sections)
+            let chunker = Chunker(settings: ChunkingSettings(sizeTokens: 64, overlapTokens: 8), counter: WordCounter())
+            var best = Duration.seconds(1_000)
+            for _ in 0..<3 {
+                let start = ContinuousClock.now
+                let chunks = chunker.chunks(of: doc)
+                best = min(best, ContinuousClock.now - start)
+                #expect(chunks.count == sections)
+                #expect(chunks.last?.headingPath == ["H\(sections - 1)"] && chunks.first?.headingPath == ["H0"])
+            }
+            return best
+        }
+        let small = timed(2_000), large = timed(20_000)
+        // Linear is ~10x; the quadratic look-ups were ~100x. Generous for a busy machine.
+        #expect(large / small < 35, "\(small) then \(large)")
+    }
+
+    @Test func locatorAnswersLikeALinearScan() {
+        let pages = [ExtractedText.PageStart(number: 3, offset: 5), .init(number: 4, offset: 20), .init(number: 5, offset: 20), .init(number: 6, offset: 40)]
+        let sections = [ExtractedText.SectionStart(headingPath: ["A"], offset: 0), .init(headingPath: ["A", "B"], offset: 30)]
+        let text = ExtractedText(text: String(repeating: "x", count: 60), pages: pages, sections: sections)
+        let locator = ExtractedText.Locator(text)
+        for offset in -1...61 {
+            #expect(locator.page(at: offset) == (pages.last { $0.offset <= offset }?.number ?? 3))
+            #expect(locator.headingPath(at: offset) == (sections.last { $0.offset <= offset }?.headingPath ?? []))
+        }
+        #expect(ExtractedText.Locator(ExtractedText(text: "")).page(at: 3) == nil)
     }
 
     @Test func emptyTextHasNoChunks() {

@@ -58,6 +58,43 @@ struct HostileInputTests {
         }
     }
 
+    /// Hardening finding 1: `"[" * k + "x" + "](" * k + ")" * k` took 54.7 s for 3.9 MB (each link marked its
+    /// whole nested range).
+    @Test("nested Markdown links cost time linear in their number")
+    func nestedLinksAreLinear() throws {
+        func timed(_ k: Int) throws -> Duration {
+            let markdown = String(repeating: "[", count: k) + "x" + String(repeating: "](", count: k) + String(repeating: ")", count: k)
+            var best = Duration.seconds(1_000)
+            for _ in 0..<3 {
+                let start = ContinuousClock.now
+                let text = try TextExtractor.extract(Data(markdown.utf8), format: .markdown).text
+                best = min(best, ContinuousClock.now - start)
+                #expect(text == "x", "the link syntax goes, the text stays")
+            }
+            return best
+        }
+        let small = try timed(2_000), large = try timed(20_000)
+        // Linear is ~10x; the old marking was ~100x. Generous for a busy machine.
+        #expect(large / small < 35, "\(small) then \(large)")
+    }
+
+    @Test("unmarked positions: every range marked once, answers like a scan")
+    func unmarkedPositions() {
+        var positions = MarkdownInline.UnmarkedPositions(count: 10)
+        var marked = Set<Int>()
+        for (a, b) in [(2, 5), (0, 3), (4, 8), (9, 9), (1, 9)] {
+            var q = positions.first(from: a)
+            while q <= b {
+                #expect(!marked.contains(q))
+                marked.insert(q)
+                positions.mark(q)
+                q = positions.first(from: q + 1)
+            }
+        }
+        #expect(marked == Set(0...9))
+        #expect(positions.first(from: 0) == 10)
+    }
+
     @Test("deeply nested XML in a DOCX is refused, not a stack overflow")
     func deepDocx() throws {
         let body = String(repeating: "<w:sdt><w:sdtContent>", count: 50_000) + Fixture.p("x") + String(repeating: "</w:sdtContent></w:sdt>", count: 50_000)

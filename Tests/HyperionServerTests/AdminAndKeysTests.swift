@@ -77,8 +77,11 @@ struct AdminAndKeysTests {
             #expect(try await client.json(.get, "/api/v1/auth/me", token: userTokens.access).status == .unauthorized)
             #expect(try await client.json(.get, "/api/v1/auth/me", token: key).status == .unauthorized)
             #expect(try await client.json(.post, "/api/v1/auth/refresh", ["refresh_token": userTokens.refresh]).status == .unauthorized)
+            // The right and a wrong password get the same answer: nothing tells a guesser which was right.
             let login = try await client.json(.post, "/api/v1/auth/login", ["email": "user@example.com", "password": "correct horse"])
-            #expect(login.status == .forbidden && login.body["code"] as? String == "account_disabled")
+            let wrong = try await client.json(.post, "/api/v1/auth/login", ["email": "user@example.com", "password": "wrong horse"])
+            #expect(login.status == .unauthorized && login.body["code"] as? String == "invalid_credentials")
+            #expect(wrong.status == login.status && wrong.body["code"] as? String == "invalid_credentials" && wrong.body["detail"] as? String == login.body["detail"] as? String)
             // Re-enabling lets the user sign in again, but revoked keys stay revoked.
             #expect(try await client.json(.patch, "/api/v1/users/\(userID)", ["is_disabled": false], token: adminToken).status == .ok)
             _ = try await client.login("user@example.com")

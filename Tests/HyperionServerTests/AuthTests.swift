@@ -195,6 +195,55 @@ struct AuthTests {
     }
 }
 
+/// Hardening finding 4: 40 parallel wrong passwords all reached bcrypt (40 × 401, no 429): failures were counted
+/// only after the password check.
+@Suite("Login throttle")
+struct LoginThrottleTests {
+    @Test("a burst of parallel attempts lets at most the limit through")
+    func parallelBurst() async {
+        let throttle = LoginThrottle(perEmail: 5, perAddress: 20)
+        let admitted = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<40 { group.addTask { throttle.beginAttempt(email: "a@x.org", address: "1.2.3.4") == nil } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(admitted == 5)
+        // Per address: 20 different emails, then the 21st is refused too.
+        let other = LoginThrottle(perEmail: 5, perAddress: 20)
+        for i in 0..<20 { #expect(other.beginAttempt(email: "u\(i)@x.org", address: "5.6.7.8") == nil) }
+        #expect(other.beginAttempt(email: "new@x.org", address: "5.6.7.8") != nil)
+    }
+
+    @Test("a success takes its own attempt back and clears the email; the window expires")
+    func successAndWindow() {
+        let throttle = LoginThrottle(perEmail: 2, perAddress: 3, window: 60)
+        let t0 = Date()
+        #expect(throttle.beginAttempt(email: "a", address: "ip", now: t0) == nil)
+        #expect(throttle.beginAttempt(email: "a", address: "ip", now: t0) == nil)
+        #expect(throttle.beginAttempt(email: "a", address: "ip", now: t0) == 60)
+        // Another email on the same address: one attempt left there (two counted), and a success gives it back.
+        #expect(throttle.beginAttempt(email: "b", address: "ip", now: t0) == nil)
+        throttle.recordSuccess(email: "b", address: "ip")
+        #expect(throttle.beginAttempt(email: "c", address: "ip", now: t0) == nil)
+        #expect(throttle.beginAttempt(email: "d", address: "ip", now: t0) != nil)
+        #expect(throttle.beginAttempt(email: "a", address: "other", now: t0.addingTimeInterval(61)) == nil, "the window moved on")
+    }
+
+    @Test("parallel wrong passwords over HTTP answer 429 beyond the limit")
+    func parallelOverHTTP() async throws {
+        try await withTestApp { client in
+            try await client.signup("a@example.com")
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<12 {
+                    group.addTask { try await client.json(.post, "/api/v1/auth/login", ["email": "a@example.com", "password": "bad password"]).status }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .unauthorized }.count == 5)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 7)
+        }
+    }
+}
+
 enum HyperionCoreUser {
     static let sample = HyperionCore.User(email: "s@example.com", role: .user, passwordHash: "")
 }

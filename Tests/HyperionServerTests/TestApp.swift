@@ -74,8 +74,9 @@ final class Carry<Value>: @unchecked Sendable {
 
 /// An application over the data directory `dir` with cheap bcrypt and the given embedder, for tests that
 /// open more than one application (or the store) over the same data.
-func testApp(dataDirectory dir: String, embedder: any DocumentEmbedder = HashingEmbedder()) async throws -> some ApplicationProtocol {
-    try await buildApplication(reader: testReader(["data_dir": dir]), logSink: LogSink(), passwordHasher: PasswordHasher(cost: 4), embedder: embedder)
+func testApp(dataDirectory dir: String, embedder: any DocumentEmbedder = HashingEmbedder(), _ values: [String: String] = [:]) async throws -> some ApplicationProtocol {
+    try await buildApplication(reader: testReader(values.merging(["data_dir": dir]) { $1 }), logSink: LogSink(), passwordHasher: PasswordHasher(cost: 4),
+                               embedder: embedder)
 }
 
 /// A fresh data directory, for tests that open more than one application (or the store) over the same data.

@@ -72,6 +72,45 @@ struct KnowledgeStoreTests {
         }
     }
 
+    /// Hardening finding 3a: an upload's rows and its job are one transaction.
+    @Test("uploads: documents and their job are written together or not at all; a failed document is queued again", arguments: Backend.available)
+    func uploadTransaction(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, _ in
+            let a = try await owner(store)
+            let model = try await store.models.create(RAGModel(ownerID: a.id, name: "M", embeddingModel: "m"))
+            let failed = try await store.documents.createOrFind(DocumentRecord(modelID: model.id, title: "old", filename: "old.txt", format: .text,
+                                                                               sha256: "h-old", sizeBytes: 1, status: .failed, error: "boom")).document
+            func draft(_ sha: String, title: String = "t") -> DocumentRecord {
+                DocumentRecord(modelID: model.id, title: title, filename: "\(sha).txt", format: .text, sha256: sha, sizeBytes: 1)
+            }
+            let makeJob: @Sendable ([UUID]) -> JobRecord = { JobRecord(kind: .ingest, modelID: model.id, ownerID: a.id, documentIDs: $0, progressTotal: $0.count) }
+            // The last row is refused (NUL): nothing of the four may stay, and the failed document stays failed.
+            await #expect(throws: HyperionError.self) {
+                _ = try await store.documents.createWithJob([draft("h1"), draft("h-old"), draft("h1"), draft("h2", title: "bad\u{0}")], job: makeJob)
+            }
+            #expect(try await store.documents.all(modelID: model.id).map(\.id) == [failed.id])
+            #expect(try await store.documents.find(id: failed.id)?.status == .failed)
+            #expect(try await store.count("jobs") == 0)
+
+            let new = draft("h1")
+            let (outcomes, job) = try await store.documents.createWithJob([new, draft("h-old"), draft("h1")], job: makeJob)
+            #expect(outcomes.count == 3)
+            #expect(outcomes[0] == .created(new))
+            guard case .existing(let retried, requeued: true) = outcomes[1], case .existing(let same, requeued: false) = outcomes[2] else {
+                Issue.record("unexpected outcomes \(outcomes)")
+                return
+            }
+            #expect(retried.id == failed.id && retried.status == .queued && retried.error == nil && same.id == new.id)
+            #expect(job?.documentIDs == [new.id, failed.id])
+            #expect(try await store.jobs.find(id: try #require(job?.id))?.status == .queued)
+            #expect(try await store.documents.find(id: failed.id)?.status == .queued)
+            // Nothing new: no job.
+            let (_, none) = try await store.documents.createWithJob([draft("h1")], job: makeJob)
+            let jobCount = try await store.count("jobs")
+            #expect(none == nil && jobCount == 1)
+        }
+    }
+
     @Test("jobs: each claimed exactly once by concurrent workers; stale ones requeued; cancel", arguments: Backend.available)
     func jobs(backend: Backend) async throws {
         try await withFreshStore(backend) { store, _ in

@@ -79,4 +79,31 @@ void hyp_distances_portable(const float *query, const float *base, int dimension
 void hyp_gemm_nt_small_portable(int m, int n, int k, const float *a, int lda, const float *w, int ldw,
                                 float beta, float *c, int ldc);
 
+// MARK: OpenBLAS, loaded at first use (blas.c)
+
+/// The OpenBLAS kernel family this CPU should run, from CPUID ("SkylakeX", "Haswell", "Sandybridge", "Nehalem",
+/// "Prescott"), or NULL off x86-64, where OpenBLAS's own detection decides.
+const char *hyp_blas_core_for_cpu(void);
+
+/// The kernel family OpenBLAS runs (its `openblas_get_corename()`), or "portable" when OpenBLAS could not be
+/// loaded. The first call of any `hyp_blas_*`, `hyp_sgemm` or `hyp_sgemv` loads the library, after setting
+/// OPENBLAS_CORETYPE from `hyp_blas_core_for_cpu()` unless the environment already sets it.
+const char *hyp_blas_core(void);
+
+/// Where the choice came from: "cpuid", "OPENBLAS_CORETYPE" (the environment's) or "openblas" (its own detection).
+const char *hyp_blas_core_origin(void);
+
+/// Why OpenBLAS could not be loaded, or NULL when it was (then the functions below run portable loops).
+const char *hyp_blas_error(void);
+
+/// Threads OpenBLAS uses per call.
+void hyp_blas_set_threads(int threads);
+
+/// Row-major `C = alpha·A·op(B) + beta·C`: `A` is m×k, `op(B)` k×n (`B` stored n×k when `transpose_b`).
+void hyp_sgemm(bool transpose_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+               float beta, float *c, int ldc);
+
+/// Row-major `y = A·x` for `A` of `rows × columns` (rows `lda` apart).
+void hyp_sgemv(int rows, int columns, const float *a, int lda, const float *x, float *y);
+
 #endif

@@ -46,12 +46,14 @@ public struct Chunker: Sendable {
         var pieces = self.pieces(characters)
         guard !pieces.isEmpty else { return [] }
         let boundaries = (document.pages.map(\.offset) + document.sections.map(\.offset)).filter { $0 > 0 }.sorted()
-        if !boundaries.isEmpty {
-            for i in 1..<pieces.count {
-                let lower = pieces[i - 1].start, upper = pieces[i].start
-                pieces[i].startsSection = boundaries.contains { $0 > lower && $0 <= upper }
-            }
+        // Pieces and boundaries are both in order: one walk over each (a document may have 100,000 headings).
+        var b = 0
+        for i in pieces.indices.dropFirst() where b < boundaries.count {
+            let lower = pieces[i - 1].start, upper = pieces[i].start
+            while b < boundaries.count, boundaries[b] <= lower { b += 1 }
+            pieces[i].startsSection = b < boundaries.count && boundaries[b] <= upper
         }
+        let locator = ExtractedText.Locator(document)
         var drafts: [ChunkDraft] = []
         var first = 0
         while first < pieces.count {
@@ -76,8 +78,8 @@ public struct Chunker: Sendable {
             }
             let start = pieces[first].start, end = pieces[last].end
             let text = String(characters[start..<end]).trimmingCharacters(in: .whitespacesAndNewlines)
-            drafts.append(ChunkDraft(ordinal: drafts.count, text: text, page: document.page(at: start),
-                                     headingPath: document.headingPath(at: start), startOffset: start, endOffset: end, tokenCount: tokens))
+            drafts.append(ChunkDraft(ordinal: drafts.count, text: text, page: locator.page(at: start),
+                                     headingPath: locator.headingPath(at: start), startOffset: start, endOffset: end, tokenCount: tokens))
             if last + 1 >= pieces.count { break }
             // Step back over whole pieces worth up to the overlap, always moving forward.
             var next = last + 1
@@ -90,6 +92,9 @@ public struct Chunker: Sendable {
         }
         return drafts
     }
+
+    /// Characters one cut of an over-long word may span: enough for a full window even at four characters a token.
+    var longestCut: Int { max(64, settings.sizeTokens * 4) }
 
     /// Sentences (or words, for an over-long sentence) with their paragraph ends.
     func pieces(_ characters: [Character]) -> [Piece] {
@@ -106,10 +111,12 @@ public struct Chunker: Sendable {
                 }
                 let words = Self.words(characters, in: sentence)
                 for (j, word) in words.enumerated() {
-                    // A single "word" longer than the window (e.g. a base64 blob) is cut by characters.
+                    // A single "word" longer than the window (e.g. a base64 blob) is cut by characters. Each cut
+                    // looks at most `longestCut` characters ahead, so a word of any length costs time linear in
+                    // its length (counting the whole rest of the word for every cut was quadratic).
                     var range = word
                     while !range.isEmpty {
-                        var end = range.upperBound
+                        var end = min(range.upperBound, range.lowerBound + longestCut)
                         var count = counter.tokenCount(String(characters[range.lowerBound..<end]))
                         while count > settings.sizeTokens, end - range.lowerBound > 1 {
                             end = range.lowerBound + (end - range.lowerBound) / 2

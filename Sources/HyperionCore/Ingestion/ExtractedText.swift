@@ -32,14 +32,46 @@ public struct ExtractedText: Sendable, Equatable {
         self.sections = sections
     }
 
-    /// The page containing `offset`.
-    public func page(at offset: Int) -> Int? {
-        pages.last { $0.offset <= offset }?.number ?? pages.first?.number
-    }
+    /// The page containing `offset` (for one look-up; ``Locator`` answers many).
+    public func page(at offset: Int) -> Int? { Locator(self).page(at: offset) }
 
-    /// The heading path of the section containing `offset`.
-    public func headingPath(at offset: Int) -> [String] {
-        sections.last { $0.offset <= offset }?.headingPath ?? []
+    /// The heading path of the section containing `offset` (for one look-up; ``Locator`` answers many).
+    public func headingPath(at offset: Int) -> [String] { Locator(self).headingPath(at: offset) }
+
+    /// Page and heading look-ups by binary search, for callers that ask once per chunk (the linear
+    /// `page(at:)` and `headingPath(at:)` would make a document with 100,000 headings quadratic).
+    public struct Locator: Sendable {
+        private let pages: [PageStart]
+        private let pageOffsets: [Int]
+        private let sections: [SectionStart]
+        private let sectionOffsets: [Int]
+
+        /// Pages and sections are sorted by offset here, so the look-ups hold for any input order.
+        public init(_ text: ExtractedText) {
+            pages = text.pages.enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element)
+            sections = text.sections.enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element)
+            pageOffsets = pages.map(\.offset)
+            sectionOffsets = sections.map(\.offset)
+        }
+
+        /// The page containing `offset`: the last page starting at or before it, else the first page.
+        public func page(at offset: Int) -> Int? {
+            Self.lastIndex(in: pageOffsets, atOrBefore: offset).map { pages[$0].number } ?? pages.first?.number
+        }
+
+        /// The heading path of the section containing `offset`.
+        public func headingPath(at offset: Int) -> [String] {
+            Self.lastIndex(in: sectionOffsets, atOrBefore: offset).map { sections[$0].headingPath } ?? []
+        }
+
+        private static func lastIndex(in offsets: [Int], atOrBefore offset: Int) -> Int? {
+            var low = 0, high = offsets.count  // first index whose offset is > offset
+            while low < high {
+                let mid = (low + high) / 2
+                if offsets[mid] <= offset { low = mid + 1 } else { high = mid }
+            }
+            return low > 0 ? low - 1 : nil
+        }
     }
 
     /// Whether there is any text worth indexing.

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CKernels
 import Foundation
 import HyperionCore
 import Synchronization
@@ -215,7 +215,7 @@ public final class LocalVectorIndex: VectorIndex, @unchecked Sendable {
                 let base = buffer.baseAddress!, qp = q.baseAddress!
                 if admitted == nil && !isL2 {
                     var scores = [Float](repeating: 0, count: n)
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1, base, Int32(dimension), qp, 1, 0, &scores, 1)
+                    hyp_sgemv(Int32(n), Int32(dimension), base, Int32(dimension), qp, &scores)
                     for slot in 0..<n where !table.deleted[slot] { top.offer(scores[slot], UInt32(slot)) }
                 } else {
                     for slot in 0..<n where admitted?[slot] ?? !table.deleted[slot] {

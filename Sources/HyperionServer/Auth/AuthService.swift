@@ -94,23 +94,21 @@ public struct AuthService: Sendable {
         return user
     }
 
-    /// Password login. Unknown email and wrong password give the same 401 in about the same time.
+    /// Password login. Unknown email, wrong password and a disabled account give the same 401 in about the same
+    /// time (a different answer for a disabled account would tell whether a guessed password was right).
     public func login(email rawEmail: String, password: String, clientAddress: String) async throws -> TokenPair {
         let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
-        if let wait = throttle.retryAfter(email: email, address: clientAddress) {
+        if let wait = throttle.beginAttempt(email: email, address: clientAddress) {
             throw HyperionError(.tooManyRequests, code: "too_many_attempts", message: "too many failed logins; try again in \(wait) seconds", retryAfter: wait)
         }
         let user = try await store.users.find(email: email)
         let matches = try await hasher.verify(password, hash: user?.passwordHash)
-        guard let user, matches else {
-            throttle.recordFailure(email: email, address: clientAddress)
-            try await store.audit.record(AuditEvent(kind: .loginFailed, userID: user?.id, email: String(email.prefix(254)), clientAddress: clientAddress))
+        guard let user, matches, !user.isDisabled else {
+            try await store.audit.record(AuditEvent(kind: .loginFailed, userID: user?.id, email: String(email.prefix(254)), clientAddress: clientAddress,
+                                                    detail: user?.isDisabled == true ? "account disabled" : nil))
             throw HyperionError(.unauthorized, code: "invalid_credentials", message: "incorrect email or password")
         }
-        guard !user.isDisabled else {
-            throw HyperionError(.forbidden, code: "account_disabled", message: "this account is disabled")
-        }
-        throttle.recordSuccess(email: email)
+        throttle.recordSuccess(email: email, address: clientAddress)
         try await store.audit.record(AuditEvent(kind: .loginSucceeded, userID: user.id, email: email, clientAddress: clientAddress))
         return try await issuePair(for: user, family: UUID())
     }

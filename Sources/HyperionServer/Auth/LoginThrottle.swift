@@ -19,8 +19,11 @@ public final class LoginThrottle: Sendable {
         self.window = window
     }
 
-    /// Seconds to wait when this email or address is blocked, nil when a login may be tried.
-    public func retryAfter(email: String, address: String, now: Date = Date()) -> Int? {
+    /// Starts a login attempt: seconds to wait when this email or address is blocked, else nil with the attempt
+    /// already counted as a failure. Counting before the password check (not after it) is what stops a burst of
+    /// parallel guesses: each one finds the earlier ones counted, so at most the limit get through to bcrypt.
+    /// A successful login takes its attempt back with ``recordSuccess(email:address:)``.
+    public func beginAttempt(email: String, address: String, now: Date = Date()) -> Int? {
         state.withLockedValue { state in
             var wait: TimeInterval = 0
             for (key, limit) in [("e:" + email, perEmail), ("a:" + address, perAddress)] {
@@ -30,23 +33,24 @@ public final class LoginThrottle: Sendable {
                     wait = max(wait, window - now.timeIntervalSince(oldest))
                 }
             }
-            return wait > 0 ? max(1, Int(wait.rounded(.up))) : nil
-        }
-    }
-
-    /// Records a failed login.
-    public func recordFailure(email: String, address: String, now: Date = Date()) {
-        state.withLockedValue { state in
+            if wait > 0 { return max(1, Int(wait.rounded(.up))) }
             state["e:" + email, default: []].append(now)
             state["a:" + address, default: []].append(now)
             if state.count > 100_000 {  // bound memory under a spray of random emails
                 state = state.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
             }
+            return nil
         }
     }
 
-    /// Forgets an email's failures after a successful login.
-    public func recordSuccess(email: String) {
-        _ = state.withLockedValue { $0.removeValue(forKey: "e:" + email) }
+    /// A login succeeded: forgets the email's failures and takes the attempt back from the address.
+    public func recordSuccess(email: String, address: String) {
+        state.withLockedValue { state in
+            state.removeValue(forKey: "e:" + email)
+            if var attempts = state["a:" + address], !attempts.isEmpty {
+                attempts.removeLast()
+                state["a:" + address] = attempts.isEmpty ? nil : attempts
+            }
+        }
     }
 }

@@ -64,7 +64,7 @@ enum KnowledgeDocs {
             ("job_id", ["type": ["string", "null"], "format": "uuid", "description": "null when no new document was queued"]),
             ("documents", ["type": "array", "items": A.object(["filename", "status"], [
                 ("filename", A.string),
-                ("status", ["type": "string", "enum": ["queued", "duplicate", "failed", "rejected"],
+                ("status", ["type": "string", "enum": ["queued", "duplicate", "rejected"],
                             "description": "duplicate: the model already has this content (the existing document is returned, not ingested again)"]),
                 ("document_id", ["type": ["string", "null"], "format": "uuid"]),
                 ("error", ["type": ["object", "null"], "properties": ["status": ["type": "integer"], "code": A.string, "detail": A.string]]),

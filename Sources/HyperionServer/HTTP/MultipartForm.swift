@@ -76,16 +76,60 @@ struct MultipartForm {
         parameters(contentType)["boundary"].flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 }
     }
 
-    /// `a; b="c"; d=e` → [b: c, d: e] (names lower-cased, quotes removed).
+    /// `a; b="c"; d=e` → [b: c, d: e]: names lower-cased, quoted strings unquoted with their `\\` escapes, a `;` or
+    /// `=` inside quotes kept as text (so `filename="report;v2 final.txt"` stays whole and a file name holding
+    /// `;name=x` cannot change the field). The first of a repeated name counts. An RFC 5987 `filename*=UTF-8''…`
+    /// wins over `filename`.
     static func parameters(_ header: String) -> [String: String] {
         var result: [String: String] = [:]
-        for item in header.split(separator: ";").dropFirst() {
-            let pair = item.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2 else { continue }
-            var value = pair[1].trimmingCharacters(in: .whitespaces)
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            result[pair[0].trimmingCharacters(in: .whitespaces).lowercased()] = value
+        let scalars = Array(header.unicodeScalars)
+        var i = 0
+        func skipBlanks() { while i < scalars.count, scalars[i] == " " || scalars[i] == "\t" { i += 1 } }
+        // The value before the first `;` (the disposition or media type) is not a parameter.
+        while i < scalars.count, scalars[i] != ";" {
+            if scalars[i] == "\"" { skipQuoted(scalars, &i) } else { i += 1 }
         }
+        while i < scalars.count {
+            i += 1  // the `;`
+            skipBlanks()
+            var name = ""
+            while i < scalars.count, scalars[i] != "=", scalars[i] != ";" { name.unicodeScalars.append(scalars[i]); i += 1 }
+            name = name.trimmingCharacters(in: .whitespaces).lowercased()
+            guard i < scalars.count, scalars[i] == "=" else { continue }
+            i += 1
+            skipBlanks()
+            var value = ""
+            if i < scalars.count, scalars[i] == "\"" {
+                value = skipQuoted(scalars, &i)
+                while i < scalars.count, scalars[i] != ";" { i += 1 }  // anything after the closing quote is noise
+            } else {
+                while i < scalars.count, scalars[i] != ";" { value.unicodeScalars.append(scalars[i]); i += 1 }
+                value = value.trimmingCharacters(in: .whitespaces)
+            }
+            if !name.isEmpty, result[name] == nil { result[name] = value }
+        }
+        if let extended = result["filename*"].flatMap(decodeExtended) { result["filename"] = extended }
         return result
+    }
+
+    /// Reads a quoted string starting at `i` (on its opening quote) and leaves `i` after its closing quote.
+    @discardableResult
+    private static func skipQuoted(_ scalars: [Unicode.Scalar], _ i: inout Int) -> String {
+        var value = ""
+        i += 1
+        while i < scalars.count, scalars[i] != "\"" {
+            if scalars[i] == "\\", i + 1 < scalars.count { i += 1 }
+            value.unicodeScalars.append(scalars[i])
+            i += 1
+        }
+        if i < scalars.count { i += 1 }
+        return value
+    }
+
+    /// `UTF-8''%e2%82%ac%20rates.txt` → "€ rates.txt"; nil for another charset or bad escapes.
+    static func decodeExtended(_ value: String) -> String? {
+        let parts = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].lowercased() == "utf-8" else { return nil }
+        return String(parts[2]).removingPercentEncoding
     }
 }

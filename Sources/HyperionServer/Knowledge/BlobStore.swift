@@ -18,9 +18,11 @@ struct BlobStore: Sendable {
     }
 
     /// Writes the bytes unless a file with this hash exists; new-then-rename, so a crash leaves no half file.
-    func put(_ data: Data, sha256: String) throws {
+    /// Returns whether this call wrote the file.
+    @discardableResult
+    func put(_ data: Data, sha256: String) throws -> Bool {
         let target = url(sha256)
-        if FileManager.default.fileExists(atPath: target.path) { return }
+        if FileManager.default.fileExists(atPath: target.path) { return false }
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(sha256).\(UUID().uuidString).tmp")
         try data.write(to: temporary)
@@ -29,6 +31,7 @@ struct BlobStore: Sendable {
             try? FileManager.default.removeItem(at: temporary)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
         }
+        return true
     }
 
     func get(_ sha256: String) throws -> Data {

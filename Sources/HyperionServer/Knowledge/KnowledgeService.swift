@@ -20,6 +20,8 @@ public final class KnowledgeService: Sendable {
     let metrics: AnswerMetrics?
     /// Names of the configured LLM providers (a RAG model may only name one of these).
     let providerNames: Set<String>
+    /// Serialises writing and removing a blob of the same content.
+    let blobLocks = KeyedLocks()
 
     init(store: Store, embedder: any DocumentEmbedder, registry: IndexRegistry, blobs: BlobStore, jobSignal: JobSignal,
          maxFileSize: Int, logger: Logger, cache: LRUCache<SearchKey, [SearchHit]> = LRUCache(capacity: 0, ttl: .seconds(1)),
@@ -108,8 +110,12 @@ public final class KnowledgeService: Sendable {
         for document in documents { try await removeBlobIfUnused(document.sha256) }
     }
 
+    /// Removes a blob no document refers to any more, under its lock so a concurrent upload of the same bytes
+    /// (which writes the blob, then its row) cannot lose its file in between.
     private func removeBlobIfUnused(_ sha256: String) async throws {
-        if try await store.count("documents", where: { $0.where("sha256", .equal, sha256) }) == 0 { blobs.remove(sha256) }
+        try await blobLocks.withLocks([sha256]) { [store, blobs] in
+            if try await store.count("documents", where: { $0.where("sha256", .equal, sha256) }) == 0 { blobs.remove(sha256) }
+        }
     }
 
     // MARK: uploads
@@ -124,7 +130,7 @@ public final class KnowledgeService: Sendable {
 
     /// What happened to one uploaded file.
     struct UploadResult: Sendable {
-        enum Outcome: String, Sendable { case queued, duplicate, failed, rejected }
+        enum Outcome: String, Sendable { case queued, duplicate, rejected }
         var filename: String
         var outcome: Outcome
         var document: DocumentRecord?
@@ -132,57 +138,70 @@ public final class KnowledgeService: Sendable {
         var status: Int?
     }
 
-    /// Stores each file and queues one ingest job for the new ones. Every file gets its own result.
+    /// Stores each file and queues one ingest job for the new ones (and for re-uploads of failed ones). Every file
+    /// gets its own result. The request only sniffs each file's format: extraction, which can take long on a large or
+    /// hostile file, happens in the job. All or nothing: the rows and the job are one transaction, and the blobs
+    /// this request wrote are removed again when that fails.
     func upload(modelID: UUID, files: [UploadFile], tags: [String], metadataJSON: String?, caller: User) async throws -> (job: JobRecord?, results: [UploadResult]) {
         let model = try await writableModel(modelID, caller: caller)
         try checkEmbedder(model)
         var results: [UploadResult] = []
-        var queued: [UUID] = []
+        var accepted: [(result: Int, data: Data, draft: DocumentRecord)] = []
         for file in files {
             let name = file.filename.isEmpty ? "upload" : file.filename
+            func reject(_ status: Int, _ code: String, _ message: String) {
+                results.append(UploadResult(filename: name, outcome: .rejected, error: HyperionError(.validation, code: code, message: message), status: status))
+            }
             guard !file.tooLarge, file.data.count <= maxFileSize else {
-                results.append(UploadResult(filename: name, outcome: .rejected,
-                                            error: HyperionError(.validation, code: "file_too_large", message: "\(name): larger than the \(maxFileSize)-byte limit per file"), status: 413))
+                reject(413, "file_too_large", "\(name): larger than the \(maxFileSize)-byte limit per file")
                 continue
             }
-            let extracted: ExtractedText?
+            guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                reject(422, "invalid_filename", "the file name must not contain control characters")
+                continue
+            }
             let format: DocumentFormat
-            var failure: String?
             do {
                 format = try FormatDetector.detect(file.data, filename: name)
-                do {
-                    extracted = try TextExtractor.extract(file.data, format: format)
-                } catch ExtractionError.noText {
-                    extracted = nil
-                    failure = "no extractable text"
-                }
             } catch let error as ExtractionError {
                 let (status, code) = Self.status(of: error)
-                results.append(UploadResult(filename: name, outcome: .rejected,
-                                            error: HyperionError(.validation, code: code, message: "\(name): \(error)"), status: status))
+                reject(status, code, "\(name): \(error)")
                 continue
             }
-            let sha = BlobStore.sha256(file.data)
-            try blobs.put(file.data, sha256: sha)
-            let title = extracted?.title.flatMap { $0.isEmpty ? nil : String($0.prefix(300)) } ?? name
-            let draft = DocumentRecord(modelID: model.id, title: title, filename: String(name.prefix(255)), format: format, sha256: sha,
-                                       sizeBytes: file.data.count, status: failure == nil ? .queued : .failed, error: failure,
-                                       tags: tags, metadataJSON: metadataJSON)
-            let (document, created) = try await store.documents.createOrFind(draft)
-            if !created {
-                results.append(UploadResult(filename: name, outcome: .duplicate, document: document))
-            } else if failure != nil {
-                results.append(UploadResult(filename: name, outcome: .failed, document: document))
-            } else {
-                queued.append(document.id)
-                results.append(UploadResult(filename: name, outcome: .queued, document: document))
+            let draft = DocumentRecord(modelID: model.id, title: String(name.prefix(300)), filename: String(name.prefix(255)), format: format,
+                                       sha256: BlobStore.sha256(file.data), sizeBytes: file.data.count, tags: tags, metadataJSON: metadataJSON)
+            accepted.append((results.count, file.data, draft))
+            results.append(UploadResult(filename: name, outcome: .queued))
+        }
+        guard !accepted.isEmpty else { return (nil, results) }
+        let drafts = accepted.map(\.draft)
+        let contents = accepted.map { ($0.data, $0.draft.sha256) }
+        let ownerID = caller.id
+        let stored = try await blobLocks.withLocks(drafts.map(\.sha256)) { [blobs, store] in
+            var written: [String] = []
+            do {
+                for (data, sha) in contents where try blobs.put(data, sha256: sha) { written.append(sha) }
+                return try await store.documents.createWithJob(drafts) { ids in
+                    JobRecord(kind: .ingest, modelID: model.id, ownerID: ownerID, documentIDs: ids, progressTotal: ids.count)
+                }
+            } catch {
+                // Nothing was stored, so nothing refers to the blobs this request created.
+                for sha in written { blobs.remove(sha) }
+                throw error
             }
         }
-        guard !queued.isEmpty else { return (nil, results) }
-        let job = JobRecord(kind: .ingest, modelID: model.id, ownerID: caller.id, documentIDs: queued, progressTotal: queued.count)
-        try await store.jobs.enqueue(job)
-        jobSignal.notify()
-        return (job, results)
+        for ((index, _, _), outcome) in zip(accepted, stored.outcomes) {
+            switch outcome {
+            case .created(let document), .existing(let document, requeued: true):
+                results[index].outcome = .queued
+                results[index].document = document
+            case .existing(let document, requeued: false):
+                results[index].outcome = .duplicate
+                results[index].document = document
+            }
+        }
+        if stored.job != nil { jobSignal.notify() }
+        return (stored.job, results)
     }
 
     static func status(of error: ExtractionError) -> (Int, String) {

@@ -51,6 +51,53 @@ public struct DocumentRepository: Sendable {
         }
     }
 
+    /// What ``createWithJob(_:job:)`` did with one draft.
+    public enum UploadOutcome: Sendable, Equatable {
+        /// Stored and queued.
+        case created(DocumentRecord)
+        /// The model already held this content; a failed one is queued again (that is how a failure is retried).
+        case existing(DocumentRecord, requeued: Bool)
+    }
+
+    /// Stores an upload's documents and the job that ingests the new (or retried) ones in one transaction: either
+    /// every row and the job are written, or nothing is. `job` gets the ids to ingest, in order, and is not called
+    /// when there are none.
+    public func createWithJob(_ drafts: [DocumentRecord], job: @escaping @Sendable ([UUID]) -> JobRecord) async throws -> (outcomes: [UploadOutcome], job: JobRecord?) {
+        let rows = drafts.map(Row.init)
+        return try await store.transaction { db in
+            var outcomes: [UploadOutcome] = []
+            var queued: [UUID] = []
+            for (draft, row) in zip(drafts, rows) {
+                // ON CONFLICT … DO NOTHING rather than catching the violation: on PostgreSQL an error aborts the transaction.
+                let inserted = try await db.insert(into: "documents").model(row).ignoringConflicts(with: ["model_id", "sha256"])
+                    .returning("id").all()
+                if !inserted.isEmpty {
+                    outcomes.append(.created(draft))
+                    queued.append(draft.id)
+                    continue
+                }
+                guard var existing = try await db.select().columns("*").from("documents").where("model_id", .equal, draft.modelID)
+                    .where("sha256", .equal, draft.sha256).first(decoding: Row.self)?.record else {
+                    throw HyperionError(.conflict, code: "upload_conflict", message: "the document changed while it was uploaded; try again")
+                }
+                let retry = existing.status == .failed && !queued.contains(existing.id)
+                if retry {
+                    existing.status = .queued
+                    existing.error = nil
+                    existing.updatedAt = Date()
+                    try await db.update("documents").set("status", to: existing.status.rawValue).set("error", to: String?.none)
+                        .set("updated_at", to: existing.updatedAt).where("id", .equal, existing.id).run()
+                    queued.append(existing.id)
+                }
+                outcomes.append(.existing(existing, requeued: retry))
+            }
+            guard !queued.isEmpty else { return (outcomes, nil) }
+            let record = job(queued)
+            try await db.insert(into: "jobs").model(JobRepository.Row(record)).run()
+            return (outcomes, record)
+        }
+    }
+
     public func find(id: UUID) async throws -> DocumentRecord? {
         try await store.database.select().columns("*").from("documents").where("id", .equal, id).first(decoding: Row.self)?.record
     }
@@ -91,6 +138,22 @@ public struct DocumentRepository: Sendable {
         if let title { update = update.set("title", to: title) }
         if let pageCount { update = update.set("page_count", to: pageCount) }
         try await update.where("id", .equal, id).run()
+    }
+
+    /// Marks those of `ids` that are still queued or processing as failed with `error`: after a job ends early,
+    /// every one of its documents is in a state a user can see and act on (re-upload to retry).
+    public func failUnfinished(ids: [UUID], error: String) async throws {
+        guard !ids.isEmpty else { return }
+        try await store.database.update("documents").set("status", to: DocumentStatus.failed.rawValue).set("error", to: error)
+            .set("updated_at", to: Date()).where("id", .in, ids)
+            .where("status", .in, [DocumentStatus.queued.rawValue, DocumentStatus.processing.rawValue]).run()
+    }
+
+    /// Puts those of `ids` that are processing back to queued (their job will run again).
+    public func requeueProcessing(ids: [UUID]) async throws {
+        guard !ids.isEmpty else { return }
+        try await store.database.update("documents").set("status", to: DocumentStatus.queued.rawValue).set("updated_at", to: Date())
+            .where("id", .in, ids).where("status", .equal, DocumentStatus.processing.rawValue).run()
     }
 
     /// Replaces a document's chunks of one generation and marks it ready, atomically: a job that runs twice

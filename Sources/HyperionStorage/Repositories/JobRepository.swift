@@ -80,6 +80,20 @@ public struct JobRepository: Sendable {
         return try await find(id: id)
     }
 
+    /// Puts a running job back in the queue without counting the attempt (a worker that stops for a shutdown
+    /// hands its job to the next start).
+    public func requeue(id: UUID) async throws {
+        try await store.database.update("jobs").set("status", to: JobStatus.queued.rawValue)
+            .set(SQLIdentifier("attempts"), to: SQLRaw("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"))
+            .where("id", .equal, id).where("status", .equal, JobStatus.running.rawValue).run()
+    }
+
+    /// Current status of a job (nil when unknown).
+    public func status(id: UUID) async throws -> JobStatus? {
+        try await store.database.select().column("status").from("jobs").where("id", .equal, id).first()
+            .flatMap { try $0.decode(column: "status", as: String.self) }.flatMap(JobStatus.init(rawValue:))
+    }
+
     /// Puts running jobs whose worker stopped beating back in the queue (after a crash or kill -9).
     /// Returns how many were requeued.
     @discardableResult

@@ -1,0 +1,188 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import HyperionCore
+import HyperionStorage
+import Logging
+import Testing
+
+@testable import HyperionServer
+
+/// Findings of the hostile-input review (issue "Hardening"): each test failed before its fix.
+@Suite("Hardening")
+struct HardeningTests {
+    /// Finding 10: `report;v2 final.txt` was stored as `"report`, and `;name=` in a file name replaced the field.
+    @Test("multipart parameters honour quotes, escapes and RFC 5987 names")
+    func multipartParameters() {
+        let p = MultipartForm.parameters(#"form-data; name="file"; filename="report;v2 final.txt""#)
+        #expect(p["name"] == "file" && p["filename"] == "report;v2 final.txt")
+        let injected = MultipartForm.parameters(#"form-data; name="file"; filename="x.txt;name=other""#)
+        #expect(injected["name"] == "file" && injected["filename"] == "x.txt;name=other")
+        let escaped = MultipartForm.parameters(#"form-data; name="file"; filename="say \"hi\" \\ bye.txt""#)
+        #expect(escaped["filename"] == #"say "hi" \ bye.txt"#)
+        let extended = MultipartForm.parameters("form-data; name=file; filename=\"rates.txt\"; filename*=UTF-8''%E2%82%AC%20rates.txt")
+        #expect(extended["name"] == "file" && extended["filename"] == "€ rates.txt")
+        #expect(MultipartForm.parameters("form-data; name=\"a\"; name=\"b\"")["name"] == "a", "the first of a repeated name counts")
+        #expect(MultipartForm.parameters("form-data; name=\"unterminated")["name"] == "unterminated")
+        #expect(MultipartForm.boundary(of: "multipart/form-data; boundary=\"a;b\"") == "a;b")
+        #expect(MultipartForm.boundary(of: "multipart/form-data; charset=utf-8; boundary=xyz") == "xyz")
+    }
+
+    @Test("file names with ; and = arrive whole; a control character refuses only that file")
+    func uploadNames() async throws {
+        try await withTestApp { client in
+            try await client.signup("owner@example.com")
+            let token = try await client.login("owner@example.com").access
+            let model = try await client.createModel("Names", token: token)
+            let upload = try await client.upload("/api/v1/models/\(model)/documents",
+                                                 files: [("report;v2 final.txt", solarText), ("x.md;name=other", batteryMarkdown), ("bad\u{0}name.txt", Data("other words here".utf8))],
+                                                 token: token)
+            #expect(upload.status == .accepted)
+            let files = try #require(upload.body["documents"] as? [[String: Any]])
+            #expect(files.map { $0["filename"] as? String } == ["report;v2 final.txt", "x.md;name=other", "bad\u{0}name.txt"])
+            #expect(files.map { $0["status"] as? String } == ["queued", "queued", "rejected"])
+            #expect((files[2]["error"] as? [String: Any])?["code"] as? String == "invalid_filename")
+            let job = try await client.waitForJob(try #require(upload.body["job_id"] as? String), token: token)
+            #expect(job["status"] as? String == "succeeded")
+            let listed = try await client.json(.get, "/api/v1/models/\(model)/documents", token: token).body["items"] as? [[String: Any]] ?? []
+            #expect(Set(listed.compactMap { $0["filename"] as? String }) == ["report;v2 final.txt", "x.md;name=other"])
+            #expect(listed.allSatisfy { $0["status"] as? String == "ready" })
+        }
+    }
+
+    /// Finding 3a: a request refused part-way left a `queued` document with no job, and its blob. Here the
+    /// second file's blob cannot be written (a plain file sits where its folder must go): the request fails as a
+    /// whole, and the first file's blob, written by this request, is removed again.
+    @Test("an upload that fails part-way leaves no document, no job and no blob")
+    func uploadIsAllOrNothing() async throws {
+        let dir = testDataDirectory("all-or-nothing")
+        let blocked = BlobStore.sha256(batteryMarkdown)
+        try FileManager.default.createDirectory(atPath: dir + "/files", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: dir + "/files/" + blocked.prefix(2), contents: Data("in the way".utf8)))
+        let app = try await testApp(dataDirectory: dir)
+        let modelID = Carry("")
+        try await app.test(.router) { client in
+            try await client.signup("owner@example.com")
+            let token = try await client.login("owner@example.com").access
+            let model = try await client.createModel("Atomic", token: token)
+            modelID.value = model
+            let refused = try await client.upload("/api/v1/models/\(model)/documents", files: [("good.txt", solarText), ("more.md", batteryMarkdown)], token: token)
+            #expect(refused.status == .internalServerError)
+            #expect(try await client.json(.get, "/api/v1/models/\(model)/documents", token: token).body["total"] as? Int == 0)
+            #expect(!FileManager.default.fileExists(atPath: BlobStore(root: URL(fileURLWithPath: dir + "/files")).url(BlobStore.sha256(solarText)).path),
+                    "the blob this request wrote is gone")
+            // Once the way is clear, the same files go through and are not "duplicates" of anything.
+            try FileManager.default.removeItem(atPath: dir + "/files/" + blocked.prefix(2))
+            let accepted = try await client.upload("/api/v1/models/\(model)/documents", files: [("good.txt", solarText), ("more.md", batteryMarkdown)], token: token)
+            #expect((accepted.body["documents"] as? [[String: Any]])?.map { $0["status"] as? String } == ["queued", "queued"])
+            #expect(try await client.waitForJob(try #require(accepted.body["job_id"] as? String), token: token)["status"] as? String == "succeeded")
+        }
+        let store = try await Store.open(try ServerSettings(reader: testReader(["data_dir": dir])).store, logger: Logger(label: "test"))
+        let jobs = try await store.count("jobs")
+        try await store.close()
+        #expect(jobs == 1, "only the accepted upload's job")
+    }
+
+    /// Finding 3b: a UTF-16 text with a NUL past the sniffed prefix failed its whole job with "internal error" and
+    /// left the document `processing` and the others `queued`.
+    @Test("one document the database refuses fails alone, with its reason; a re-upload retries it")
+    func oneBadDocumentFailsAlone() async throws {
+        var bytes = Data([0xFF, 0xFE])
+        for scalar in (String(repeating: "Plain words in a long text. ", count: 2_400) + "\u{0}" + " tail words.").utf16 {
+            bytes.append(UInt8(scalar & 0xFF)); bytes.append(UInt8(scalar >> 8))
+        }
+        let utf16 = bytes
+        try await withTestApp { client in
+            try await client.signup("owner@example.com")
+            let token = try await client.login("owner@example.com").access
+            let model = try await client.createModel("Mixed", token: token)
+            let upload = try await client.upload("/api/v1/models/\(model)/documents",
+                                                 files: [("wide.txt", utf16), ("solar.txt", solarText), ("storage.md", batteryMarkdown)], token: token)
+            #expect(upload.status == .accepted)
+            let files = try #require(upload.body["documents"] as? [[String: Any]])
+            let job = try await client.waitForJob(try #require(upload.body["job_id"] as? String), token: token)
+            #expect(job["status"] as? String == "succeeded" && (job["error"] as? String)?.contains("1 of 3") == true, "\(job)")
+            var statuses: [String] = []
+            for file in files {
+                let document = try await client.json(.get, "/api/v1/documents/\(try #require(file["document_id"] as? String))", token: token).body
+                statuses.append(document["status"] as? String ?? "?")
+                if document["filename"] as? String == "wide.txt" { #expect((document["error"] as? String)?.contains("NUL") == true, "\(document)") }
+            }
+            #expect(statuses == ["failed", "ready", "ready"])
+            // Uploading the failed file again queues it again (that is how a failure is retried).
+            let again = try await client.upload("/api/v1/models/\(model)/documents", files: [("wide.txt", utf16)], token: token)
+            #expect((again.body["documents"] as? [[String: Any]])?.first?["status"] as? String == "queued")
+            #expect((again.body["documents"] as? [[String: Any]])?.first?["document_id"] as? String == files[0]["document_id"] as? String)
+            _ = try await client.waitForJob(try #require(again.body["job_id"] as? String), token: token)
+        }
+    }
+
+    /// Finding 2 (second half): cancelling answered `canceled`, but the document still ended `ready`.
+    @Test("cancel stops the running document between batches; every document of the job ends failed, retryable")
+    func cancelReallyCancels() async throws {
+        let dir = testDataDirectory("cancel")
+        let app = try await testApp(dataDirectory: dir, embedder: SlowEmbedder(delay: .milliseconds(200)), ["jobs.workers": "1"])
+        try await app.test(.router) { client in
+            try await client.signup("owner@example.com")
+            let token = try await client.login("owner@example.com").access
+            let model = try await client.createModel("Long", token: token, extra: ["chunking": ["size_tokens": 16, "overlap_tokens": 0]])
+            // ~1,000 chunks: 16 embedding batches of 200 ms.
+            let long = Data((0..<1_000).map { "Sentence number \($0) has some words." }.joined(separator: " ").utf8)
+            let upload = try await client.upload("/api/v1/models/\(model)/documents", files: [("long.txt", long), ("short.txt", solarText)], token: token)
+            let jobID = try #require(upload.body["job_id"] as? String)
+            for _ in 0..<200 {
+                if try await client.json(.get, "/api/v1/jobs/\(jobID)", token: token).body["status"] as? String == "running" { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let canceled = try await client.json(.post, "/api/v1/jobs/\(jobID)/cancel", token: token)
+            #expect(canceled.status == .ok && canceled.body["status"] as? String == "canceled")
+            // The worker sees it at its next checkpoint (one batch): no document may stay queued or processing.
+            var statuses: [String] = []
+            for _ in 0..<100 {
+                let items = try await client.json(.get, "/api/v1/models/\(model)/documents", token: token).body["items"] as? [[String: Any]] ?? []
+                statuses = items.compactMap { $0["status"] as? String }
+                if statuses.count == 2, statuses.allSatisfy({ $0 == "failed" }) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(statuses == ["failed", "failed"])
+            let items = try await client.json(.get, "/api/v1/models/\(model)/documents", token: token).body["items"] as? [[String: Any]] ?? []
+            #expect(items.allSatisfy { ($0["error"] as? String)?.contains("canceled") == true })
+            #expect(try await client.json(.get, "/api/v1/jobs/\(jobID)", token: token).body["status"] as? String == "canceled")
+        }
+    }
+
+    /// Suspected in the review: `attempts` was counted but never checked, so a file that kills the process
+    /// would be retried after every restart, forever.
+    @Test("a job started more than jobs.max_attempts times is given up, its documents failed with the reason")
+    func attemptsAreBounded() async throws {
+        let dir = testDataDirectory("attempts")
+        let ids = Carry((job: "", model: ""))
+        let first = try await testApp(dataDirectory: dir, embedder: SlowEmbedder(delay: .seconds(2)))
+        try await first.test(.router) { client in
+            try await client.signup("owner@example.com")
+            let token = try await client.login("owner@example.com").access
+            let model = try await client.createModel("Poison", token: token)
+            let upload = try await client.upload("/api/v1/models/\(model)/documents", files: [("poison.txt", solarText)], token: token)
+            ids.value = (try #require(upload.body["job_id"] as? String), model)
+            for _ in 0..<200 {
+                if try await client.json(.get, "/api/v1/jobs/\(ids.value.job)", token: token).body["status"] as? String == "running" { return }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        // As if the process had died while working on it three times.
+        let settings = try ServerSettings(reader: testReader(["data_dir": dir]))
+        let store = try await Store.open(settings.store, logger: Logger(label: "test"))
+        try await store.database.update("jobs").set("attempts", to: 3).run()
+        try await store.close()
+        let second = try await testApp(dataDirectory: dir, embedder: HashingEmbedder(), ["jobs.max_attempts": "3"])
+        try await second.test(.router) { client in
+            let token = try await client.login("owner@example.com").access
+            let job = try await client.waitForJob(ids.value.job, token: token)
+            #expect(job["status"] as? String == "failed" && (job["error"] as? String)?.contains("interrupted 3 times") == true, "\(job)")
+            let items = try await client.json(.get, "/api/v1/models/\(ids.value.model)/documents", token: token).body["items"] as? [[String: Any]] ?? []
+            #expect(items.count == 1 && items[0]["status"] as? String == "failed")
+        }
+    }
+}
