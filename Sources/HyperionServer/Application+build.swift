@@ -132,7 +132,7 @@ public func buildApplication(
                 "Hyperion is serving",
                 metadata: [
                     "address": "\(channel.localAddress?.description ?? "?")", "docs": "/docs", "openapi": "/openapi.json",
-                    "store": "\(settings.store)",
+                    "store": "\(settings.store)", "compute": "\(ComputeKernels.summary)",
                 ]
             )
         },

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HyperionEmbedding
 import HyperionServer
 
 /// `hyperion version`.
@@ -7,5 +8,6 @@ struct VersionCommand: ParsableCommand {
 
     func run() {
         print("hyperion \(hyperionVersion)")
+        print("compute: \(ComputeKernels.summary)")
     }
 }

@@ -6,6 +6,40 @@ import Testing
 /// class is covered: row and column remainders of the register blocks, odd `k`, strided operands.
 @Suite("C kernels")
 struct KernelTests {
+    /// Performance issue, item 0: Debian's OpenBLAS fell back to SSE3 kernels on a processor model it did not know.
+    @Test("OpenBLAS runs the kernels the CPU's features call for, never a generic fallback")
+    func blasCoreFollowsCPUID() throws {
+        #expect(hyp_blas_error() == nil, "OpenBLAS must load: \(hyp_blas_error().map { String(cString: $0) } ?? "")")
+        let core = String(cString: hyp_blas_core()).lowercased()
+        let origin = String(cString: hyp_blas_core_origin())
+        guard let wanted = hyp_blas_core_for_cpu().map({ String(cString: $0).lowercased() }) else { return }  // not x86-64
+        if origin == "cpuid" {
+            #expect(core == wanted, "CPUID calls for \(wanted), OpenBLAS runs \(core)")
+        } else {
+            #expect(origin == "OPENBLAS_CORETYPE", "an x86-64 choice comes from CPUID unless the environment sets one")
+        }
+        if hyp_have_avx2_fma() {
+            #expect(["haswell", "skylakex", "cooperlake", "sapphirerapids", "zen"].contains(core) || origin != "cpuid",
+                    "AVX2 present, yet OpenBLAS runs \(core)")
+            #expect(["haswell", "skylakex"].contains(wanted))
+        }
+        // The products still agree with a plain loop through whichever kernels were chosen.
+        let (m, n, k) = (5, 7, 33)
+        var rng = Numbers(state: 7)
+        let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(n * k)).map { _ in rng.next() }
+        var c = [Float](repeating: 0, count: m * n)
+        hyp_sgemm(true, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0, &c, Int32(n))
+        var y = [Float](repeating: 0, count: n)
+        hyp_sgemv(Int32(n), Int32(k), b, Int32(k), a, &y)
+        for i in 0..<m {
+            for j in 0..<n {
+                let expected = (0..<k).reduce(Float(0)) { $0 + a[i * k + $1] * b[j * k + $1] }
+                #expect(abs(c[i * n + j] - expected) <= 1e-4 * max(1, abs(expected)))
+                if i == 0 { #expect(abs(y[j] - expected) <= 1e-4 * max(1, abs(expected))) }
+            }
+        }
+    }
+
     /// Deterministic pseudo-random floats in [-1, 1).
     struct Numbers {
         var state: UInt64
