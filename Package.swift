@@ -165,6 +165,7 @@ let package = Package(
                 "HyperionProviders",
                 "HyperionCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),

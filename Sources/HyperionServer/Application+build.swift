@@ -69,7 +69,7 @@ public struct AppDependencies: Sendable {
         for provider in settings.answers.providers { providers[provider.name] = makeChatModel(provider, logger: logger) }
         for (name, model) in chatModels { providers[name] = model }
         let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: embedder, logger: logger, metrics: metrics,
-                                              providerNames: Set(providers.keys))
+                                              providerNames: Set(providers.keys), modelPolicy: ModelPolicy(providers: providers, settings: settings.answers))
         let answers = AnswerService(store: store, knowledge: knowledge, providers: providers, settings: settings.answers,
                                     metrics: metrics, logger: logger)
         return AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge, answers: answers)
@@ -126,6 +126,7 @@ public func buildApplication(
     let router = buildRouter(dependencies, logger: logger)
     var app = Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: settings.idleTimeout > 0 ? .seconds(Int64(settings.idleTimeout)) : nil)),
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "Hyperion"),
         onServerRunning: { channel in
             logger.info(
@@ -174,6 +175,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
         SecurityHeadersMiddleware()
         CORSAllowListMiddleware(allowedOrigins: Set(settings.corsAllowedOrigins))
         ErrorMiddleware(routes: routes)
+        if !settings.trustedProxies.isEmpty { ClientAddressMiddleware(trusted: settings.trustedProxies) }
         BodyLimitMiddleware(limit: settings.maxBodySize, uploadLimit: settings.ingestion.maxRequestSize)
     }
 

@@ -60,7 +60,6 @@ struct IngestCommand: AsyncParsableCommand {
                     switch file["status"] as? String {
                     case "queued": accepted += 1
                     case "duplicate": duplicates += 1
-                    case "failed": rejected.append((file["filename"] as? String ?? "?", "no extractable text"))
                     default: rejected.append((file["filename"] as? String ?? "?", ((file["error"] as? [String: Any])?["detail"] as? String) ?? "rejected"))
                     }
                 }
@@ -84,10 +83,13 @@ struct IngestCommand: AsyncParsableCommand {
             }
         }
         progress.finishLine()
+        // What extraction refused (no text, encrypted…) is known once the jobs end, on each document.
         let (_, failed) = try await client.get("/api/v1/models/\(modelID)/documents?status=failed&limit=100")
-        for document in failed["items"] as? [[String: Any]] ?? [] {
+        let failedDocuments = failed["items"] as? [[String: Any]] ?? []
+        for document in failedDocuments {
             rejected.append((document["filename"] as? String ?? "?", document["error"] as? String ?? "failed"))
         }
+        accepted = max(0, accepted - failedDocuments.count)
         let (_, detail) = try await client.get("/api/v1/models/\(modelID)")
         let seconds = Date().timeIntervalSince(started)
         print("model \(model): \(detail["document_count"] as? Int ?? 0) documents, \(detail["chunk_count"] as? Int ?? 0) chunks")

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import HyperionCore
+import Logging
+import NIOConcurrencyHelpers
 @testable import HyperionProviders
 import Testing
 
@@ -140,20 +142,28 @@ struct ChatProviderTests {
         #expect(error?.asHyperionError.kind == .upstream)
     }
 
-    @Test("A 400 is not retried and carries the provider's message")
+    /// Hardening 7: provider error texts reached API callers verbatim (a masked key, an org id, an internal address).
+    @Test("A 400 is not retried; callers get our message, the log gets the provider's, keys masked")
     func clientErrorNotRetried() async throws {
+        let upstream = "model 'x' does not exist for org-12345 (key sk-secret-key, also sk-proj-abcdef123456) at 10.1.2.3"
         let server = try await StandIn.start { router, log in
             router.post("/chat/completions") { request, _ in
                 _ = try await StandIn.capture(request, path: "/chat/completions", log: log)
                 return Response(status: .badRequest, headers: [.contentType: "application/json"],
-                                body: .init(byteBuffer: ByteBuffer(string: "{\"error\":{\"message\":\"model 'x' does not exist\"}}")))
+                                body: .init(byteBuffer: ByteBuffer(string: "{\"error\":{\"message\":\"\(upstream)\"}}")))
             }
         }
         defer { Task { await server.stop() } }
-        let model = OpenAIChatModel(transport: ProviderTransport(settings: settings(server, kind: .openai)))
+        let lines = CapturedLog()
+        let logger = Logger(label: "test") { _ in lines }
+        let model = OpenAIChatModel(transport: ProviderTransport(settings: settings(server, kind: .openai), logger: logger))
         let error = await #expect(throws: ProviderError.self) { try await collect(model) }
-        #expect(error?.message.contains("model 'x' does not exist") == true)
+        #expect(error?.message == "answered HTTP 400")
+        #expect(error?.asHyperionError.message.contains("org-12345") == false && error?.asHyperionError.message.contains("test-openai") == true)
         #expect(server.log.requests.count == 1)
+        let logged = lines.text
+        #expect(logged.contains("does not exist for org-12345"), "the operator still sees what the provider said: \(logged)")
+        #expect(!logged.contains("sk-secret-key") && !logged.contains("abcdef123456"), "\(logged)")
     }
 
     @Test("A slow first token times out as a 504 kind, long before the stand-in would answer")
@@ -261,4 +271,20 @@ struct ChatProviderTests {
         #expect(try await OllamaChatModel(transport: ProviderTransport(settings: settings(server, kind: .ollama))).availableModels() == ["llama3.2:latest"])
         #expect(try await AnthropicChatModel(transport: ProviderTransport(settings: settings(server, kind: .anthropic))).availableModels() == ["gpt-x"])
     }
+}
+
+/// A log handler that keeps every message with its metadata, for tests that read what was logged.
+final class CapturedLog: LogHandler, @unchecked Sendable {
+    private let lines = NIOLockedValueBox<[String]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        lines.withLockedValue { $0.append("\(event.message) \(fields)") }
+    }
+    var text: String { lines.withLockedValue { $0.joined(separator: "\n") } }
 }

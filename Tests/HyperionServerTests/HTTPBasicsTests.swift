@@ -82,7 +82,16 @@ struct HTTPBasicsTests {
                     #expect(response.headers[.xContentTypeOptions] == "nosniff")
                     #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
                     #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+                    // API responses are data: their policy allows nothing at all (hardening 12: it allowed inline styles).
+                    #expect(response.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'") == true)
+                    #expect(response.headers[.contentSecurityPolicy]?.contains("unsafe-inline") == false)
+                }
+            }
+            try await client.execute(uri: "/docs", method: .get) { response in
+                // Swagger UI's page keeps its own, which needs inline styles but no inline script.
+                if response.status == .ok {
                     #expect(response.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+                    #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == false)
                 }
             }
         }

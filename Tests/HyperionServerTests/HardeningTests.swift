@@ -29,6 +29,80 @@ struct HardeningTests {
         #expect(MultipartForm.boundary(of: "multipart/form-data; charset=utf-8; boundary=xyz") == "xyz")
     }
 
+    /// Hardening 12: a token signed with the right secret but naming an unknown `kid` was accepted.
+    @Test("a token whose kid names no configured key is refused, even with a valid signature")
+    func unknownKid() async throws {
+        let settings = try AuthSettings(reader: testReader(["auth.jwt_secret": String(repeating: "s", count: 40)]))
+        let keys = try SigningKeys.load(settings: settings, dataDirectory: URL(fileURLWithPath: "/nonexistent"))
+        let user = User(email: "a@example.com", role: .admin, passwordHash: "")
+        let service = await TokenService.make(keys: keys, settings: settings)
+        let forged = SigningKeys(current: .init(kid: "0000000000000000", secret: keys.current.secret), previous: [])
+        let token = try await TokenService.make(keys: forged, settings: settings).issue(for: user).token
+        #expect(await service.verify(token) == nil)
+        #expect(await service.verify(try await service.issue(for: user).token)?.userID == user.id, "the real kid still works")
+        #expect(TokenService.headerKid(token) == "0000000000000000" && TokenService.headerKid("garbage") == nil)
+    }
+
+    /// Hardening 8: 60 signups from one address in 25 s, queueing bcrypt for everyone.
+    @Test("signups per address are limited; past the limit 429 with Retry-After, before any hashing")
+    func signupLimit() async throws {
+        try await withTestApp(["auth.signups_per_hour": "3"]) { client in
+            for i in 0..<3 { try await client.signup("u\(i)@example.com") }
+            let refused = try await client.json(.post, "/api/v1/auth/signup", ["email": "u9@example.com", "password": "12345678"])
+            #expect(refused.status == .tooManyRequests && refused.body["code"] as? String == "too_many_signups")
+            #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 > 3_000)
+        }
+    }
+
+    @Test("trusted proxies: addresses and CIDR ranges, IPv4 and IPv6; bad entries name the key")
+    func trustedProxies() throws {
+        let trusted = try TrustedProxies(["10.0.0.0/8", "192.168.1.7", "fd00::/8", "::1"])
+        for inside in ["10.1.2.3", "192.168.1.7", "fd12::1", "::1", "::ffff:10.9.9.9"] { #expect(trusted.contains(inside), "\(inside)") }
+        for outside in ["11.0.0.1", "192.168.1.8", "fe80::1", "unknown", "", "10.0.0.0/8"] { #expect(!trusted.contains(outside), "\(outside)") }
+        #expect(try TrustedProxies(["0.0.0.0/0"]).contains("8.8.8.8"))
+        for bad in ["10.0.0.0/33", "nonsense", "1.2.3.4/x", "::/129"] {
+            #expect { _ = try TrustedProxies([bad]) } throws: { ($0 as? HyperionError)?.field == "http.trusted_proxies" }
+        }
+        #expect(ClientAddressMiddleware.client(forwardedFor: "203.0.113.9, 10.0.0.2", trusted: trusted) == "203.0.113.9")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "6.6.6.6, 203.0.113.9", trusted: trusted) == "203.0.113.9",
+                "a client cannot choose its address by sending the header itself: the rightmost untrusted hop counts")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "10.0.0.3, 10.0.0.2", trusted: trusted) == "10.0.0.3")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "not-an-ip", trusted: trusted) == nil)
+    }
+
+    /// Hardening 7: plain users could send any model name to the operator's provider, paid with its key.
+    @Test("plain users choose only the default or allowed LLM models; admins any; unchanged choices stay editable")
+    func modelAllowList() async throws {
+        let scripted = ScriptedChatModel(providerName: "scripted", defaultModel: "tiny-1") { _ in "ok" }
+        let remote = ["llm.providers": "remote", "llm.remote.kind": "openai", "llm.remote.base_url": "http://127.0.0.1:9/v1",
+                      "llm.remote.model": "base-1", "llm.remote.allowed_models": "small-2", "llm.remote.max_retries": "0",
+                      "llm.remote.connect_timeout": "1"]
+        try await withTestApp(remote, chatModels: ["scripted": scripted]) { client in
+            try await client.signup("admin@example.com")
+            let admin = try await client.login("admin@example.com").access
+            try await client.signup("user@example.com")
+            let user = try await client.login("user@example.com").access
+            let refused = try await client.json(.post, "/api/v1/generate", ["provider": "remote", "model": "gpt-expensive", "prompt": "hi"], token: user)
+            #expect(refused.status == .forbidden && refused.body["code"] as? String == "model_not_allowed" && refused.body["field"] as? String == "model")
+            #expect((refused.body["detail"] as? String)?.contains("'base-1', 'small-2'") == true, "\(refused.body)")
+            let allowed = try await client.json(.post, "/api/v1/generate", ["provider": "remote", "model": "small-2", "prompt": "hi"], token: user)
+            #expect(allowed.status == .badGateway, "allowed, so it reaches the (absent) provider: \(allowed.status)")
+            #expect(try await client.json(.post, "/api/v1/generate", ["provider": "scripted", "model": "other", "prompt": "hi"], token: user).status == .forbidden)
+            #expect(try await client.json(.post, "/api/v1/generate", ["provider": "scripted", "model": "tiny-1", "prompt": "hi"], token: user).status == .ok)
+            #expect(try await client.json(.post, "/api/v1/generate", ["provider": "scripted", "model": "other", "prompt": "hi"], token: admin).status == .ok)
+
+            let denied = try await client.json(.post, "/api/v1/models", ["name": "Mine", "llm": ["provider": "remote", "model": "gpt-expensive"]], token: user)
+            #expect(denied.status == .forbidden && denied.body["field"] as? String == "llm.model")
+            let created = try await client.json(.post, "/api/v1/models", ["name": "Mine", "llm": ["provider": "remote", "model": "small-2"]], token: user)
+            #expect(created.status == .created)
+            let id = try #require(created.body["id"] as? String)
+            #expect(try await client.json(.patch, "/api/v1/models/\(id)", ["llm": ["model": "gpt-expensive"]], token: user).status == .forbidden)
+            #expect(try await client.json(.patch, "/api/v1/models/\(id)", ["llm": ["model": "gpt-expensive"]], token: admin).status == .ok)
+            #expect(try await client.json(.patch, "/api/v1/models/\(id)", ["description": "still mine"], token: user).status == .ok,
+                    "an owner may edit other fields of a model an admin pointed at another LLM model")
+        }
+    }
+
     @Test("file names with ; and = arrive whole; a control character refuses only that file")
     func uploadNames() async throws {
         try await withTestApp { client in

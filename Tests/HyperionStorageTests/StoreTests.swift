@@ -145,6 +145,11 @@ struct StoreConfigurationTests {
         let config = StoreConfiguration(backend: try StoreConfiguration.backendFor("postgres://u:pw@db:5432/h", dataDir))
         #expect(config.dialect == .postgres)
         #expect(config.description == "postgres://u:***@db:5432/h")
+        // Hardening 12: a raw `@` in the password left its tail in the start-up log.
+        #expect(StoreConfiguration.maskPassword(in: "postgres://u:p@ss@w0rd@db:5432/h?sslmode=require") == "postgres://u:***@db:5432/h?sslmode=require")
+        #expect(StoreConfiguration.maskPassword(in: "postgres://u:pw@db/h?application_name=a@b") == "postgres://u:***@db/h?application_name=a@b")
+        #expect(StoreConfiguration.maskPassword(in: "postgres://db/h?x=a@b") == "postgres://db/h?x=a@b")
+        #expect(StoreConfiguration.maskPassword(in: "postgres://user@db/h") == "postgres://user@db/h")
     }
 
     @Test("an unknown scheme names database.url")

@@ -39,8 +39,21 @@ public final class ProviderTransport: Sendable {
         }
     }
 
-    func error(_ kind: ProviderError.Kind, _ message: String, status: Int? = nil, retryAfter: Double? = nil) -> ProviderError {
-        ProviderError(kind, provider: settings.name, message: message, status: status, retryAfter: retryAfter)
+    /// A ``ProviderError`` with our own `message`, which API callers see. What the provider said or the connection
+    /// error (`detail`) may hold an organisation id, an internal address or part of a key: it goes to the log only,
+    /// with keys masked.
+    func error(_ kind: ProviderError.Kind, _ message: String, detail: String? = nil, status: Int? = nil, retryAfter: Double? = nil) -> ProviderError {
+        if let detail, !detail.isEmpty {
+            logger.warning("provider error", metadata: ["provider": "\(settings.name)", "error": "\(message)", "detail": "\(masked(detail))"])
+        }
+        return ProviderError(kind, provider: settings.name, message: message, status: status, retryAfter: retryAfter)
+    }
+
+    /// `text` without the configured API key or anything shaped like a key or bearer token.
+    func masked(_ text: String) -> String {
+        var text = text
+        if let key = settings.apiKey, key.count >= 4 { text = text.replacingOccurrences(of: key, with: "***") }
+        return text.replacing(#/(sk-|sk_|key-|Bearer\s+)[A-Za-z0-9_\-\.\*]{6,}/#) { "\($0.output.1)***" }
     }
 
     /// Sends a request built by `make` and hands each line of a 200 answer to `onLine`, which returns
@@ -107,8 +120,7 @@ public final class ProviderTransport: Sendable {
     /// an upstream status; the provider's own message is kept.
     private func statusError(_ response: HTTPClientResponse, body: String) -> ProviderError {
         let status = Int(response.status.code)
-        let detail = Self.upstreamMessage(body)
-        return error(status == 429 ? .rateLimited : .upstreamStatus, "answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")",
+        return error(status == 429 ? .rateLimited : .upstreamStatus, "answered HTTP \(status)", detail: Self.upstreamMessage(body),
                      status: status, retryAfter: RetryPolicy.parseRetryAfter(response.headers.first(name: "retry-after")))
     }
 
@@ -166,14 +178,15 @@ public final class ProviderTransport: Sendable {
             case .deadlineExceeded, .readTimeout:
                 return self.error(.timeout, "did not answer within \(Self.seconds(settings.totalTimeout)) s")
             case .connectTimeout:
-                return self.error(.unreachable, "no connection within \(Self.seconds(settings.connectTimeout)) s (\(settings.baseURL.host ?? "?"))")
+                return self.error(.unreachable, "no connection within \(Self.seconds(settings.connectTimeout)) s", detail: settings.baseURL.host ?? "?")
             case .cancelled:
                 return self.error(.unreachable, "request cancelled")
             default:
-                return self.error(.unreachable, "connection failed: \(error)")
+                return self.error(.unreachable, "the connection failed", detail: "\(error)")
             }
         }
-        return self.error(.unreachable, "cannot reach \(settings.baseURL.host ?? "?"):\(settings.baseURL.port.map(String.init) ?? "default port") (\(String(describing: error).prefix(200)))")
+        return self.error(.unreachable, "could not be reached",
+                          detail: "\(settings.baseURL.host ?? "?"):\(settings.baseURL.port.map(String.init) ?? "default port") (\(String(describing: error).prefix(200)))")
     }
 
     /// The `message` of a provider's JSON error (`{"error":{"message"}}`, `{"error":"..."}`), else the start of the body.

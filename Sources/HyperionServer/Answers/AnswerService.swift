@@ -278,6 +278,9 @@ final class AnswerService: Sendable {
 
     // MARK: plain generation
 
+    /// Which LLM models a plain user may name.
+    var modelPolicy: ModelPolicy? { knowledge.modelPolicy }
+
     /// The provider for a plain generation: the named one, else the default.
     func provider(named name: String?) throws -> any ChatModel {
         guard let name = name ?? settings.defaultProvider else {

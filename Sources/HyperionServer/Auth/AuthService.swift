@@ -22,6 +22,8 @@ public struct AuthService: Sendable {
     let tokens: TokenService
     let throttle: LoginThrottle
     let cache: UserStateCache
+    /// Signups per client address in the last hour.
+    let signups = SlidingWindow(window: 3_600)
 
     /// Creates the service.
     public init(store: Store, settings: AuthSettings, hasher: PasswordHasher, tokens: TokenService, throttle: LoginThrottle, cache: UserStateCache) {
@@ -74,6 +76,11 @@ public struct AuthService: Sendable {
         let refused = HyperionError(.forbidden, code: "signup_disabled", message: "signup is disabled; ask an administrator for an account")
         // Cheap early refusal before paying for the hash; the decision that counts is made again below.
         if !signupEnabled, try await store.users.count() > 0 { throw refused }
+        // Each signup costs a bcrypt hash: one address may not queue them by the dozen.
+        if settings.signupsPerHour > 0, let wait = signups.admit([("a:" + (clientAddress ?? "unknown"), settings.signupsPerHour)]) {
+            throw HyperionError(.tooManyRequests, code: "too_many_signups", message: "too many signups from this address; try again in \(wait) seconds",
+                                retryAfter: wait)
+        }
         let hash = try await hasher.hash(password)
         let user = try await store.users.createCountingFirst { isFirst in
             guard isFirst || signupEnabled else { throw refused }

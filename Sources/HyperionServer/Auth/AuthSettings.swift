@@ -4,7 +4,8 @@ import HyperionCore
 /// Account and token settings.
 ///
 /// Keys: `auth.signup_enabled`, `auth.bcrypt_cost`, `auth.access_token_ttl`, `auth.refresh_token_ttl`,
-/// `auth.jwt_secret` (secret), `auth.jwt_previous_secrets` (secret), `auth.issuer`, `auth.clock_skew`.
+/// `auth.jwt_secret` (secret), `auth.jwt_previous_secrets` (secret), `auth.issuer`, `auth.clock_skew`,
+/// `auth.signups_per_hour`.
 public struct AuthSettings: Sendable {
     /// Whether anyone may sign up (the first account always may: it becomes admin).
     public var signupEnabled: Bool
@@ -22,6 +23,8 @@ public struct AuthSettings: Sendable {
     public var issuer: String
     /// Clock skew tolerated when checking `exp` and `iat`, in seconds.
     public var clockSkew: Int
+    /// Signups allowed per client address per hour (each costs a bcrypt hash); 0 = unlimited.
+    public var signupsPerHour: Int
 
     /// Reads and validates the `auth.*` keys.
     public init(reader: ConfigReader) throws {
@@ -33,6 +36,7 @@ public struct AuthSettings: Sendable {
         previousSecrets = reader.stringList("auth.jwt_previous_secrets")
         issuer = try reader.strictString("auth.issuer", default: "hyperion")
         clockSkew = try reader.strictInt("auth.clock_skew", default: 30, range: 0...300)
+        signupsPerHour = try reader.strictInt("auth.signups_per_hour", default: 10, range: 0...1_000_000)
         for (key, secret) in [("auth.jwt_secret", jwtSecret)] + previousSecrets.map({ ("auth.jwt_previous_secrets", $0) }) {
             if let secret, secret.utf8.count < 32 {
                 throw HyperionError.invalid(key, "must be at least 32 bytes long")

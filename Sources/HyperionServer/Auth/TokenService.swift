@@ -41,17 +41,22 @@ public struct TokenService: Sendable {
         for key in keys.previous {
             await collection.add(hmac: HMACKey(from: key.secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.kid))
         }
-        return TokenService(keys: collection, currentKid: keys.current.kid, issuer: settings.issuer, ttl: settings.accessTokenTTL, skew: TimeInterval(settings.clockSkew))
+        return TokenService(keys: collection, currentKid: keys.current.kid, knownKids: Set([keys.current.kid] + keys.previous.map(\.kid)),
+                            issuer: settings.issuer, ttl: settings.accessTokenTTL, skew: TimeInterval(settings.clockSkew))
     }
 
     let currentKid: String
+    /// Key ids of every configured key: a token naming another (or none) is refused before its signature is
+    /// checked. JWTKit would otherwise verify a token with an unknown `kid` against its default key.
+    let knownKids: Set<String>
     /// Tokens whose signature and claims were already checked, with their expiry. A client sends the same
     /// token many times; re-verifying the HMAC and re-parsing the JSON each time was most of `/auth/me`.
     private let verified = VerifiedTokenCache()
 
-    init(keys: JWTKeyCollection, currentKid: String, issuer: String, ttl: Int, skew: TimeInterval) {
+    init(keys: JWTKeyCollection, currentKid: String, knownKids: Set<String>, issuer: String, ttl: Int, skew: TimeInterval) {
         self.keys = keys
         self.currentKid = currentKid
+        self.knownKids = knownKids
         self.issuer = issuer
         self.ttl = ttl
         self.skew = skew
@@ -72,7 +77,8 @@ public struct TokenService: Sendable {
         if let (hit, expiry) = verified.get(token) {
             return now.addingTimeInterval(-skew) < expiry ? hit : nil
         }
-        guard let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+        guard let kid = Self.headerKid(token), knownKids.contains(kid),
+              let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
         guard claims.iss.value == issuer,
               now.addingTimeInterval(-skew) < claims.exp.value,
               claims.iat.value <= now.addingTimeInterval(skew),
@@ -83,6 +89,18 @@ public struct TokenService: Sendable {
         // Only tokens already valid now are remembered, so a future-dated token is re-checked every time.
         verified.put(token, result, expiry: claims.exp.value)
         return result
+    }
+}
+
+extension TokenService {
+    /// The `kid` of a compact JWS's header, read without verifying anything; nil when absent or unreadable.
+    static func headerKid(_ token: String) -> String? {
+        guard let dot = token.firstIndex(of: "."), dot > token.startIndex, token.distance(from: token.startIndex, to: dot) <= 4096 else { return nil }
+        var base64 = token[..<dot].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64),
+              let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return header["kid"] as? String
     }
 }
 

@@ -8,12 +8,14 @@ import HyperionProviders
 /// Providers are named in `llm.providers` (comma-separated); each name has its own keys:
 /// `llm.<name>.kind` (openai, ollama or anthropic), `llm.<name>.base_url`, `llm.<name>.api_key` (secret),
 /// `llm.<name>.model`, `llm.<name>.connect_timeout`, `llm.<name>.first_token_timeout`, `llm.<name>.timeout`
-/// (seconds) and `llm.<name>.max_retries`. `llm.default_provider` answers for RAG models that name none;
+/// (seconds), `llm.<name>.max_retries` and `llm.<name>.allowed_models`. `llm.default_provider` answers for RAG models that name none;
 /// without it they get the extractive answerer. `answer.context_tokens` and `answer.history_tokens`
 /// bound the prompt.
 public struct AnswerSettings: Sendable {
     /// Configured providers, in the order listed.
     public var providers: [ProviderSettings]
+    /// Model names plain users may ask of each provider besides its default (`llm.<name>.allowed_models`; `*` = any).
+    public var allowedModels: [String: Set<String>] = [:]
     /// Provider for RAG models that name none; nil means extractive.
     public var defaultProvider: String?
     /// Token budget of the sources in a prompt.
@@ -43,6 +45,7 @@ public struct AnswerSettings: Sendable {
             }
             guard !providers.contains(where: { $0.name == name }) else { throw HyperionError.invalid("llm.providers", "'\(name)' is listed twice") }
             providers.append(try Self.provider(name, reader: reader))
+            allowedModels[name] = Set(reader.stringList("llm.\(name).allowed_models"))
         }
         self.providers = providers
         defaultProvider = reader.string(forKey: "llm.default_provider").flatMap { $0.isEmpty ? nil : $0 }

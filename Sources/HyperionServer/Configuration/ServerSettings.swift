@@ -27,6 +27,11 @@ public struct ServerSettings: Sendable {
     public var metricsToken: String?
     /// Seconds in-flight requests get after a shutdown signal.
     public var gracePeriod: Int
+    /// Proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges); empty = trust none.
+    var trustedProxies: TrustedProxies
+    /// Seconds a connection may send nothing (no header, no body chunk) before it is closed; 0 = never.
+    /// A request being answered (an SSE stream included) is never cut.
+    public var idleTimeout: Int
     /// Where the store lives.
     public var store: StoreConfiguration
     /// Accounts and tokens.
@@ -57,6 +62,8 @@ public struct ServerSettings: Sendable {
         }
         metricsToken = reader.string(forKey: "metrics.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         gracePeriod = try reader.strictInt("shutdown.grace_period", default: 30, range: 0...3600)
+        idleTimeout = try reader.strictInt("http.idle_timeout", default: 30, range: 0...86_400)
+        trustedProxies = try TrustedProxies(reader.stringList("http.trusted_proxies"))
         store = try StoreConfiguration(reader: reader, dataDirectory: dataDirectory)
         auth = try AuthSettings(reader: reader)
         embedding = try EmbeddingSettings(reader: reader, dataDirectory: dataDirectory)

@@ -114,9 +114,10 @@ struct AnswersController {
             )
         }
         api.post("/generate") { request, context in
-            _ = try context.caller.user
+            let caller = try context.caller.user
             let input = try await body.decode(GenerateRequest.self, from: request)
             let provider = try answers.provider(named: input.provider)
+            try answers.modelPolicy?.check(model: input.model, provider: input.provider, role: caller.role)
             let options = GenerationOptions(temperature: input.temperature, topP: input.top_p, maxTokens: input.max_tokens)
             try options.validate()
             let chatRequest = ChatRequest(model: input.model, messages: try Self.messages(input), options: options)

@@ -61,7 +61,8 @@ struct DocsController {
                 )
             }
             return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: Self.page))
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: SecurityHeadersMiddleware.docsCSP],
+                body: .init(byteBuffer: ByteBuffer(string: Self.page))
             )
         }
         router.get("/docs/:file") { _, context in

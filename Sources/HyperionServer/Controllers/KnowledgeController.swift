@@ -21,7 +21,7 @@ struct KnowledgeController {
                                  visibility: try SettingsInput.visibility(input.visibility) ?? .private,
                                  embeddingModel: input.embedding ?? knowledge.embedder.modelID)
             try SettingsInput.apply(chunking: input.chunking, retrieval: input.retrieval, llm: input.llm, to: &model)
-            return EditedResponse(status: .created, response: ModelResponse(try await knowledge.createModel(model), documentCount: 0, chunkCount: 0))
+            return EditedResponse(status: .created, response: ModelResponse(try await knowledge.createModel(model, caller: caller), documentCount: 0, chunkCount: 0))
         }
         api.get("/models") { request, context in
             let caller = try context.caller.user

@@ -16,8 +16,14 @@ public struct AppRequestContext: RequestContext {
     /// login throttling and the audit log need it).
     private let channel: any Channel
 
-    /// The peer's IP address, or "unknown".
-    public var clientAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
+    /// The client's address from `X-Forwarded-For`, set only for connections from a trusted proxy.
+    public var forwardedClientAddress: String?
+
+    /// The client's IP address: the one a trusted proxy forwarded, else the peer's; "unknown" when neither is known.
+    public var clientAddress: String { forwardedClientAddress ?? peerAddress }
+
+    /// The IP address of the connection's other end, or "unknown".
+    public var peerAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

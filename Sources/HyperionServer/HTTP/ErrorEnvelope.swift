@@ -43,9 +43,11 @@ public struct APIError: Error, Sendable {
 
     /// 400: the body could not be parsed.
     public static func malformed(_ detail: String) -> APIError { APIError(.badRequest, code: "malformed_request", detail: detail) }
-    /// 413: body over the limit.
+    /// 413: body over the limit. Answered at once, without reading the rest; `Connection: close` tells the client to
+    /// stop sending it (a keep-alive client would otherwise go on uploading what nobody reads).
     public static func tooLarge(limit: Int) -> APIError {
-        APIError(.contentTooLarge, code: "payload_too_large", detail: "request body is larger than the limit of \(limit) bytes")
+        APIError(.contentTooLarge, code: "payload_too_large", detail: "request body is larger than the limit of \(limit) bytes",
+                 headers: [.connection: "close"])
     }
     /// 415: wrong content type.
     public static func unsupportedMediaType(expected: String) -> APIError {

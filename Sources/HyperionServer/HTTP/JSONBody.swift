@@ -34,9 +34,63 @@ public struct JSONBody: Sendable {
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // Foundation reports a number its field cannot hold (`"top_k": 1e30`, `1.5` for an integer) as
+            // "not valid JSON" with no path. Valid JSON with such a number is a 422 naming the field.
+            guard let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+                throw APIError.malformed("request body is not valid JSON")
+            }
+            let field = unfitNumberField(type, in: root) ?? "body"
+            throw HyperionError.invalid(field, "must be a number its field can hold (an integer field takes a whole number within 64 bits)")
         } catch let error as DecodingError {
             throw map(error)
         }
+    }
+
+    /// Which number of `root` makes decoding `T` fail: each number that is not a 64-bit integer is set to 0 in
+    /// turn, and the first whose change lets the decoder past it is the one. Bodies are small; this runs only
+    /// on a request that is refused anyway.
+    static func unfitNumberField<T: Decodable>(_ type: T.Type, in root: Any) -> String? {
+        var candidates: [[Any]] = []
+        func walk(_ value: Any, _ path: [Any]) {
+            switch value {
+            case let object as [String: Any]: for key in object.keys.sorted() { walk(object[key]!, path + [key]) }
+            case let array as [Any]: for (i, item) in array.enumerated() { walk(item, path + [i]) }
+            case let number as NSNumber:  // booleans come as 0 and 1, whole numbers: never candidates
+                let double = number.doubleValue
+                if double.rounded() != double || abs(double) >= 9.2e18 { candidates.append(path) }
+            default: break
+            }
+        }
+        walk(root, [])
+        func replacing(_ value: Any, _ path: ArraySlice<Any>) -> Any {
+            guard let head = path.first else { return 0 }
+            if var object = value as? [String: Any], let key = head as? String, let inner = object[key] {
+                object[key] = replacing(inner, path.dropFirst())
+                return object
+            }
+            if var array = value as? [Any], let index = head as? Int, array.indices.contains(index) {
+                array[index] = replacing(array[index], path.dropFirst())
+                return array
+            }
+            return value
+        }
+        for path in candidates {
+            guard let patched = try? JSONSerialization.data(withJSONObject: replacing(root, path[...]), options: [.fragmentsAllowed]) else { continue }
+            do {
+                _ = try JSONDecoder().decode(type, from: patched)
+                return name(path)
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                continue
+            } catch {
+                return name(path)  // past this number, the decoder stopped somewhere else
+            }
+        }
+        return nil
+    }
+
+    private static func name(_ path: [Any]) -> String {
+        path.map { ($0 as? Int).map { "[\($0)]" } ?? ".\($0)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
     }
 
     static func map(_ error: DecodingError) -> any Error {

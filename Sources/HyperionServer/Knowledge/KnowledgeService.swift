@@ -20,13 +20,16 @@ public final class KnowledgeService: Sendable {
     let metrics: AnswerMetrics?
     /// Names of the configured LLM providers (a RAG model may only name one of these).
     let providerNames: Set<String>
+    /// Which LLM models a plain user may choose for a RAG model.
+    let modelPolicy: ModelPolicy?
     /// Serialises writing and removing a blob of the same content.
     let blobLocks = KeyedLocks()
 
     init(store: Store, embedder: any DocumentEmbedder, registry: IndexRegistry, blobs: BlobStore, jobSignal: JobSignal,
          maxFileSize: Int, logger: Logger, cache: LRUCache<SearchKey, [SearchHit]> = LRUCache(capacity: 0, ttl: .seconds(1)),
-         metrics: AnswerMetrics? = nil, providerNames: Set<String> = []) {
+         metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil) {
         self.cache = cache
+        self.modelPolicy = modelPolicy
         self.metrics = metrics
         self.providerNames = providerNames
         self.store = store
@@ -83,8 +86,10 @@ public final class KnowledgeService: Sendable {
         }
     }
 
-    func createModel(_ model: RAGModel) async throws -> RAGModel {
+    /// Creates a RAG model; a plain `caller` may only name an LLM model the policy allows.
+    func createModel(_ model: RAGModel, caller: User) async throws -> RAGModel {
         try validateSettings(model)
+        try modelPolicy?.check(model: model.llm.model, provider: model.llm.provider, role: caller.role, field: "llm.model")
         return try await store.models.create(model)
     }
 
@@ -94,6 +99,10 @@ public final class KnowledgeService: Sendable {
         var model = old
         try change(&model)
         try validateSettings(model)
+        // Checked only when the choice changes: an owner may still edit a model an admin pointed elsewhere.
+        if model.llm.model != old.llm.model || model.llm.provider != old.llm.provider {
+            try modelPolicy?.check(model: model.llm.model, provider: model.llm.provider, role: caller.role, field: "llm.model")
+        }
         if model.embeddingModel != old.embeddingModel || model.chunking != old.chunking, old.status == .ready {
             model.status = .needsTraining
         }
@@ -346,14 +355,14 @@ public final class KnowledgeService: Sendable {
 extension KnowledgeService {
     /// Builds the service from settings: the blob and index folders under the data directory.
     static func make(settings: ServerSettings, store: Store, embedder: any DocumentEmbedder, logger: Logger,
-                     metrics: AnswerMetrics? = nil, providerNames: Set<String> = []) -> KnowledgeService {
+                     metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil) -> KnowledgeService {
         KnowledgeService(
             store: store, embedder: embedder,
             registry: IndexRegistry(root: settings.dataDirectory.appendingPathComponent("indexes"), store: store, dimension: embedder.dimension, logger: logger),
             blobs: BlobStore(root: settings.dataDirectory.appendingPathComponent("files")), jobSignal: JobSignal(),
             maxFileSize: settings.ingestion.maxFileSize, logger: logger,
             cache: LRUCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),
-            metrics: metrics, providerNames: providerNames
+            metrics: metrics, providerNames: providerNames, modelPolicy: modelPolicy
         )
     }
 }

@@ -1,11 +1,14 @@
 import HTTPTypes
 import Hummingbird
 
-/// Headers every response carries: no MIME sniffing, no referrer leaks, no framing, and a strict
-/// Content-Security-Policy (Swagger UI needs inline styles and data: images, nothing inline in scripts).
+/// Headers every response carries: no MIME sniffing, no referrer leaks, no framing, and a Content-Security-Policy
+/// that allows nothing (API responses are data, never rendered). Pages set their own: the web UI one with no
+/// inline script or style, Swagger UI (`/docs`) ``docsCSP``.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    static let csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    static let csp = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+    /// Swagger UI's page needs inline styles and data: images (it sets them itself); nothing inline in scripts.
+    static let docsCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
     // Built once: a field made per response validates its value again each time.
     static let noSniff = HTTPField(name: .xContentTypeOptions, value: "nosniff")

@@ -77,10 +77,12 @@ public struct StoreConfiguration: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Replaces the password of a URL's user-info with `***`.
+    /// Replaces the password of a URL's user-info with `***`. The user-info ends at the last `@` before the query:
+    /// a password may hold a raw `@` (the first one would leave its tail in the log).
     public static func maskPassword(in url: String) -> String {
-        guard let schemeEnd = url.range(of: "://"), let at = url.range(of: "@", range: schemeEnd.upperBound..<url.endIndex)
-        else { return url }
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let beforeQuery = url[schemeEnd.upperBound...].prefix { $0 != "?" && $0 != "#" }
+        guard let at = beforeQuery.range(of: "@", options: .backwards) else { return url }
         let userInfo = url[schemeEnd.upperBound..<at.lowerBound]
         guard let colon = userInfo.firstIndex(of: ":") else { return url }
         return url.replacingCharacters(in: url.index(after: colon)..<at.lowerBound, with: "***")
