@@ -25,7 +25,8 @@ export HYPERION_LLM_PROVIDERS="standin,standin_slow" \
 # bcrypt's lowest allowed cost keeps schemathesis' many signups quick in a debug build.
 export HYPERION_EMBEDDING_MODEL_PATH="$(pwd)/data/models/all-MiniLM-L6-v2"
 export HYPERION_DATABASE_URL="$db" HYPERION_LOG_FORMAT=json HYPERION_LOG_LEVEL=debug HYPERION_SHUTDOWN_GRACE_PERIOD=10 \
-  HYPERION_AUTH_BCRYPT_COST=10 HYPERION_AUTH_SIGNUPS_PER_HOUR=0  # schemathesis signs up hundreds of accounts from 127.0.0.1
+  HYPERION_AUTH_BCRYPT_COST=10 HYPERION_HTTP_IDLE_TIMEOUT=5 \
+  HYPERION_AUTH_SIGNUPS_PER_HOUR=0  # schemathesis signs up hundreds of accounts from 127.0.0.1
 "$bin" serve --port "$port" --data-dir "$data" >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill -9 $pid $standin_pid 2>/dev/null' EXIT

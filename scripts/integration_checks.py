@@ -62,6 +62,35 @@ s, h, b = request("POST", "/health", body=b"{}", headers={"Content-Type": "appli
 check("wrong method: 405 envelope with Allow", s == 405 and envelope(b) and h.get("Allow") == "GET", (s, h.get("Allow")))
 s, h, b = request("POST", "/health", body=b"x" * (11 * 1024 * 1024), headers={"Content-Type": "application/json"})
 check("body over the limit: 413 envelope", s == 413 and envelope(b) and envelope(b)["code"] == "payload_too_large", s)
+
+# Hardening 6, over a raw socket: a declared 300 MB body is refused before it is read, half-sent headers are cut
+# by the idle timeout (HYPERION_HTTP_IDLE_TIMEOUT=5 here), and a client that leaves mid-body is no server error.
+import socket
+import urllib.parse
+address = (urllib.parse.urlparse(base).hostname, urllib.parse.urlparse(base).port)
+sock = socket.create_connection(address, timeout=10)
+started = time.time()
+sock.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 300000000\r\n\r\n" + b"x" * 65536)
+first = sock.recv(4096)
+took = time.time() - started
+sock.close()
+check("a declared 300 MB body: 413 with Connection: close before the body is read", first.startswith(b"HTTP/1.1 413")
+      and b"connection: close" in first.lower() and took < 2, (took, first[:200]))
+sock = socket.create_connection(address, timeout=20)
+started = time.time()
+sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+try:
+    closed = sock.recv(100) == b""
+except OSError:
+    closed = True
+took = time.time() - started
+sock.close()
+check("half-sent headers: the connection is closed by the idle timeout", closed and 4 < took < 10, took)
+for path, kind in [("/api/v1/auth/login", b"application/json"), ("/api/v1/upload", b"multipart/form-data; boundary=XX")]:
+    sock = socket.create_connection(address, timeout=10)
+    sock.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: " + kind + b"\r\nContent-Length: 100000\r\n\r\n--XX\r\nabc")
+    time.sleep(0.3)
+    sock.close()
 s, h, b = request("GET", "/health", headers={"Origin": "https://evil.example"})
 check("CORS: foreign origin gets no allow header", "Access-Control-Allow-Origin" not in h, h)
 

@@ -22,6 +22,12 @@ if not any("abc-123.X_y" == r.get("request_id") for r in requests):
     failures.append("the caller's request id is not in the log")
 if not any(r.get("user_id") and r.get("route") == "/api/v1/auth/me" for r in requests):
     failures.append("authenticated request lines lack user_id")
+# Hardening 6: clients that leave mid-body (integration_checks does so on purpose) are logged as such, not as 500s.
+unhandled = [r for r in records if r.get("message") == "unhandled error"]
+if unhandled:
+    failures.append(f"{len(unhandled)} unhandled errors, e.g. {unhandled[0]}")
+if not any(r.get("message") == "request body ended early (client gone)" for r in records):
+    failures.append("the abandoned request bodies were not logged as such")
 text = "\n".join(lines)
 secrets = ["s3cr3t-token"]
 if len(sys.argv) > 2:

@@ -61,7 +61,10 @@ struct MultipartForm {
         var seen = 0
         for try await chunk in request.body {
             seen += chunk.readableBytes
-            if seen > requestLimit { throw APIError.tooLarge(limit: requestLimit) }
+            if seen > requestLimit {
+                try? await request.discardBody()  // at most `Request.drainLimit` more, so the client can read the 413
+                throw APIError.tooLarge(limit: requestLimit)
+            }
             do { try parser.execute(chunk) } catch {
                 throw HyperionError(.badRequest, code: "malformed_multipart", message: "the multipart body could not be parsed")
             }

@@ -1,6 +1,8 @@
 import HTTPTypes
 import Hummingbird
 import HyperionCore
+import NIOCore
+import NIOHTTP1
 
 /// Turns every error into the envelope with a fitting status. Unknown errors are logged with the
 /// request id and answered 500 without internals. An unmatched path that exists under another
@@ -51,6 +53,14 @@ struct ErrorMiddleware: RouterMiddleware {
             return envelope(status, Self.code(for: status), status.reasonPhrase, nil, context)
         } catch is CancellationError {
             throw CancellationError()
+        } catch let error as HTTPParserError {
+            // The client closed the connection (or broke the framing) in the middle of its body: nobody is there to
+            // read an answer, and it is no server error. Logged as what it is, at notice level, never as a 500.
+            context.logger.notice("request body ended early (client gone)", metadata: ["error": "\(error)"])
+            return envelope(.badRequest, "incomplete_request", "the request body ended before its declared length", nil, context)
+        } catch let error as ChannelError where [.ioOnClosedChannel, .eof, .inputClosed, .outputClosed, .alreadyClosed].contains(error) {
+            context.logger.notice("connection closed by the client during the request", metadata: ["error": "\(error)"])
+            return envelope(.badRequest, "incomplete_request", "the connection closed during the request", nil, context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error).prefix(500))"])
             return envelope(.internalServerError, "internal_error", "internal server error", nil, context)
