@@ -17,8 +17,15 @@ import ZIPFoundation
 /// Parts are decompressed with a size cap so a ZIP bomb fails as unreadable instead of exhausting memory, and a
 /// document with a DTD (which Word never writes, and which is how entity-expansion attacks start) is refused.
 enum DOCXExtractor {
-    /// The most `word/document.xml` may decompress to by default.
-    static let defaultMaxDocumentBytes = 200 * 1024 * 1024
+    /// The most `word/document.xml` may decompress to by default. Held whole and parsed, a part costs about three
+    /// times its size at the peak; a 1,000-page report's part is 20–40 MB.
+    static let defaultMaxDocumentBytes = 64 * 1024 * 1024
+    /// Entries a DOCX may have by default (Word writes a few dozen, plus one per embedded image).
+    static let defaultMaxEntries = 10_000
+    /// Past this many bytes a part may not inflate more than ``maxRatio`` times its compressed size: text XML
+    /// compresses 5–30×, a ZIP bomb hundreds or thousands of times.
+    static let ratioCheckedAbove = 8 * 1024 * 1024
+    static let maxRatio = 100
     /// The most the style and metadata parts may decompress to.
     static let maxSidePartBytes = 20 * 1024 * 1024
 
@@ -28,13 +35,20 @@ enum DOCXExtractor {
     ]
     static let compatibilityNamespace = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
-    /// - Parameter maxDocumentBytes: the cap on `word/document.xml` once decompressed (tests lower it).
-    static func extract(_ data: Data, maxDocumentBytes: Int = defaultMaxDocumentBytes) throws -> ExtractedText {
+    /// - Parameters:
+    ///   - maxDocumentBytes: the cap on `word/document.xml` once decompressed (tests lower it).
+    ///   - maxEntries: the cap on the archive's entries (tests lower it).
+    static func extract(_ data: Data, maxDocumentBytes: Int = defaultMaxDocumentBytes, maxEntries: Int = defaultMaxEntries) throws -> ExtractedText {
         let archive: Archive
         do {
             archive = try Archive(data: data, accessMode: .read)
         } catch {
             throw ExtractionError.unreadable("damaged DOCX: not a readable ZIP archive")
+        }
+        var entries = 0
+        for _ in archive {
+            entries += 1
+            if entries > maxEntries { throw ExtractionError.unreadable("DOCX refused: more than \(maxEntries) entries in the archive") }
         }
         guard let documentEntry = archive["word/document.xml"], documentEntry.type == .file else {
             throw ExtractionError.unreadable("damaged DOCX: it has no word/document.xml")
@@ -85,14 +99,19 @@ enum DOCXExtractor {
         if entry.uncompressedSize > UInt64(limit) {
             throw ExtractionError.unreadable("DOCX refused: \(name) would decompress to more than \(limit / 1_048_576) MB")
         }
+        // The header's sizes may lie: the limits are enforced on the bytes as they come out.
+        let compressed = max(1, Int(min(entry.compressedSize, UInt64(Int.max))))
         var out = Data()
         do {
             _ = try archive.extract(entry, skipCRC32: false) { chunk in
                 guard out.count + chunk.count <= limit else { throw SizeLimitExceeded() }
                 out.append(chunk)
+                if out.count > ratioCheckedAbove, out.count / compressed > maxRatio { throw RatioExceeded() }
             }
         } catch is SizeLimitExceeded {
             throw ExtractionError.unreadable("DOCX refused: \(name) decompresses to more than \(limit / 1_048_576) MB")
+        } catch is RatioExceeded {
+            throw ExtractionError.unreadable("DOCX refused: \(name) inflates more than \(maxRatio) times (a ZIP bomb?)")
         } catch {
             throw ExtractionError.unreadable("damaged DOCX: \(name) could not be decompressed (\(error))")
         }
@@ -100,21 +119,12 @@ enum DOCXExtractor {
     }
 
     private struct SizeLimitExceeded: Error {}
+    private struct RatioExceeded: Error {}
 
     /// Word never writes a DTD; one in the prolog is either damage or an entity-expansion attack.
     static func refuseDTD(_ xml: Data) throws {
-        let marker = Data("<!DOCTYPE".utf8)
-        // The DTD can only come before the root element, so searching up to the first element is enough.
-        var i = xml.startIndex
-        while i < xml.endIndex {
-            if xml[i] == 0x3C, i + 1 < xml.endIndex {
-                let next = xml[i + 1]
-                if next != 0x3F, next != 0x21 { return }  // '<?' or '<!' are prolog; anything else is the root
-                if next == 0x21, xml[i...].starts(with: marker) {
-                    throw ExtractionError.unreadable("DOCX refused: word/document.xml declares a DTD, which Word documents never do")
-                }
-            }
-            i += 1
+        if XMLProlog.declaresDTD(xml) {
+            throw ExtractionError.unreadable("DOCX refused: word/document.xml declares a DTD, which Word documents never do")
         }
     }
 

@@ -163,6 +163,62 @@ struct DOCXExtractionTests {
         }
     }
 
+    /// Hardening 11: the DTD guard stopped at the first `<` after `<?` or `<!`, so a `<` inside a comment or
+    /// processing instruction, or a UTF-16 document.xml, got a DTD past it.
+    @Test("a DTD after comments or processing instructions holding '<', or in UTF-16/UTF-32, is still refused")
+    func entityExpansionDisguised() throws {
+        let dtd = #"<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>"#
+        let body = #"<w:document xmlns:w="\#(Fixture.wordNamespace)"><w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>"#
+        let prologs = [
+            #"<?xml version="1.0"?><!-- <w:document> --> "# + dtd,
+            #"<?xml version="1.0"?><?pi <a> ?>"# + "\n" + dtd,
+            "<!-- a -->\n<!-- <b> -->" + dtd,
+        ]
+        var variants = prologs.map { Data(($0 + body).utf8) }
+        let plain = #"<?xml version="1.0" encoding="UTF-16"?>"# + dtd + body
+        variants.append(Data([0xFF, 0xFE]) + plain.data(using: .utf16LittleEndian)!)
+        variants.append(Data([0xFE, 0xFF]) + plain.data(using: .utf16BigEndian)!)
+        variants.append(plain.data(using: .utf16LittleEndian)!)  // no BOM
+        variants.append(Data([0xFF, 0xFE, 0, 0]) + plain.data(using: .utf32LittleEndian)!)
+        for xml in variants {
+            #expect(XMLProlog.declaresDTD(xml))
+            let data = try Fixture.zip([("word/document.xml", xml)])
+            #expect {
+                try TextExtractor.extract(data, format: .docx)
+            } throws: { error in
+                guard case ExtractionError.unreadable(let why) = error else { return false }
+                return why.contains("DTD")
+            }
+        }
+        // Prologs without a DTD, in every encoding, pass.
+        let clean = #"<?xml version="1.0"?><!-- <!DOCTYPE in a comment> --><?pi <!DOCTYPE x> ?>"# + body.replacingOccurrences(of: "&lol2;", with: "ok")
+        for xml in [Data(clean.utf8), Data([0xFF, 0xFE]) + clean.data(using: .utf16LittleEndian)!, clean.data(using: .utf16BigEndian)!] {
+            #expect(!XMLProlog.declaresDTD(xml))
+        }
+        #expect(try TextExtractor.extract(try Fixture.zip([("word/document.xml", Data(clean.utf8))]), format: .docx).text == "ok")
+    }
+
+    /// Hardening 5: a 524 KB DOCX whose document.xml inflated to 190 MB was read whole before being refused.
+    @Test("a part inflating far more than text does is refused once past 8 MB; so is an archive of too many entries")
+    func inflationRatio() throws {
+        let paragraph = Fixture.p(String(repeating: "a", count: 4000))
+        let bomb = try Fixture.docx(body: String(repeating: paragraph, count: 3000))  // ~12 MB of XML, deflates to ~30 KB
+        #expect(bomb.count < 200_000)
+        #expect {
+            try TextExtractor.extract(bomb, format: .docx)
+        } throws: { error in
+            guard case ExtractionError.unreadable(let why) = error else { return false }
+            return why.contains("inflates more than")
+        }
+        let many = try Fixture.zip((0..<6).map { ("media/\($0).bin", Data()) } + [("word/document.xml", Data("x".utf8))])
+        #expect {
+            try DOCXExtractor.extract(many, maxEntries: 5)
+        } throws: { error in
+            guard case ExtractionError.unreadable(let why) = error else { return false }
+            return why.contains("entries")
+        }
+    }
+
     @Test("an empty Word document has no text")
     func empty() throws {
         #expect(throws: ExtractionError.noText) { try TextExtractor.extract(try Fixture.docx(body: "<w:p/>"), format: .docx) }
