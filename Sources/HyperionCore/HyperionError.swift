@@ -21,6 +21,8 @@ public struct HyperionError: Error, Sendable, Equatable, CustomStringConvertible
         case unavailable
         /// Too many attempts; try again after ``HyperionError/retryAfter`` seconds (HTTP 429).
         case tooManyRequests
+        /// More data than a limit or quota allows (HTTP 413).
+        case payloadTooLarge
         /// An outside provider (LLM, embedder) failed or answered nonsense (HTTP 502).
         case upstream
         /// An outside provider did not answer in time (HTTP 504).

@@ -227,6 +227,58 @@ struct HardeningTests {
         }
     }
 
+    /// Hardening finding 2: another user's one-line upload stayed queued for minutes behind a long job.
+    @Test("another user's small upload is not stuck behind one user's long job")
+    func fairIngestion() async throws {
+        let app = try await testApp(dataDirectory: testDataDirectory("fair"), embedder: SlowEmbedder(delay: .milliseconds(150)))
+        try await app.test(.router) { client in
+            try await client.signup("admin@example.com")
+            try await client.signup("big@example.com")
+            try await client.signup("small@example.com")
+            let big = try await client.login("big@example.com").access, small = try await client.login("small@example.com").access
+            let bigModel = try await client.createModel("Big", token: big, extra: ["chunking": ["size_tokens": 16, "overlap_tokens": 0]])
+            let smallModel = try await client.createModel("Small", token: small)
+            let long = Data((0..<1_500).map { "Sentence number \($0) has some words." }.joined(separator: " ").utf8)
+            // Two long jobs of one user: with one running job per user, the second waits, the other user's does not.
+            var bigJobs: [String] = []
+            for name in ["long1.txt", "long2.txt"] {
+                let upload = try await client.upload("/api/v1/models/\(bigModel)/documents", files: [(name, long + Data(name.utf8))], token: big)
+                bigJobs.append(try #require(upload.body["job_id"] as? String))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let upload = try await client.upload("/api/v1/models/\(smallModel)/documents", files: [("one.txt", solarText)], token: small)
+            let smallJob = try await client.waitForJob(try #require(upload.body["job_id"] as? String), token: small)
+            #expect(smallJob["status"] as? String == "succeeded")
+            let first = try await client.json(.get, "/api/v1/jobs/\(bigJobs[0])", token: big).body["status"] as? String
+            let second = try await client.json(.get, "/api/v1/jobs/\(bigJobs[1])", token: big).body["status"] as? String
+            #expect(first == "running" && second == "queued", "the small job finished while the big one ran: \(first ?? "?"), \(second ?? "?")")
+            for id in bigJobs { _ = try await client.json(.post, "/api/v1/jobs/\(id)/cancel", token: big) }
+        }
+    }
+
+    /// Per-user quotas: a user cannot fill the disk or the model list.
+    @Test("quotas: RAG models 429, documents 429, bytes 413, all in the envelope; admins exempt")
+    func quotas() async throws {
+        try await withTestApp(["quota.models_per_user": "1", "quota.documents_per_user": "2", "quota.bytes_per_user": "1500"]) { client in
+            try await client.signup("admin@example.com")
+            let admin = try await client.login("admin@example.com").access
+            try await client.signup("user@example.com")
+            let user = try await client.login("user@example.com").access
+            let model = try await client.createModel("One", token: user)
+            let second = try await client.json(.post, "/api/v1/models", ["name": "Two"], token: user)
+            #expect(second.status == .tooManyRequests && second.body["code"] as? String == "quota_exceeded")
+            _ = try await client.createModel("A1", token: admin)
+            _ = try await client.createModel("A2", token: admin)
+            let small = Data("Short text about solar panels.".utf8)
+            #expect(try await client.upload("/api/v1/models/\(model)/documents", files: [("a.txt", small)], token: user).status == .accepted)
+            let many = try await client.upload("/api/v1/models/\(model)/documents", files: [("b.txt", small + Data("b".utf8)), ("c.txt", small + Data("c".utf8))], token: user)
+            #expect(many.status == .tooManyRequests && many.body["code"] as? String == "quota_exceeded")
+            let heavy = try await client.upload("/api/v1/models/\(model)/documents", files: [("big.txt", Data(repeating: 0x61, count: 1_600))], token: user)
+            #expect(heavy.status == .contentTooLarge && heavy.body["code"] as? String == "quota_exceeded")
+            #expect(try await client.json(.get, "/api/v1/models/\(model)/documents", token: user).body["total"] as? Int == 1, "nothing of a refused upload stays")
+        }
+    }
+
     /// Suspected in the review: `attempts` was counted but never checked, so a file that kills the process
     /// would be retried after every restart, forever.
     @Test("a job started more than jobs.max_attempts times is given up, its documents failed with the reason")

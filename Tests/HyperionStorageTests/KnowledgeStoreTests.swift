@@ -111,6 +111,35 @@ struct KnowledgeStoreTests {
         }
     }
 
+    /// Hardening finding 2: one user's long job held the only worker while another user's upload stayed queued.
+    @Test("claims are fair: one user's running jobs are capped, the user served least recently goes first", arguments: Backend.available)
+    func fairClaims(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, _ in
+            let a = try await owner(store, "a@example.com"), b = try await owner(store, "b@example.com"), c = try await owner(store, "c@example.com")
+            let model = try await store.models.create(RAGModel(ownerID: a.id, name: "M", embeddingModel: "m"))
+            func job(_ owner: User, _ second: Double) async throws -> UUID {
+                let record = JobRecord(kind: .ingest, modelID: model.id, ownerID: owner.id, createdAt: Date(timeIntervalSince1970: 1_000 + second))
+                try await store.jobs.enqueue(record)
+                return record.id
+            }
+            let a1 = try await job(a, 1), a2 = try await job(a, 2), a3 = try await job(a, 3), b1 = try await job(b, 4), c1 = try await job(c, 5)
+            let t0 = Date()
+            #expect(try await store.jobs.claim(worker: "w", perUser: 1, at: t0)?.id == a1)
+            // A is at its limit: B, then C, although A's jobs are older.
+            #expect(try await store.jobs.claim(worker: "w", perUser: 1, at: t0.addingTimeInterval(1))?.id == b1)
+            #expect(try await store.jobs.claim(worker: "w", perUser: 1, at: t0.addingTimeInterval(2))?.id == c1)
+            #expect(try await store.jobs.claim(worker: "w", perUser: 1, at: t0.addingTimeInterval(3)) == nil, "everyone with work is at the limit")
+            try await store.jobs.finish(id: a1, status: .succeeded)
+            let b2 = try await job(b, 6)
+            try await store.jobs.finish(id: b1, status: .succeeded)
+            // A (served at t0) before B (served at t0+1), whatever the jobs' ages.
+            #expect(try await store.jobs.claim(worker: "w", perUser: 1, at: t0.addingTimeInterval(4))?.id == a2)
+            #expect(try await store.jobs.claim(worker: "w", perUser: 1, at: t0.addingTimeInterval(5))?.id == b2)
+            // Without a per-user limit the oldest of the least recently served user comes next.
+            #expect(try await store.jobs.claim(worker: "w", at: t0.addingTimeInterval(6))?.id == a3)
+        }
+    }
+
     @Test("jobs: each claimed exactly once by concurrent workers; stale ones requeued; cancel", arguments: Backend.available)
     func jobs(backend: Backend) async throws {
         try await withFreshStore(backend) { store, _ in

@@ -3,22 +3,39 @@ import Configuration
 /// Upload and background-job settings.
 ///
 /// Keys: `upload.max_file_size` (bytes, default 50 MB), `upload.max_request_size` (bytes, default 200 MB),
-/// `jobs.workers` (jobs run at once per process, default 1), `jobs.stale_after` (seconds without a
+/// `jobs.workers` (jobs run at once per process, default 2), `jobs.per_user` (of those, one user's at most, default 1), `jobs.stale_after` (seconds without a
 /// heartbeat before another worker takes a running job over, default 60), `jobs.max_attempts` (times a job is
-/// started before it is given up as failed, default 3: a file that crashes the server must not be retried forever).
+/// started before it is given up as failed, default 3: a file that crashes the server must not be retried forever),
+/// `quota.models_per_user`, `quota.documents_per_user`, `quota.bytes_per_user` (0 = unlimited; admins are exempt).
 public struct IngestionSettings: Sendable {
     public var maxFileSize: Int
     public var maxRequestSize: Int
     public var workers: Int
+    /// Jobs of one user running at once (fairness: with more lanes than this, other users' jobs are never stuck
+    /// behind one user's big upload).
+    public var perUser: Int
     public var staleAfterSeconds: Int
     public var maxAttempts: Int
+    /// Per-user quotas (admins are exempt; 0 = unlimited): RAG models, documents, stored bytes.
+    public var quota: Quota
+
+    /// What one (non-admin) user may own; 0 means unlimited.
+    public struct Quota: Sendable {
+        public var models: Int
+        public var documents: Int
+        public var bytes: Int
+    }
 
     /// Reads the keys.
     public init(reader: ConfigReader) throws {
         maxFileSize = try reader.strictInt("upload.max_file_size", default: 50 << 20, range: 1024...(1 << 34))
         maxRequestSize = try reader.strictInt("upload.max_request_size", default: 200 << 20, range: 1024...(1 << 35))
-        workers = try reader.strictInt("jobs.workers", default: 1, range: 1...64)
+        workers = try reader.strictInt("jobs.workers", default: 2, range: 1...64)
+        perUser = try reader.strictInt("jobs.per_user", default: 1, range: 1...64)
         staleAfterSeconds = try reader.strictInt("jobs.stale_after", default: 60, range: 5...86_400)
         maxAttempts = try reader.strictInt("jobs.max_attempts", default: 3, range: 1...100)
+        quota = Quota(models: try reader.strictInt("quota.models_per_user", default: 100, range: 0...1_000_000),
+                      documents: try reader.strictInt("quota.documents_per_user", default: 10_000, range: 0...1_000_000_000),
+                      bytes: try reader.strictInt("quota.bytes_per_user", default: 10 << 30, range: 0...(1 << 50)))
     }
 }

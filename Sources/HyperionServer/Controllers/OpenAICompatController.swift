@@ -156,7 +156,7 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
         switch error {
         case let error as HyperionError:
             let type = switch error.kind {
-            case .validation, .badRequest, .conflict: "invalid_request_error"
+            case .validation, .badRequest, .conflict, .payloadTooLarge: "invalid_request_error"
             case .unauthorized: "authentication_error"
             case .forbidden: "permission_error"
             case .notFound: "not_found_error"

@@ -67,6 +67,7 @@ extension HyperionError.Kind {
         case .forbidden: .forbidden
         case .unavailable: .serviceUnavailable
         case .tooManyRequests: .tooManyRequests
+        case .payloadTooLarge: .contentTooLarge
         case .upstream: .badGateway
         case .upstreamTimeout: .gatewayTimeout
         }

@@ -15,6 +15,8 @@ struct IngestionWorker: Service {
     let logger: Logger
     /// A job started more often than this (its worker kept dying) is given up as failed.
     var maxAttempts = 3
+    /// Jobs of one user running at once.
+    var perUser = Int.max
     let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
 
     var store: Store { service.store }
@@ -42,7 +44,7 @@ struct IngestionWorker: Service {
                     lastStaleCheck = ContinuousClock.now
                     try await store.jobs.requeueStale(olderThan: Date().addingTimeInterval(-Double(staleAfter.components.seconds)))
                 }
-                if let job = try await store.jobs.claim(worker: workerID) {
+                if let job = try await store.jobs.claim(worker: workerID, perUser: perUser) {
                     await process(job)
                     continue
                 }

@@ -14,6 +14,8 @@ public final class KnowledgeService: Sendable {
     let blobs: BlobStore
     let jobSignal: JobSignal
     let maxFileSize: Int
+    /// What one non-admin user may own.
+    let quota: IngestionSettings.Quota
     let logger: Logger
     /// Retrieval results by model, generation, index change count, query and settings.
     let cache: LRUCache<SearchKey, [SearchHit]>
@@ -27,8 +29,10 @@ public final class KnowledgeService: Sendable {
 
     init(store: Store, embedder: any DocumentEmbedder, registry: IndexRegistry, blobs: BlobStore, jobSignal: JobSignal,
          maxFileSize: Int, logger: Logger, cache: LRUCache<SearchKey, [SearchHit]> = LRUCache(capacity: 0, ttl: .seconds(1)),
-         metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil) {
+         metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil,
+         quota: IngestionSettings.Quota = .init(models: 0, documents: 0, bytes: 0)) {
         self.cache = cache
+        self.quota = quota
         self.modelPolicy = modelPolicy
         self.metrics = metrics
         self.providerNames = providerNames
@@ -90,6 +94,9 @@ public final class KnowledgeService: Sendable {
     func createModel(_ model: RAGModel, caller: User) async throws -> RAGModel {
         try validateSettings(model)
         try modelPolicy?.check(model: model.llm.model, provider: model.llm.provider, role: caller.role, field: "llm.model")
+        if caller.role != .admin, quota.models > 0, try await store.models.usage(ownerID: caller.id).models >= quota.models {
+            throw HyperionError(.tooManyRequests, code: "quota_exceeded", message: "you own \(quota.models) RAG models, the most allowed; delete one first")
+        }
         return try await store.models.create(model)
     }
 
@@ -183,6 +190,7 @@ public final class KnowledgeService: Sendable {
             results.append(UploadResult(filename: name, outcome: .queued))
         }
         guard !accepted.isEmpty else { return (nil, results) }
+        try await checkQuota(owner: model.ownerID, adding: accepted.map(\.draft), caller: caller)
         let drafts = accepted.map(\.draft)
         let contents = accepted.map { ($0.data, $0.draft.sha256) }
         let ownerID = caller.id
@@ -211,6 +219,24 @@ public final class KnowledgeService: Sendable {
         }
         if stored.job != nil { jobSignal.notify() }
         return (stored.job, results)
+    }
+
+    /// Documents and bytes count against the model's owner (an upload by an admin into their model too, unless
+    /// the owner is an admin). Checked before anything is stored; two uploads at once may overshoot by one upload.
+    private func checkQuota(owner: UUID, adding drafts: [DocumentRecord], caller: User) async throws {
+        guard quota.documents > 0 || quota.bytes > 0 else { return }
+        let ownerRole = owner == caller.id ? caller.role : try await store.users.find(id: owner)?.role
+        guard ownerRole != .admin else { return }
+        let usage = try await store.models.usage(ownerID: owner)
+        if quota.documents > 0, usage.documents + drafts.count > quota.documents {
+            throw HyperionError(.tooManyRequests, code: "quota_exceeded",
+                                message: "this upload would make \(usage.documents + drafts.count) documents; the most allowed is \(quota.documents)")
+        }
+        let adding = drafts.reduce(0) { $0 + $1.sizeBytes }
+        if quota.bytes > 0, usage.bytes + adding > quota.bytes {
+            throw HyperionError(.payloadTooLarge, code: "quota_exceeded",
+                                message: "this upload would store \(usage.bytes + adding) bytes; the most allowed is \(quota.bytes)")
+        }
     }
 
     static func status(of error: ExtractionError) -> (Int, String) {
@@ -362,7 +388,7 @@ extension KnowledgeService {
             blobs: BlobStore(root: settings.dataDirectory.appendingPathComponent("files")), jobSignal: JobSignal(),
             maxFileSize: settings.ingestion.maxFileSize, logger: logger,
             cache: LRUCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),
-            metrics: metrics, providerNames: providerNames, modelPolicy: modelPolicy
+            metrics: metrics, providerNames: providerNames, modelPolicy: modelPolicy, quota: settings.ingestion.quota
         )
     }
 }

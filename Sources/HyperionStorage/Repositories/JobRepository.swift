@@ -48,13 +48,18 @@ public struct JobRepository: Sendable {
         try await store.database.select().columns("*").from("jobs").where("id", .equal, id).first(decoding: Row.self)?.record
     }
 
-    /// Takes the oldest queued job for `worker`, marking it running; nil when the queue is empty.
-    public func claim(worker: String, at date: Date = Date()) async throws -> JobRecord? {
-        let lock = store.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+    /// Takes a queued job for `worker`, marking it running; nil when none may start. Fair between users: a user
+    /// with `perUser` jobs running gets no other until one ends (so one user's big upload leaves the other lanes to
+    /// everyone else), and among the rest the user served least recently goes first, then the oldest job.
+    public func claim(worker: String, perUser: Int = .max, at date: Date = Date()) async throws -> JobRecord? {
+        let lock = store.dialect == .postgres ? " FOR UPDATE OF q SKIP LOCKED" : ""
         let query: SQLQueryString = """
             UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = \(bind: date), heartbeat_at = \(bind: date),
                 claimed_by = \(bind: worker)
-            WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1\(unsafeRaw: lock))
+            WHERE id = (SELECT q.id FROM jobs q WHERE q.status = 'queued'
+                AND (SELECT COUNT(*) FROM jobs r WHERE r.owner_id = q.owner_id AND r.status = 'running') < \(bind: perUser)
+                ORDER BY (SELECT MAX(s.started_at) FROM jobs s WHERE s.owner_id = q.owner_id) NULLS FIRST, q.created_at, q.id
+                LIMIT 1\(unsafeRaw: lock))
             RETURNING *
             """
         return try await store.database.raw(query).first(decoding: Row.self)?.record

@@ -53,6 +53,18 @@ public struct RAGModelRepository: Sendable {
     }
 
     /// Stores a new model; a duplicate name for the same owner is a conflict.
+    /// What a user owns: RAG models, their documents and those documents' bytes (for quotas).
+    public func usage(ownerID: UUID) async throws -> (models: Int, documents: Int, bytes: Int) {
+        let models = try await store.count("rag_models") { $0.where("owner_id", .equal, ownerID) }
+        let row = try await store.database.raw("""
+            SELECT COUNT(*) AS n, COALESCE(SUM(d.size_bytes), 0) AS bytes FROM documents d
+            JOIN rag_models m ON m.id = d.model_id WHERE m.owner_id = \(bind: ownerID)
+            """).first()
+        let documents = try row?.decode(column: "n", as: Int.self) ?? 0
+        let bytes = try row?.decode(column: "bytes", as: Int.self) ?? 0
+        return (models, documents, bytes)
+    }
+
     public func create(_ model: RAGModel) async throws -> RAGModel {
         do {
             try await store.database.insert(into: "rag_models").model(Row(model)).run()
