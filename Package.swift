@@ -148,6 +148,17 @@ let package = Package(
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             path: "Benchmarks/http/Sources"
         ),
+        // Fuzz targets over everything that reads user input; `make fuzz` builds it with libFuzzer, an ordinary
+        // build makes the replayer `make test` runs over the committed corpora (Fuzz/corpus).
+        .executableTarget(
+            name: "hyperion-fuzz",
+            dependencies: [
+                "HyperionServer", "HyperionExtract", "HyperionEmbedding", "HyperionCore",
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/Sources"
+        ),
         .executableTarget(
             name: "hyperion-index-bench",
             dependencies: ["HyperionIndex", "HyperionCore"],

@@ -40,6 +40,8 @@ export HYPERION_TEST_POSTGRES_URL="$pg_url"
 export HYPERION_TEST_REQUIRE_POSTGRES=1
 
 step "swift test (SQLite + PostgreSQL)" swift test --skip-build
+# Every committed fuzz input (seeds and past crashes) through its target: a crash found by `make fuzz` stays fixed.
+step "fuzz corpora replayed (Fuzz/corpus)" "$(swift build --show-bin-path)/hyperion-fuzz" Fuzz/corpus
 step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$(swift build --show-bin-path)/hyperion" "$work/eval"
 step "integration: live server, SQLite" scripts/integration.sh "$work/it-sqlite" ""
 step "integration: live server, PostgreSQL" scripts/integration.sh "$work/it-pg" "$pg_url"

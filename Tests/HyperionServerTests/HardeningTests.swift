@@ -256,6 +256,38 @@ struct HardeningTests {
         }
     }
 
+    /// Hardening finding 9: loaded indexes were never released. With a budget of one byte every use releases the
+    /// others (saved first); searches stay right, deletes stay deleted, ingestion into a released index is kept.
+    @Test("index memory is bounded: released indexes reload from their files with the same results")
+    func indexCacheIsBounded() async throws {
+        try await withTestApp(["index.cache_bytes": "1"]) { client in
+            try await client.signup("owner@example.com")
+            let token = try await client.login("owner@example.com").access
+            let solar = try await client.createModel("Solar", token: token), storage = try await client.createModel("Storage", token: token)
+            func ingest(_ model: String, _ files: [(String, Data)]) async throws -> [String] {
+                let upload = try await client.upload("/api/v1/models/\(model)/documents", files: files, token: token)
+                #expect(try await client.waitForJob(try #require(upload.body["job_id"] as? String), token: token)["status"] as? String == "succeeded")
+                return (upload.body["documents"] as? [[String: Any]] ?? []).compactMap { $0["document_id"] as? String }
+            }
+            func top(_ model: String, _ query: String) async throws -> [String] {
+                let results = try await client.json(.post, "/api/v1/models/\(model)/search", ["query": query, "top_k": 5], token: token).body["results"] as? [[String: Any]]
+                return (results ?? []).compactMap { $0["document_id"] as? String }
+            }
+            let solarIDs = try await ingest(solar, [("solar.txt", solarText), ("extra.txt", Data("Wind turbines turn in the breeze.".utf8))])
+            let storageIDs = try await ingest(storage, [("storage.md", batteryMarkdown)])
+            for _ in 0..<2 {
+                #expect(try await top(solar, "photovoltaic silicon cells").first == solarIDs[0])
+                #expect(try await top(storage, "lithium batteries").first == storageIDs[0])
+            }
+            #expect(try await client.json(.delete, "/api/v1/documents/\(solarIDs[0])", token: token).status == .noContent)
+            _ = try await top(storage, "lithium batteries")  // releases Solar again
+            #expect(try await !top(solar, "photovoltaic silicon cells").contains(solarIDs[0]), "a delete survives a release")
+            let more = try await ingest(solar, [("tides.txt", Data("Tidal power uses the moon's pull on the oceans.".utf8))])
+            _ = try await top(storage, "lithium batteries")
+            #expect(try await top(solar, "tidal power moon oceans").first == more[0], "ingestion into a released index is kept")
+        }
+    }
+
     /// Per-user quotas: a user cannot fill the disk or the model list.
     @Test("quotas: RAG models 429, documents 429, bytes 413, all in the envelope; admins exempt")
     func quotas() async throws {

@@ -104,6 +104,11 @@ struct KnowledgeStoreTests {
             #expect(job?.documentIDs == [new.id, failed.id])
             #expect(try await store.jobs.find(id: try #require(job?.id))?.status == .queued)
             #expect(try await store.documents.find(id: failed.id)?.status == .queued)
+            // What the owner holds, for quotas (PostgreSQL sums BIGINT as NUMERIC: the query casts it back).
+            let usage = try await store.models.usage(ownerID: a.id)
+            #expect(usage.models == 1 && usage.documents == 2 && usage.bytes == 2)
+            let nobody = try await store.models.usage(ownerID: UUID())
+            #expect(nobody.models == 0 && nobody.documents == 0 && nobody.bytes == 0)
             // Nothing new: no job.
             let (_, none) = try await store.documents.createWithJob([draft("h1")], job: makeJob)
             let jobCount = try await store.count("jobs")

@@ -36,6 +36,14 @@ public final class BM25Index: KeywordIndex, @unchecked Sendable {
 
     /// Number of live entries.
     public var liveCount: Int { lock.withReadLock { table.liveCount } }
+    /// Bytes the index holds in memory, roughly: postings, per-entry terms and lengths, the vocabulary, and ~80
+    /// bytes per entry for ids and metadata.
+    public var approximateBytes: Int {
+        lock.withReadLock {
+            postingSlots.reduce(0) { $0 + $1.count } * 6 + slotTerms.reduce(0) { $0 + $1.count } * 4 + lengths.count * 4
+                + terms.values.count * 40 + table.slotCount * 80
+        }
+    }
     /// Number of distinct terms ever indexed.
     public var vocabularySize: Int { lock.withReadLock { terms.values.count } }
 

@@ -48,6 +48,10 @@ public final class LocalVectorIndex: VectorIndex, @unchecked Sendable {
     public var liveCount: Int { lock.withReadLock { table.liveCount } }
     /// Number of slots including tombstones (what compaction would reclaim is `slotCount - liveCount`).
     public var slotCount: Int { lock.withReadLock { table.slotCount } }
+    /// Bytes the index holds in memory, roughly: vectors, graph links, and ~80 bytes per entry for ids and metadata.
+    public var approximateBytes: Int {
+        lock.withReadLock { vectors.count * 4 + ((graph?.links0.count ?? 0) + (graph?.upperLinks.count ?? 0)) * 4 + table.slotCount * 80 }
+    }
     /// Whether searches currently go through the HNSW graph.
     public var usesGraph: Bool { lock.withReadLock { graph != nil } }
 

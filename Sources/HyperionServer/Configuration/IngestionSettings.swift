@@ -11,7 +11,7 @@ public struct IngestionSettings: Sendable {
     public var maxFileSize: Int
     public var maxRequestSize: Int
     public var workers: Int
-    /// Jobs of one user running at once (fairness: with more lanes than this, other users' jobs are never stuck
+    /// Jobs of one user running at once in this process (fairness: with more lanes than this, other users' jobs are never stuck
     /// behind one user's big upload).
     public var perUser: Int
     public var staleAfterSeconds: Int

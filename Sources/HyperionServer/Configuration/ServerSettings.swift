@@ -27,6 +27,8 @@ public struct ServerSettings: Sendable {
     public var metricsToken: String?
     /// Seconds in-flight requests get after a shutdown signal.
     public var gracePeriod: Int
+    /// Bytes of vector and keyword indexes kept in memory (least recently used released past it); 0 = no limit.
+    public var indexCacheBytes: Int
     /// Proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges); empty = trust none.
     var trustedProxies: TrustedProxies
     /// Seconds a connection may send nothing (no header, no body chunk) before it is closed; 0 = never.
@@ -64,6 +66,7 @@ public struct ServerSettings: Sendable {
         gracePeriod = try reader.strictInt("shutdown.grace_period", default: 30, range: 0...3600)
         idleTimeout = try reader.strictInt("http.idle_timeout", default: 30, range: 0...86_400)
         trustedProxies = try TrustedProxies(reader.stringList("http.trusted_proxies"))
+        indexCacheBytes = try reader.strictInt("index.cache_bytes", default: 1 << 30, range: 0...(1 << 50))
         store = try StoreConfiguration(reader: reader, dataDirectory: dataDirectory)
         auth = try AuthSettings(reader: reader)
         embedding = try EmbeddingSettings(reader: reader, dataDirectory: dataDirectory)

@@ -15,6 +15,9 @@ final class ModelIndexes: Sendable {
         self.keywords = keywords
     }
 
+    /// Bytes both indexes hold in memory, roughly.
+    var approximateBytes: Int { vectors.approximateBytes + keywords.approximateBytes }
+
     func save(to directory: URL) throws {
         try vectors.save(to: directory.appendingPathComponent("vectors.hyv"))
         try keywords.save(to: directory.appendingPathComponent("keywords.hyk"))
@@ -25,17 +28,25 @@ final class ModelIndexes: Sendable {
 ///
 /// The store is the source of truth: an index file that is missing, damaged or out of step with the
 /// store's chunks (a crash between a commit and a save) is rebuilt from the embeddings kept there.
+///
+/// Open indexes are kept up to `cacheBytes` (0: no limit): past it the least recently used ones are saved and
+/// released, and load again from their files on next use.
 actor IndexRegistry {
     let root: URL
     let store: Store
     let dimension: Int
     let logger: Logger
+    let cacheBytes: Int
     private var open: [String: ModelIndexes] = [:]
+    /// Use order: a larger number was used more recently.
+    private var lastUse: [String: UInt64] = [:]
+    private var useClock: UInt64 = 0
     /// Bumped by every change to any index; caches of search results key on it, so a change
     /// invalidates them at once.
     nonisolated let changes = ManagedAtomic<Int>(0)
 
-    init(root: URL, store: Store, dimension: Int, logger: Logger) {
+    init(root: URL, store: Store, dimension: Int, logger: Logger, cacheBytes: Int = 0) {
+        self.cacheBytes = cacheBytes
         self.root = root
         self.store = store
         self.dimension = dimension
@@ -47,11 +58,35 @@ actor IndexRegistry {
 
     /// The indexes of a model generation, loaded or rebuilt on first use.
     func indexes(model: UUID, generation: Int) async throws -> ModelIndexes {
-        if let indexes = open[key(model, generation)] { return indexes }
+        let key = key(model, generation)
+        useClock += 1
+        lastUse[key] = useClock
+        if let indexes = open[key] { return indexes }
         let indexes = try await load(model: model, generation: generation)
-        if let raced = open[key(model, generation)] { return raced }
-        open[key(model, generation)] = indexes
+        if let raced = open[key] { return raced }
+        open[key] = indexes
+        releaseOverBudget(keeping: key)
         return indexes
+    }
+
+    /// Saves and releases the least recently used indexes until the open ones fit in `cacheBytes` (the one in use
+    /// stays, whatever its size). An index released while a job still writes to it is rebuilt from the store at
+    /// its next load, which notices it is out of step.
+    private func releaseOverBudget(keeping: String) {
+        guard cacheBytes > 0 else { return }
+        var sizes = open.mapValues(\.approximateBytes)
+        var total = sizes.values.reduce(0, +)
+        while total > cacheBytes, let victim = sizes.keys.filter({ $0 != keeping }).min(by: { lastUse[$0, default: 0] < lastUse[$1, default: 0] }) {
+            if let indexes = open[victim] {
+                do { try indexes.save(to: root.appendingPathComponent(victim)) } catch {
+                    logger.warning("could not save an index before releasing it", metadata: ["index": "\(victim)", "error": "\(error)"])
+                }
+            }
+            open[victim] = nil
+            lastUse[victim] = nil
+            total -= sizes.removeValue(forKey: victim) ?? 0
+            logger.info("released an index from memory", metadata: ["index": "\(victim)", "open_bytes": "\(total)"])
+        }
     }
 
     private func load(model: UUID, generation: Int) async throws -> ModelIndexes {
@@ -97,6 +132,7 @@ actor IndexRegistry {
         indexes.keywords.removeSync(documentIDs: [document.id.uuidString])
         defer { changes.wrappingIncrement(ordering: .relaxed) }
         try add(chunks, documents: [document.id: document], to: indexes)
+        releaseOverBudget(keeping: key(model, generation))
     }
 
     /// Writes a generation's indexes to disk (after a job, not after every document).
@@ -119,6 +155,7 @@ actor IndexRegistry {
     func drop(model: UUID, generation: Int) {
         changes.wrappingIncrement(ordering: .relaxed)
         open[key(model, generation)] = nil
+        lastUse[key(model, generation)] = nil
         try? FileManager.default.removeItem(at: directory(model, generation))
     }
 
@@ -126,12 +163,15 @@ actor IndexRegistry {
     func drop(model: UUID) {
         changes.wrappingIncrement(ordering: .relaxed)
         let prefix = model.lowercasedString + "/"
-        for key in open.keys where key.hasPrefix(prefix) { open[key] = nil }
+        for key in open.keys where key.hasPrefix(prefix) {
+            open[key] = nil
+            lastUse[key] = nil
+        }
         try? FileManager.default.removeItem(at: root.appendingPathComponent(model.lowercasedString))
     }
 
-    /// Sizes of the open indexes, for status pages.
-    func sizes() -> [String: Int] {
-        open.mapValues { $0.vectors.liveCount }
+    /// The open indexes (`model/generation`) with their approximate bytes in memory.
+    func openIndexes() -> [String: Int] {
+        open.mapValues(\.approximateBytes)
     }
 }

@@ -384,7 +384,8 @@ extension KnowledgeService {
                      metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil) -> KnowledgeService {
         KnowledgeService(
             store: store, embedder: embedder,
-            registry: IndexRegistry(root: settings.dataDirectory.appendingPathComponent("indexes"), store: store, dimension: embedder.dimension, logger: logger),
+            registry: IndexRegistry(root: settings.dataDirectory.appendingPathComponent("indexes"), store: store, dimension: embedder.dimension,
+                                    logger: logger, cacheBytes: settings.indexCacheBytes),
             blobs: BlobStore(root: settings.dataDirectory.appendingPathComponent("files")), jobSignal: JobSignal(),
             maxFileSize: settings.ingestion.maxFileSize, logger: logger,
             cache: LRUCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),

@@ -49,15 +49,17 @@ public struct JobRepository: Sendable {
     }
 
     /// Takes a queued job for `worker`, marking it running; nil when none may start. Fair between users: a user
-    /// with `perUser` jobs running gets no other until one ends (so one user's big upload leaves the other lanes to
-    /// everyone else), and among the rest the user served least recently goes first, then the oldest job.
+    /// with `perUser` jobs running on this worker gets no other here until one ends (so one user's big upload
+    /// leaves this process's other lanes to everyone else, while other instances may still take that user's next
+    /// job), and among the rest the user served least recently anywhere goes first, then the oldest job.
     public func claim(worker: String, perUser: Int = .max, at date: Date = Date()) async throws -> JobRecord? {
         let lock = store.dialect == .postgres ? " FOR UPDATE OF q SKIP LOCKED" : ""
         let query: SQLQueryString = """
             UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = \(bind: date), heartbeat_at = \(bind: date),
                 claimed_by = \(bind: worker)
             WHERE id = (SELECT q.id FROM jobs q WHERE q.status = 'queued'
-                AND (SELECT COUNT(*) FROM jobs r WHERE r.owner_id = q.owner_id AND r.status = 'running') < \(bind: perUser)
+                AND (SELECT COUNT(*) FROM jobs r WHERE r.owner_id = q.owner_id AND r.status = 'running'
+                     AND r.claimed_by = \(bind: worker)) < \(bind: perUser)
                 ORDER BY (SELECT MAX(s.started_at) FROM jobs s WHERE s.owner_id = q.owner_id) NULLS FIRST, q.created_at, q.id
                 LIMIT 1\(unsafeRaw: lock))
             RETURNING *

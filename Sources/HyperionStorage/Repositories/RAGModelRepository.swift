@@ -57,7 +57,7 @@ public struct RAGModelRepository: Sendable {
     public func usage(ownerID: UUID) async throws -> (models: Int, documents: Int, bytes: Int) {
         let models = try await store.count("rag_models") { $0.where("owner_id", .equal, ownerID) }
         let row = try await store.database.raw("""
-            SELECT COUNT(*) AS n, COALESCE(SUM(d.size_bytes), 0) AS bytes FROM documents d
+            SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.size_bytes), 0) AS BIGINT) AS bytes FROM documents d
             JOIN rag_models m ON m.id = d.model_id WHERE m.owner_id = \(bind: ownerID)
             """).first()
         let documents = try row?.decode(column: "n", as: Int.self) ?? 0
