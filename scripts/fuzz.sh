@@ -10,7 +10,7 @@ seconds=${FUZZ_SECONDS:-600}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(docx html markdown text format multipart wordpiece json)
 swift build -c release --scratch-path .build-fuzz --product hyperion-fuzz \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing -Xswiftc -DFUZZING || exit 1
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing -Xswiftc -DFUZZING -Xswiftc -use-ld=lld || exit 1
 bin=.build-fuzz/release/hyperion-fuzz
 mkdir -p Fuzz/artifacts
 status=0

@@ -82,19 +82,16 @@ enum FuzzTargets {
     }
 }
 
-#if FUZZING
-nonisolated(unsafe) let fuzzTarget = FuzzTargets.selected
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
-    fuzzTarget(Data(bytes: start, count: count))
-    return 0
-}
-#else
-/// Replays the corpora: `hyperion-fuzz CORPUS_DIR` runs every `CORPUS_DIR/<target>/*` through its target.
+/// `hyperion-fuzz`: under libFuzzer (built with `-DFUZZING`) hands control to its driver; otherwise replays the
+/// corpora, `hyperion-fuzz CORPUS_DIR` running every `CORPUS_DIR/<target>/*` through its target.
 @main
-struct Replay {
+struct FuzzMain {
     static func main() throws {
+        #if FUZZING
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOne))
+        #else
         let root = URL(fileURLWithPath: CommandLine.arguments.dropFirst().first ?? "Fuzz/corpus")
         var replayed = 0
         for name in FuzzTargets.all.keys.sorted() {
@@ -107,6 +104,20 @@ struct Replay {
         }
         print("replayed \(replayed) corpus inputs through \(FuzzTargets.all.count) fuzz targets")
         if replayed == 0 { throw CocoaError(.fileNoSuchFile) }
+        #endif
     }
+}
+
+#if FUZZING
+let fuzzTarget = FuzzTargets.selected
+
+/// libFuzzer's entry for programs with their own `main` (SwiftPM names an executable's entry point itself).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+func fuzzOne(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    fuzzTarget(start.map { Data(bytes: $0, count: count) } ?? Data())
+    return 0
 }
 #endif

@@ -288,6 +288,30 @@ struct HardeningTests {
         }
     }
 
+    /// Suspected in the review: deleting a document counted the blob's users, then removed it, racing an upload of
+    /// the same bytes into another model (which writes the blob, then its row): that upload could lose its file.
+    @Test("deleting a document while the same bytes are uploaded elsewhere never loses the new document's file")
+    func blobRemovalDoesNotRaceUploads() async throws {
+        try await withTestApp { client in
+            try await client.signup("owner@example.com")
+            let token = try await client.login("owner@example.com").access
+            let first = try await client.createModel("First", token: token), second = try await client.createModel("Second", token: token)
+            for round in 0..<12 {
+                let bytes = Data("Round \(round): the same words in two knowledge bases.".utf8)
+                let old = try await client.upload("/api/v1/models/\(first)/documents", files: [("a.txt", bytes)], token: token)
+                let oldID = try #require((old.body["documents"] as? [[String: Any]])?.first?["document_id"] as? String)
+                async let deleted = client.json(.delete, "/api/v1/documents/\(oldID)", token: token)
+                async let added = client.upload("/api/v1/models/\(second)/documents", files: [("b.txt", bytes)], token: token)
+                let (deletion, upload) = try await (deleted, added)
+                #expect(deletion.status == .noContent && upload.status == .accepted)
+                let newID = try #require((upload.body["documents"] as? [[String: Any]])?.first?["document_id"] as? String)
+                try await client.execute(uri: "/api/v1/documents/\(newID)/content", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                    #expect(response.status == .ok && response.body.readableBytes == bytes.count, "round \(round): the original file is gone")
+                }
+            }
+        }
+    }
+
     /// Per-user quotas: a user cannot fill the disk or the model list.
     @Test("quotas: RAG models 429, documents 429, bytes 413, all in the envelope; admins exempt")
     func quotas() async throws {
