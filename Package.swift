@@ -105,6 +105,7 @@ let package = Package(
                 "HyperionEmbedding",
                 "HyperionExtract",
                 "HyperionProviders",
+                "CKernels",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),

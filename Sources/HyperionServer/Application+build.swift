@@ -145,7 +145,8 @@ public func buildApplication(
         StoreService(store: store, logger: logger),
         IngestionWorker(service: knowledge, concurrency: settings.ingestion.workers,
                         staleAfter: .seconds(settings.ingestion.staleAfterSeconds), logger: logger,
-                        maxAttempts: settings.ingestion.maxAttempts, perUser: settings.ingestion.perUser)
+                        maxAttempts: settings.ingestion.maxAttempts, perUser: settings.ingestion.perUser,
+                        maxChunksPerDocument: settings.ingestion.maxChunksPerDocument)
     )
     return app
 }

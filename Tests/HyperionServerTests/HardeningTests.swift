@@ -312,6 +312,24 @@ struct HardeningTests {
         }
     }
 
+    /// Hardening finding 9: a 2.6 MB file of 100,000 headings made 100,000 chunks (one per section), a job of
+    /// 40 s and a gigabyte at the peak. One document's chunks are capped; past it, it fails with the reason.
+    @Test("a document making more chunks than jobs.max_chunks_per_document fails with the reason; others go on")
+    func chunkCap() async throws {
+        try await withTestApp(["jobs.max_chunks_per_document": "5"]) { client in
+            try await client.signup("owner@example.com")
+            let token = try await client.login("owner@example.com").access
+            let model = try await client.createModel("Capped", token: token)
+            let headings = Data((0..<10).map { "# Heading \($0)\nText \($0).\n" }.joined().utf8)
+            let upload = try await client.upload("/api/v1/models/\(model)/documents", files: [("many.md", headings), ("solar.txt", solarText)], token: token)
+            let job = try await client.waitForJob(try #require(upload.body["job_id"] as? String), token: token)
+            #expect(job["status"] as? String == "succeeded" && (job["error"] as? String)?.contains("1 of 2") == true)
+            let id = try #require((upload.body["documents"] as? [[String: Any]])?.first?["document_id"] as? String)
+            let document = try await client.json(.get, "/api/v1/documents/\(id)", token: token).body
+            #expect(document["status"] as? String == "failed" && (document["error"] as? String)?.contains("10 chunks, more than the 5 allowed") == true, "\(document)")
+        }
+    }
+
     /// Per-user quotas: a user cannot fill the disk or the model list.
     @Test("quotas: RAG models 429, documents 429, bytes 413, all in the envelope; admins exempt")
     func quotas() async throws {

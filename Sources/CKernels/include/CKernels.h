@@ -106,4 +106,8 @@ void hyp_sgemm(bool transpose_b, int m, int n, int k, float alpha, const float *
 /// Row-major `y = A·x` for `A` of `rows × columns` (rows `lda` apart).
 void hyp_sgemv(int rows, int columns, const float *a, int lda, const float *x, float *y);
 
+/// Gives freed heap memory back to the operating system (glibc keeps it in its arenas otherwise); a no-op
+/// elsewhere. Worth calling after a large, finished piece of work, not in a loop.
+void hyp_release_free_heap(void);
+
 #endif

@@ -16,6 +16,8 @@ public struct IngestionSettings: Sendable {
     public var perUser: Int
     public var staleAfterSeconds: Int
     public var maxAttempts: Int
+    /// Chunks one document may make (its embedding, rows and index entries all grow with them); 0 = unlimited.
+    public var maxChunksPerDocument: Int
     /// Per-user quotas (admins are exempt; 0 = unlimited): RAG models, documents, stored bytes.
     public var quota: Quota
 
@@ -34,6 +36,7 @@ public struct IngestionSettings: Sendable {
         perUser = try reader.strictInt("jobs.per_user", default: 1, range: 1...64)
         staleAfterSeconds = try reader.strictInt("jobs.stale_after", default: 60, range: 5...86_400)
         maxAttempts = try reader.strictInt("jobs.max_attempts", default: 3, range: 1...100)
+        maxChunksPerDocument = try reader.strictInt("jobs.max_chunks_per_document", default: 50_000, range: 0...100_000_000)
         quota = Quota(models: try reader.strictInt("quota.models_per_user", default: 100, range: 0...1_000_000),
                       documents: try reader.strictInt("quota.documents_per_user", default: 10_000, range: 0...1_000_000_000),
                       bytes: try reader.strictInt("quota.bytes_per_user", default: 10 << 30, range: 0...(1 << 50)))
