@@ -7,6 +7,33 @@ struct TokenizerTests {
     let embedder: SentenceEmbedder
     init() throws { embedder = try SentenceEmbedder(modelFolder: Fixtures.tinyModel) }
 
+    /// The tokenizer is linear in its input, also for the shapes that make other tokenizers slow: one huge
+    /// "word", punctuation runs, combining marks, CJK. Best of three; 10× the input within 35× the time.
+    @Test(arguments: ["words", "word", "punctuation", "combining", "cjk"])
+    func tokenizingIsLinear(shape: String) {
+        func text(_ n: Int) -> String {
+            switch shape {
+            case "words": String(repeating: "Tokenizers split words into pieces. ", count: n)
+            case "word": String(repeating: "ab", count: n * 10)
+            case "punctuation": String(repeating: "a.", count: n * 10)
+            case "combining": String(repeating: "e\u{301}\u{302}\u{303} ", count: n * 5)
+            default: String(repeating: "東京都 ", count: n * 5)
+            }
+        }
+        func timed(_ n: Int) -> Duration {
+            let input = text(n)
+            var best = Duration.seconds(1_000)
+            for _ in 0..<3 {
+                let start = ContinuousClock.now
+                _ = embedder.pieceCount(input)
+                best = min(best, ContinuousClock.now - start)
+            }
+            return best
+        }
+        let small = timed(500), large = timed(5_000)
+        #expect(large / small < 35, "\(shape): \(small) then \(large)")
+    }
+
     @Test func emptyTextIsClsSep() {
         #expect(embedder.tokenize("") == [101, 102])
         // Only characters that the cleaner drops or that are whitespace.

@@ -78,6 +78,36 @@ struct HostileInputTests {
         #expect(large / small < 35, "\(small) then \(large)")
     }
 
+    /// Every extractor is linear: a 10× input costs about 10× (the quadratic cases of the hardening issue cost
+    /// 100×). Best of three runs each; the bound is generous for a busy machine.
+    @Test("every extractor takes time linear in its input", arguments: [
+        ("html", DocumentFormat.html), ("text", .text), ("markdown", .markdown), ("docx", .docx),
+    ])
+    func extractorsAreLinear(name: String, format: DocumentFormat) throws {
+        func input(_ n: Int) throws -> Data {
+            switch format {
+            case .html: Data(("<html><body>" + String(repeating: "<div><p>Some <b>bold</b> &amp; <a href='x'>text</a></p><h2>Head</h2></div>", count: n)
+                              + String(repeating: "<span>", count: n) + "</body></html>").utf8)
+            case .text: Data(String(repeating: "A sentence of plain words.\n\nAnother paragraph here. ", count: n).utf8)
+            case .markdown: Data(String(repeating: "# Head\n\nSome *em* `code` [link](x) ![alt](y) <b>t</b>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n", count: n).utf8)
+            case .docx: try Fixture.docx(body: String(repeating: Fixture.p("A paragraph of words in a document."), count: n))
+            case .pdf: Data()
+            }
+        }
+        func timed(_ n: Int) throws -> Duration {
+            let data = try input(n)
+            var best = Duration.seconds(1_000)
+            for _ in 0..<3 {
+                let start = ContinuousClock.now
+                _ = try TextExtractor.extract(data, format: format)
+                best = min(best, ContinuousClock.now - start)
+            }
+            return best
+        }
+        let small = try timed(1_000), large = try timed(10_000)
+        #expect(large / small < 35, "\(name): \(small) then \(large)")
+    }
+
     @Test("unmarked positions: every range marked once, answers like a scan")
     func unmarkedPositions() {
         var positions = MarkdownInline.UnmarkedPositions(count: 10)
