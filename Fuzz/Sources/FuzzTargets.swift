@@ -3,8 +3,6 @@ import HyperionCore
 import HyperionEmbedding
 import HyperionExtract
 @testable import HyperionServer
-import MultipartKit
-import NIOCore
 
 /// Fuzz targets for what reads user input: the extractors, the format detector, the multipart reader, the
 /// WordPiece tokenizer and JSON request bodies. Each takes arbitrary bytes and may only throw the errors its API
@@ -33,12 +31,11 @@ enum FuzzTargets {
         let header = text.prefix { $0 != "\n" }
         _ = MultipartForm.parameters(String(header))
         guard let boundary = MultipartForm.boundary(of: "multipart/form-data; " + header) else { return }
-        let parser = MultipartParser(boundary: boundary)
+        let parser = MultipartStream(boundary: boundary)
         parser.onHeader = { _, value in _ = MultipartForm.parameters(value) }
-        parser.onBody = { buffer in buffer.moveReaderIndex(forwardBy: buffer.readableBytes) }
         let body = Array(data.dropFirst(header.utf8.count))
         for start in stride(from: 0, to: body.count, by: 64) {
-            guard (try? parser.execute(ByteBuffer(bytes: body[start..<min(start + 64, body.count)]))) != nil else { return }
+            guard (try? parser.execute(body[start..<min(start + 64, body.count)])) != nil else { return }
         }
     }
 

@@ -39,12 +39,16 @@ enum DOCXExtractor {
     ///   - maxDocumentBytes: the cap on `word/document.xml` once decompressed (tests lower it).
     ///   - maxEntries: the cap on the archive's entries (tests lower it).
     static func extract(_ data: Data, maxDocumentBytes: Int = defaultMaxDocumentBytes, maxEntries: Int = defaultMaxEntries) throws -> ExtractedText {
-        let archive: Archive
         do {
-            archive = try Archive(data: data, accessMode: .read)
+            return try ZIPReading.withArchive(data) { try extract($0, maxDocumentBytes: maxDocumentBytes, maxEntries: maxEntries) }
+        } catch let error as ExtractionError {
+            throw error
         } catch {
             throw ExtractionError.unreadable("damaged DOCX: not a readable ZIP archive")
         }
+    }
+
+    private static func extract(_ archive: Archive, maxDocumentBytes: Int, maxEntries: Int) throws -> ExtractedText {
         var entries = 0
         for _ in archive {
             entries += 1

@@ -58,15 +58,19 @@ public enum FormatDetector {
 
     /// A Word document is a ZIP with `word/document.xml`; other ZIP-based formats are named in the refusal.
     private static func zipKind(_ data: Data) throws -> DocumentFormat {
-        let archive: Archive
         do {
-            archive = try Archive(data: data, accessMode: .read)
+            return try ZIPReading.withArchive(data, zipKind(of:))
+        } catch let error as ExtractionError {
+            throw error
         } catch {
             // The central directory is unreadable (truncated or damaged). Local headers still carry entry names
             // in the clear, so a damaged Word document is still recognisable, and its extraction says what broke.
             if data.range(of: Data("word/document.xml".utf8)) != nil { return .docx }
             throw ExtractionError.unsupportedType("a damaged ZIP archive that is not a recognisable Word document")
         }
+    }
+
+    private static func zipKind(of archive: Archive) throws -> DocumentFormat {
         let names = Set(archive.map(\.path))
         if names.contains("word/document.xml") { return .docx }
         if names.contains("xl/workbook.xml") { throw ExtractionError.unsupportedType("an Excel workbook (XLSX)") }

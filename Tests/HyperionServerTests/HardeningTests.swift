@@ -386,3 +386,94 @@ struct HardeningTests {
         }
     }
 }
+
+/// The multipart parser that replaced MultipartKit (which traps on a byte ≥ 128 in a header name).
+@Suite("Multipart stream")
+struct MultipartStreamTests {
+    struct Part: Equatable { var headers: [String] = []; var body: [UInt8] = [] }
+
+    func parse(_ body: [UInt8], boundary: String = "XyZ", chunk: Int) throws -> (parts: [Part], complete: Bool) {
+        let parser = MultipartStream(boundary: boundary)
+        var parts: [Part] = [], current = Part()
+        parser.onHeader = { current.headers.append("\($0): \($1)") }
+        parser.onBody = { current.body += $0 }
+        parser.onPartComplete = { parts.append(current); current = Part() }
+        for start in stride(from: 0, to: body.count, by: max(1, chunk)) { try parser.execute(body[start..<min(start + chunk, body.count)]) }
+        return (parts, parser.isComplete)
+    }
+
+    let sample = Array("""
+        preamble to ignore\r
+        --XyZ\r
+        Content-Disposition: form-data; name="a"\r
+        \r
+        first\r
+        --XyZ  \r
+        Content-Disposition: form-data; name="file"; filename="x.bin"\r
+        Content-Type:   application/octet-stream  \r
+        \r
+        line one\r
+        --XyZnot-a-boundary\r
+        -XyZ--\r
+        \r
+        --XyZ--\r
+        epilogue --XyZ\r
+        garbage
+        """.utf8)
+
+    @Test("parts, headers and bodies come out the same whatever the chunking; look-alike delimiters are body")
+    func everyChunking() throws {
+        let expected = [
+            Part(headers: [#"Content-Disposition: form-data; name="a""#], body: Array("first".utf8)),
+            Part(headers: [#"Content-Disposition: form-data; name="file"; filename="x.bin""#, "Content-Type: application/octet-stream"],
+                 body: Array("line one\r\n--XyZnot-a-boundary\r\n-XyZ--\r\n".utf8)),
+        ]
+        for chunk in 1...sample.count {
+            let (parts, complete) = try parse(sample, chunk: chunk)
+            #expect(parts == expected && complete, "chunk \(chunk)")
+        }
+    }
+
+    @Test("bodies that start with the delimiter, empty bodies, binary bodies")
+    func edges() throws {
+        let binary = (0..<2_000).map { UInt8(truncatingIfNeeded: $0 &* 31) } + Array("\r\n--Xy".utf8)
+        let body = Array("--XyZ\r\nA: 1\r\n\r\n\r\n--XyZ\r\nB: 2\r\n\r\n".utf8) + binary + Array("\r\n--XyZ--".utf8)
+        for chunk in [1, 7, 64, 4096] {
+            let (parts, complete) = try parse(body, chunk: chunk)
+            #expect(complete && parts.count == 2 && parts[0].body.isEmpty && parts[1].body == binary)
+        }
+    }
+
+    @Test("hostile and broken bodies are syntax errors or incomplete, never a crash")
+    func hostile() throws {
+        let highByteName: [UInt8] = Array("--XyZ\r\n".utf8) + [0xC3, 0xA9] + Array("name: x\r\n\r\nbody\r\n--XyZ--".utf8)
+        #expect(throws: MultipartStream.SyntaxError.self) { try parse(highByteName, chunk: 5) }
+        #expect(throws: MultipartStream.SyntaxError.self) { try parse(Array("--XyZ\r\nno colon here\r\n\r\n".utf8), chunk: 3) }
+        #expect(throws: MultipartStream.SyntaxError.self) { try parse(Array("--XyZ garbage\r\n".utf8), chunk: 3) }
+        let huge = Array("--XyZ\r\nName: ".utf8) + [UInt8](repeating: 0x61, count: 20_000)
+        #expect(throws: MultipartStream.SyntaxError.self) { try parse(huge, chunk: 1000) }
+        let manyFields = Array("--XyZ\r\n".utf8) + Array(String(repeating: "A: b\r\n", count: 65).utf8)
+        #expect(throws: MultipartStream.SyntaxError.self) { try parse(manyFields, chunk: 100) }
+        #expect(try parse(Array("--XyZ\r\nA: 1\r\n\r\ncut short".utf8), chunk: 4).complete == false)
+        #expect(try parse(Array("no delimiter at all".utf8), chunk: 4).complete == false)
+        // A long body costs linear work: 4 MB in 64 KB chunks.
+        let long = Array("--XyZ\r\nA: 1\r\n\r\n".utf8) + [UInt8](repeating: 0x0D, count: 4 << 20) + Array("\r\n--XyZ--".utf8)
+        let (parts, complete) = try parse(long, chunk: 65_536)
+        #expect(complete && parts.first?.body.count == 4 << 20)
+    }
+
+    @Test("an upload whose body ends before the closing boundary is a 400, and nothing is stored")
+    func truncatedUpload() async throws {
+        try await withTestApp { client in
+            try await client.signup("owner@example.com")
+            let token = try await client.login("owner@example.com").access
+            let model = try await client.createModel("Cut", token: token)
+            let body = ByteBuffer(string: "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nSolar panels convert light.")
+            try await client.execute(uri: "/api/v1/models/\(model)/documents", method: .post,
+                                     headers: [.contentType: "multipart/form-data; boundary=XX", .authorization: "Bearer \(token)"], body: body) { response in
+                #expect(response.status == .badRequest)
+            }
+            #expect(try await client.json(.get, "/api/v1/models/\(model)/documents", token: token).body["total"] as? Int == 0)
+        }
+    }
+}

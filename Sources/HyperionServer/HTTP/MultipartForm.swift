@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HyperionCore
-import MultipartKit
 import NIOCore
 
 /// A `multipart/form-data` body read as it streams in, with a limit on the whole body and on each file.
@@ -40,14 +39,13 @@ struct MultipartForm {
             var currentTooLarge = false
         }
         let state = State()
-        let parser = MultipartParser(boundary: boundary)
+        let parser = MultipartStream(boundary: boundary)
         parser.onHeader = { name, value in state.headers.append((name.lowercased(), value)) }
-        parser.onBody = { buffer in
-            if state.current.count + buffer.readableBytes > fileLimit {
+        parser.onBody = { bytes in
+            if state.current.count + bytes.count > fileLimit {
                 state.currentTooLarge = true
-                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             } else {
-                state.current.append(contentsOf: buffer.readableBytesView)
+                state.current.append(contentsOf: bytes)
             }
         }
         parser.onPartComplete = {
@@ -65,9 +63,13 @@ struct MultipartForm {
                 try? await request.discardBody()  // at most `Request.drainLimit` more, so the client can read the 413
                 throw APIError.tooLarge(limit: requestLimit)
             }
-            do { try parser.execute(chunk) } catch {
-                throw HyperionError(.badRequest, code: "malformed_multipart", message: "the multipart body could not be parsed")
+            do { try parser.execute(chunk.readableBytesView) } catch let error as MultipartStream.SyntaxError {
+                throw HyperionError(.badRequest, code: "malformed_multipart", message: "the multipart body could not be parsed: \(error.reason)")
             }
+        }
+        // A body cut short would otherwise lose its last part silently (and an upload is all or nothing).
+        guard parser.isComplete else {
+            throw HyperionError(.badRequest, code: "malformed_multipart", message: "the multipart body ended before its closing boundary")
         }
         return MultipartForm(parts: state.parts)
     }
