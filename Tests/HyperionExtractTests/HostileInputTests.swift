@@ -110,7 +110,7 @@ struct HostileInputTests {
 
     @Test("unmarked positions: every range marked once, answers like a scan")
     func unmarkedPositions() {
-        var positions = MarkdownInline.UnmarkedPositions(count: 10)
+        var positions = UnmarkedPositions(count: 10)
         var marked = Set<Int>()
         for (a, b) in [(2, 5), (0, 3), (4, 8), (9, 9), (1, 9)] {
             var q = positions.first(from: a)
