@@ -17,7 +17,7 @@ status=0
 for target in "${targets[@]}"; do
   scratch=$(mktemp -d /tmp/hyperion-fuzz-$target.XXXXXX)
   echo "==> $target for ${seconds}s"
-  HYPERION_FUZZ_TARGET=$target "$bin" "$scratch" "Fuzz/corpus/$target" -max_total_time="$seconds" -timeout=10 \
+  LSAN_OPTIONS="suppressions=$(pwd)/Fuzz/lsan.supp" HYPERION_FUZZ_TARGET=$target "$bin" "$scratch" "Fuzz/corpus/$target" -max_total_time="$seconds" -timeout=10 \
     -rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 -artifact_prefix="Fuzz/artifacts/$target-" 2>"$scratch.log"
   code=$?
   grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)" "$scratch.log" | tr '\n' ' '; echo
