@@ -219,6 +219,23 @@ struct DOCXExtractionTests {
         }
     }
 
+    /// Found by fuzzing: an entry claiming more compressed bytes than the archive holds made ZIPFoundation's
+    /// reading loop spin forever (file-backed) or trap (in memory). Refused before ZIPFoundation reads anything.
+    @Test("an entry whose data would run past the end of the archive is refused at once")
+    func entryPastTheEnd() throws {
+        var bytes = [UInt8](try Fixture.docx(body: Fixture.p("Hello")))
+        #expect(ZIPReading.entriesFit(Data(bytes)))
+        // The first central directory record's compressed size (offset 20) claims 2 GB.
+        let signature: [UInt8] = [0x50, 0x4B, 0x01, 0x02]
+        let found = (0..<(bytes.count - 4)).first { bytes[$0..<($0 + 4)].elementsEqual(signature) }
+        let directory = try #require(found)
+        bytes.replaceSubrange((directory + 20)..<(directory + 24), with: [0xFF, 0xFF, 0xFF, 0x7F])
+        #expect(!ZIPReading.entriesFit(Data(bytes)))
+        #expect(throws: ExtractionError.self) { try TextExtractor.extract(Data(bytes), format: .docx) }
+        // Sniffing still calls it a Word document (its name is in the local header); extraction says it is damaged.
+        #expect(try FormatDetector.detect(Data(bytes), filename: nil) == .docx)
+    }
+
     @Test("an empty Word document has no text")
     func empty() throws {
         #expect(throws: ExtractionError.noText) { try TextExtractor.extract(try Fixture.docx(body: "<w:p/>"), format: .docx) }
