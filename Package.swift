@@ -44,7 +44,7 @@ let package = Package(
         // AVX2 + FMA kernels picked at run time (small-batch GEMM, vector distances); portable C elsewhere. OpenBLAS
         // (apt libopenblas0) is opened here at first use, not linked, so its kernels can be chosen from CPUID first.
         // Optimised even in debug builds: tests run the same code paths at a bearable speed.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("z")]),
         // In-process sentence embeddings: safetensors, WordPiece, BERT forward pass on OpenBLAS (through CKernels).
         .target(
             name: "HyperionEmbedding",
@@ -60,10 +60,7 @@ let package = Package(
         // PDF text through poppler-glib (apt libpoppler-glib-dev; pkg-config `poppler-glib`).
         .systemLibrary(name: "CPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
         // Text extraction: format detection from content; PDF, DOCX, HTML, Markdown, text.
-        .target(
-            name: "HyperionExtract",
-            dependencies: ["HyperionCore", "CPoppler", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
-        ),
+        .target(name: "HyperionExtract", dependencies: ["HyperionCore", "CPoppler", "CKernels"]),
         // Clients of outside model providers: OpenAI-compatible, Ollama, Anthropic (chat); remote embedders.
         .target(
             name: "HyperionProviders",

@@ -3,9 +3,9 @@
 # Usage: scripts/ensure-system.sh run|test|bench
 set -euo pipefail
 case "${1:-run}" in
-  run)   packages=(pkg-config libopenblas-dev libpoppler-glib-dev curl) ;;
-  test)  packages=(pkg-config libopenblas-dev libpoppler-glib-dev curl postgresql chromium chromium-driver) ;;
-  bench) packages=(pkg-config libopenblas-dev libpoppler-glib-dev curl wrk) ;;
+  run)   packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl) ;;
+  test)  packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl postgresql chromium chromium-driver) ;;
+  bench) packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl wrk) ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
 missing=()

@@ -3,9 +3,8 @@ import Foundation
 import FoundationXML
 #endif
 import HyperionCore
-import ZIPFoundation
 
-/// Extracts text from Word documents (Office Open XML, `.docx`) with ZIPFoundation and `XMLParser`.
+/// Extracts text from Word documents (Office Open XML, `.docx`) with ``ZIPReading`` and `XMLParser`.
 ///
 /// Paragraphs come from `w:p` (text from `w:t`; `w:tab` is a tab, `w:br`/`w:cr` a line break); paragraphs whose
 /// style is a heading (by the style's name in `word/styles.xml`, its outline level, the style it is based on, or
@@ -39,22 +38,14 @@ enum DOCXExtractor {
     ///   - maxDocumentBytes: the cap on `word/document.xml` once decompressed (tests lower it).
     ///   - maxEntries: the cap on the archive's entries (tests lower it).
     static func extract(_ data: Data, maxDocumentBytes: Int = defaultMaxDocumentBytes, maxEntries: Int = defaultMaxEntries) throws -> ExtractedText {
+        let archive: ZIPReading
         do {
-            return try ZIPReading.withArchive(data) { try extract($0, maxDocumentBytes: maxDocumentBytes, maxEntries: maxEntries) }
-        } catch let error as ExtractionError {
-            throw error
+            archive = try ZIPReading(data)
         } catch {
             throw ExtractionError.unreadable("damaged DOCX: not a readable ZIP archive")
         }
-    }
-
-    private static func extract(_ archive: Archive, maxDocumentBytes: Int, maxEntries: Int) throws -> ExtractedText {
-        var entries = 0
-        for _ in archive {
-            entries += 1
-            if entries > maxEntries { throw ExtractionError.unreadable("DOCX refused: more than \(maxEntries) entries in the archive") }
-        }
-        guard let documentEntry = archive["word/document.xml"], documentEntry.type == .file else {
+        if archive.entries.count > maxEntries { throw ExtractionError.unreadable("DOCX refused: more than \(maxEntries) entries in the archive") }
+        guard let documentEntry = archive["word/document.xml"] else {
             throw ExtractionError.unreadable("damaged DOCX: it has no word/document.xml")
         }
         let documentXML = try read(documentEntry, from: archive, limit: maxDocumentBytes)
@@ -97,33 +88,23 @@ enum DOCXExtractor {
         }
     }
 
-    /// An entry's bytes, refusing more than `limit` whatever its header claims.
-    static func read(_ entry: Entry, from archive: Archive, limit: Int) throws -> Data {
+    /// An entry's bytes, refusing more than `limit` whatever its header claims (the limits hold on the bytes as
+    /// they come out of zlib, which reads nothing past the entry).
+    static func read(_ entry: ZIPReading.Entry, from archive: ZIPReading, limit: Int) throws -> Data {
         let name = entry.path
-        if entry.uncompressedSize > UInt64(limit) {
+        if entry.uncompressedSize > limit {
             throw ExtractionError.unreadable("DOCX refused: \(name) would decompress to more than \(limit / 1_048_576) MB")
         }
-        // The header's sizes may lie: the limits are enforced on the bytes as they come out.
-        let compressed = max(1, Int(min(entry.compressedSize, UInt64(Int.max))))
-        var out = Data()
         do {
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in
-                guard out.count + chunk.count <= limit else { throw SizeLimitExceeded() }
-                out.append(chunk)
-                if out.count > ratioCheckedAbove, out.count / compressed > maxRatio { throw RatioExceeded() }
-            }
-        } catch is SizeLimitExceeded {
+            return try archive.read(entry, limit: limit, ratioFloor: ratioCheckedAbove, maxRatio: maxRatio)
+        } catch ZIPReading.Failure.tooLarge {
             throw ExtractionError.unreadable("DOCX refused: \(name) decompresses to more than \(limit / 1_048_576) MB")
-        } catch is RatioExceeded {
+        } catch ZIPReading.Failure.ratio {
             throw ExtractionError.unreadable("DOCX refused: \(name) inflates more than \(maxRatio) times (a ZIP bomb?)")
         } catch {
             throw ExtractionError.unreadable("damaged DOCX: \(name) could not be decompressed (\(error))")
         }
-        return out
     }
-
-    private struct SizeLimitExceeded: Error {}
-    private struct RatioExceeded: Error {}
 
     /// Word never writes a DTD; one in the prolog is either damage or an entity-expansion attack.
     static func refuseDTD(_ xml: Data) throws {

@@ -1,6 +1,5 @@
 import Foundation
 import HyperionCore
-import ZIPFoundation
 
 /// Decides what kind of document a file is from its bytes.
 ///
@@ -59,7 +58,7 @@ public enum FormatDetector {
     /// A Word document is a ZIP with `word/document.xml`; other ZIP-based formats are named in the refusal.
     private static func zipKind(_ data: Data) throws -> DocumentFormat {
         do {
-            return try ZIPReading.withArchive(data, zipKind(of:))
+            return try zipKind(of: ZIPReading(data))
         } catch let error as ExtractionError {
             throw error
         } catch {
@@ -70,14 +69,13 @@ public enum FormatDetector {
         }
     }
 
-    private static func zipKind(of archive: Archive) throws -> DocumentFormat {
-        let names = Set(archive.map(\.path))
+    private static func zipKind(of archive: ZIPReading) throws -> DocumentFormat {
+        let names = Set(archive.entries.map(\.path))
         if names.contains("word/document.xml") { return .docx }
         if names.contains("xl/workbook.xml") { throw ExtractionError.unsupportedType("an Excel workbook (XLSX)") }
         if names.contains("ppt/presentation.xml") { throw ExtractionError.unsupportedType("a PowerPoint presentation (PPTX)") }
         if let entry = archive["mimetype"], entry.uncompressedSize < 200 {
-            var bytes = Data()
-            _ = try? archive.extract(entry) { bytes.append($0) }
+            let bytes = (try? archive.read(entry, limit: 200)) ?? Data()
             let mime = String(decoding: bytes.prefix(200), as: UTF8.self)
             if mime.hasPrefix("application/epub") { throw ExtractionError.unsupportedType("an EPUB e-book") }
             if mime.hasPrefix("application/vnd.oasis.opendocument") {

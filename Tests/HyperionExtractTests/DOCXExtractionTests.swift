@@ -236,6 +236,38 @@ struct DOCXExtractionTests {
         #expect(try FormatDetector.detect(Data(bytes), filename: nil) == .docx)
     }
 
+    /// Found by fuzzing: ZIPFoundation's Linux reader inflates until zlib reports the stream's end, ignoring the
+    /// entry's size, so a deflate stream that never ends spun forever. Entries are now inflated from their own bytes.
+    @Test("a deflate stream cut short inside the archive fails as damaged, at once, and is never read past its entry")
+    func deflateStreamCutShort() throws {
+        var bytes = [UInt8](try Fixture.docx(body: String(repeating: Fixture.p("Some words to compress."), count: 200)))
+        // The central directory record of word/document.xml (its name follows the 46-byte fixed part).
+        let signature: [UInt8] = [0x50, 0x4B, 0x01, 0x02], name = Array("word/document.xml".utf8)
+        let found = (0..<(bytes.count - 46 - name.count)).first {
+            bytes[$0..<($0 + 4)].elementsEqual(signature) && bytes[($0 + 46)..<($0 + 46 + name.count)].elementsEqual(name)
+        }
+        let directory = try #require(found)
+        let size = Int(bytes[directory + 20]) | Int(bytes[directory + 21]) << 8
+        #expect(size > 20)
+        bytes[directory + 20] = UInt8((size / 2) & 0xFF)
+        bytes[directory + 21] = UInt8((size / 2) >> 8)
+        #expect(ZIPReading.entriesFit(Data(bytes)))
+        #expect {
+            try expectFast(within: .seconds(5)) { try TextExtractor.extract(Data(bytes), format: .docx) }
+        } throws: { error in
+            guard case ExtractionError.unreadable(let why) = error else { return false }
+            return why.contains("could not be decompressed")
+        }
+        // A changed byte of the data is caught by the CRC.
+        var flipped = [UInt8](try Fixture.docx(body: Fixture.p("Hello")))
+        let archive = try ZIPReading(Data(flipped))
+        let entry = try #require(archive["word/document.xml"])
+        let read = try archive.read(entry, limit: 1 << 20)
+        #expect(entry.method == 8 && read.count == entry.uncompressedSize)
+        flipped[entry.data.lowerBound + entry.data.count / 2] ^= 0x01
+        #expect(throws: (any Error).self) { try ZIPReading(Data(flipped)).read(entry, limit: 1 << 20) }
+    }
+
     @Test("an empty Word document has no text")
     func empty() throws {
         #expect(throws: ExtractionError.noText) { try TextExtractor.extract(try Fixture.docx(body: "<w:p/>"), format: .docx) }

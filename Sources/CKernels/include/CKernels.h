@@ -110,4 +110,16 @@ void hyp_sgemv(int rows, int columns, const float *a, int lda, const float *x, f
 /// elsewhere. Worth calling after a large, finished piece of work, not in a loop.
 void hyp_release_free_heap(void);
 
+/// Outcomes of `hyp_inflate_raw`.
+enum { HYP_INFLATE_OK = 0, HYP_INFLATE_TRUNCATED = 1, HYP_INFLATE_DAMAGED = 2, HYP_INFLATE_TOO_LARGE = 3, HYP_INFLATE_RATIO = 4 };
+
+/// Inflates the raw DEFLATE stream `in[0..<in_len]` (a ZIP entry's data) into a new buffer (`free` it), using no
+/// byte past `in_len`: HYP_INFLATE_TRUNCATED when they run out before the stream ends, TOO_LARGE past `limit` bytes
+/// of output, RATIO when past `ratio_floor` bytes the output is over `max_ratio` times the input.
+int hyp_inflate_raw(const uint8_t *in, size_t in_len, size_t limit, size_t ratio_floor, size_t max_ratio,
+                    uint8_t **out, size_t *out_len);
+
+/// The CRC-32 (ZIP's, zlib's) of `count` bytes.
+uint32_t hyp_crc32(const uint8_t *bytes, size_t count);
+
 #endif
