@@ -170,8 +170,4 @@ actor IndexRegistry {
         try? FileManager.default.removeItem(at: root.appendingPathComponent(model.lowercasedString))
     }
 
-    /// The open indexes (`model/generation`) with their approximate bytes in memory.
-    func openIndexes() -> [String: Int] {
-        open.mapValues(\.approximateBytes)
-    }
 }
