@@ -56,7 +56,10 @@ let package = Package(
             ]
         ),
         // In-process retrieval: exact + HNSW vector index, BM25 keyword index, persistence.
-        .target(name: "HyperionIndex", dependencies: ["HyperionCore", "CKernels"]),
+        .target(name: "HyperionIndex", dependencies: ["HyperionCore", "CKernels", .product(name: "Logging", package: "swift-log")]),
+        // One conformance suite per seam (index catalog, vector and keyword index, job queue, query cache, event sink,
+        // extractor), written once and run by the tests against every implementation, embedded and external.
+        .target(name: "HyperionConformance", dependencies: ["HyperionCore"]),
         // PDF text through poppler-glib (apt libpoppler-glib-dev; pkg-config `poppler-glib`).
         .systemLibrary(name: "CPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
         // Text extraction: format detection from content; PDF, DOCX, HTML, Markdown, text.
@@ -157,13 +160,13 @@ let package = Package(
             dependencies: ["HyperionIndex", "HyperionCore"],
             path: "Benchmarks/index/Sources"
         ),
-        .testTarget(name: "HyperionCoreTests", dependencies: ["HyperionCore"]),
+        .testTarget(name: "HyperionCoreTests", dependencies: ["HyperionCore", "HyperionConformance"]),
         .testTarget(
             name: "HyperionExtractTests",
-            dependencies: ["HyperionExtract", "HyperionCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["HyperionExtract", "HyperionCore", "HyperionConformance", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "HyperionIndexTests", dependencies: ["HyperionIndex", "HyperionCore"]),
+        .testTarget(name: "HyperionIndexTests", dependencies: ["HyperionIndex", "HyperionCore", "HyperionConformance"]),
         .testTarget(
             name: "HyperionProvidersTests",
             dependencies: [
@@ -177,7 +180,7 @@ let package = Package(
         .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore", "CKernels"]),
         .testTarget(
             name: "HyperionStorageTests",
-            dependencies: ["HyperionStorage", .product(name: "Configuration", package: "swift-configuration")]
+            dependencies: ["HyperionStorage", "HyperionConformance", .product(name: "Configuration", package: "swift-configuration")]
         ),
         .testTarget(
             name: "HyperionServerTests",

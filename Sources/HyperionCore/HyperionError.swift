@@ -23,6 +23,8 @@ public struct HyperionError: Error, Sendable, Equatable, CustomStringConvertible
         case tooManyRequests
         /// More data than a limit or quota allows (HTTP 413).
         case payloadTooLarge
+        /// Content of a kind or encoding that is not read, e.g. an image uploaded as a document (HTTP 415).
+        case unsupportedMediaType
         /// An outside provider (LLM, embedder) failed or answered nonsense (HTTP 502).
         case upstream
         /// An outside provider did not answer in time (HTTP 504).

@@ -143,10 +143,7 @@ public func buildApplication(
     // so a job still running at shutdown can record where it got to before the store closes.
     app.addServices(
         StoreService(store: store, logger: logger),
-        IngestionWorker(service: knowledge, concurrency: settings.ingestion.workers,
-                        staleAfter: .seconds(settings.ingestion.staleAfterSeconds), logger: logger,
-                        maxAttempts: settings.ingestion.maxAttempts, perUser: settings.ingestion.perUser,
-                        maxChunksPerDocument: settings.ingestion.maxChunksPerDocument)
+        knowledge.worker(settings: settings.ingestion, logger: logger)
     )
     return app
 }
@@ -194,7 +191,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     AnswersController(auth: dependencies.auth, answers: dependencies.answers, body: body).addRoutes(to: router)
     OpenAICompatController(auth: dependencies.auth, answers: dependencies.answers, body: body).addRoutes(to: router)
     do {
-        try WebUIController(store: dependencies.store, signupEnabled: settings.auth.signupEnabled).addRoutes(to: router)
+        try WebUIController(auth: dependencies.auth, signupEnabled: settings.auth.signupEnabled).addRoutes(to: router)
     } catch {
         logger.error("the web UI is not available", metadata: ["error": "\(error)"])
     }

@@ -7,14 +7,20 @@ import HyperionIndex
 import Glibc
 #endif
 
-/// The two indexes of an evaluation run: built from the corpus, or loaded from `--index-dir` when a
-/// previous run left them there for the same corpus, model and windows.
+/// The two indexes of an evaluation run, kept in a ``LocalIndexCatalog`` (the server's own, so there is one loader
+/// of index files): built from the corpus, or loaded from `--index-dir` when a previous run left them there for the
+/// same corpus, model and windows.
 struct BEIRIndexes {
-    let vectors: LocalVectorIndex
-    let keywords: BM25Index
+    let vectors: any VectorIndex
+    let keywords: any KeywordIndex
     let passages: Int
 
+    /// The catalog's one knowledge base and generation.
+    static let generation = IndexGeneration(knowledgeBase: UUID(uuidString: "00000000-0000-4000-8000-0000000000be")!, number: 1)
+
     struct Manifest: Codable, Equatable {
+        /// Bumped when the files' layout changes, so older caches are rebuilt.
+        var layout = 2
         let model: String
         let dimension: Int
         let documents: Int
@@ -28,28 +34,30 @@ struct BEIRIndexes {
         let clock = ContinuousClock()
         let manifest = Manifest(model: embedder.modelID, dimension: embedder.dimension, documents: data.corpus.count,
                                 firstID: data.corpus.first?.id ?? "", lastID: data.corpus.last?.id ?? "", windowOverlap: windowOverlap)
+        // Without a directory nothing is persisted, so the catalog's root is never written.
+        let root = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("hyperion-eval-\(UUID().uuidString)")
+        let catalog = LocalIndexCatalog(root: root, dimension: embedder.dimension, source: nil, keywordParameters: parameters)
         if let directory, let stored = try? JSONDecoder().decode(Manifest.self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json"))),
            stored == manifest {
             let started = clock.now
-            do {
-                let vectors = try LocalVectorIndex.load(from: directory.appendingPathComponent("vectors.hyv"))
-                let keywords = try BM25Index.load(from: directory.appendingPathComponent("keywords.hyk"), parameters: parameters)
+            let indexes = try await catalog.indexes(of: generation)
+            let passages = try await indexes.vectors.count()
+            if passages > 0 {
                 seconds["load"] = (clock.now - started).seconds
-                return BEIRIndexes(vectors: vectors, keywords: keywords, passages: vectors.liveCount)
-            } catch {
-                FileHandle.standardError.write(Data("hyperion: \(error); rebuilding the index\n".utf8))
+                return BEIRIndexes(vectors: indexes.vectors, keywords: indexes.keywords, passages: passages)
             }
+            FileHandle.standardError.write(Data("hyperion: the index files in \(directory.path) are missing or unusable; rebuilding the index\n".utf8))
+            try await catalog.drop(generation)
         }
 
         var started = clock.now
-        let keywords = BM25Index(parameters: parameters)
-        try keywords.addSync(data.corpus.map {
+        try await catalog.add(IndexEntries(keywords: data.corpus.map {
             KeywordEntry(id: $0.id, text: $0.title + "\n" + $0.text, metadata: EntryMetadata(documentID: $0.id))
-        })
+        }), to: generation)
         seconds["index"] = (clock.now - started).seconds
 
-        let vectors = LocalVectorIndex(dimension: embedder.dimension)
-        guard needVectors || directory != nil else { return BEIRIndexes(vectors: vectors, keywords: keywords, passages: 0) }
+        let indexes = try await catalog.indexes(of: generation)
+        guard needVectors || directory != nil else { return BEIRIndexes(vectors: indexes.vectors, keywords: indexes.keywords, passages: 0) }
         // Each window is prefixed with the title, so it is budgeted into every window.
         var passages: [(id: String, document: String, text: String)] = []
         for document in data.corpus {
@@ -67,18 +75,18 @@ struct BEIRIndexes {
         for offset in stride(from: 0, to: passages.count, by: batch) {
             let slice = passages[offset..<min(offset + batch, passages.count)]
             let embedded = try await embedder.embed(slice.map(\.text), purpose: .document)
-            try vectors.addSync(zip(slice, embedded).map { VectorEntry(id: $0.id, vector: $1, metadata: EntryMetadata(documentID: $0.document)) })
+            try await catalog.add(IndexEntries(vectors: zip(slice, embedded).map {
+                VectorEntry(id: $0.id, vector: $1, metadata: EntryMetadata(documentID: $0.document))
+            }), to: generation)
             if showProgress { FileHandle.standardError.write(Data("\rembedded \(offset + slice.count)/\(passages.count) passages".utf8)) }
         }
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
         seconds["embed_documents"] = (clock.now - started).seconds
 
         if let directory {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try vectors.save(to: directory.appendingPathComponent("vectors.hyv"))
-            try keywords.save(to: directory.appendingPathComponent("keywords.hyk"))
+            try await catalog.persist(generation)
             try JSONEncoder().encode(manifest).write(to: directory.appendingPathComponent("manifest.json"))
         }
-        return BEIRIndexes(vectors: vectors, keywords: keywords, passages: passages.count)
+        return BEIRIndexes(vectors: indexes.vectors, keywords: indexes.keywords, passages: passages.count)
     }
 }

@@ -134,10 +134,6 @@ struct BEIREvalCommand: AsyncParsableCommand {
 
 extension RetrievalMode: ExpressibleByArgument {}
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 /// Returns vectors computed ahead (all queries in one batch), so timing separates embedding from search.
 struct PrecomputedEmbedder: Embedder {
     let modelID: String

@@ -1,5 +1,6 @@
 import Testing
 @testable import HyperionIndex
+import HyperionCore
 
 @Suite("Pair heaps")
 struct HeapTests {

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import HyperionCore
-import HyperionStorage
+@testable import HyperionStorage
 import Logging
 import Testing
 

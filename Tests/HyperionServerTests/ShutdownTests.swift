@@ -48,7 +48,7 @@ struct ShutdownTests {
         // The application has stopped: read what its store recorded.
         let settings = try ServerSettings(reader: testReader(["data_dir": dir]))
         let store = try await Store.open(settings.store, logger: Logger(label: "test"))
-        let job = try await store.jobs.find(id: try #require(UUID(uuidString: jobID.value)))
+        let job = try await store.jobs.find(try #require(UUID(uuidString: jobID.value)))
         let documents = try await store.documents.all(modelID: try #require(UUID(uuidString: modelID.value)))
         try await store.close()
         #expect(job?.status == .queued && job?.attempts == 0, "job left \(job?.status.rawValue ?? "missing"), attempts \(job?.attempts ?? -1)")

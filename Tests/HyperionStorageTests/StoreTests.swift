@@ -1,6 +1,6 @@
 import Foundation
 import HyperionCore
-import HyperionStorage
+@testable import HyperionStorage
 import SQLKit
 import Testing
 

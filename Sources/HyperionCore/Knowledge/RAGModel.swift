@@ -57,7 +57,7 @@ public struct RetrievalSettings: Sendable, Hashable, Codable {
 
     /// Checks the rules.
     public func validate() throws {
-        guard (1...100).contains(topK) else { throw HyperionError.invalid("retrieval.top_k", "must be from 1 to 100") }
+        try Question.validate(topK: topK, field: "retrieval.top_k")
     }
 }
 

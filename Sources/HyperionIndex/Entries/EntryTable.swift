@@ -15,6 +15,12 @@ struct EntryTable {
 
     var slotCount: Int { ids.count }
 
+    /// More than a thousand deleted slots, and more deleted than live: time to compact.
+    var isWasteful: Bool {
+        let dead = slotCount - liveCount
+        return dead > 1_000 && dead > liveCount
+    }
+
     /// Appends an entry and returns its slot; the id's previous slot, if live, is tombstoned first.
     @discardableResult
     mutating func append(id: String, metadata: EntryMetadata) -> UInt32 {

@@ -116,8 +116,7 @@ public final class BM25Index: KeywordIndex, @unchecked Sendable {
     }
 
     private func compactIfWasteful() {
-        let dead = table.slotCount - table.liveCount
-        if dead > 1_000, dead > table.liveCount { compactLocked() }
+        if table.isWasteful { compactLocked() }
     }
 
     /// Drops deleted entries from the postings.

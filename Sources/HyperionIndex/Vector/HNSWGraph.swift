@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import HyperionCore
 
 /// Where a graph finds its vectors and how it measures them; distances are "lower is closer".
 struct VectorSpace {
@@ -47,18 +48,6 @@ struct VisitedSet {
     }
 }
 
-/// SplitMix64: a tiny seeded generator so graph levels are reproducible.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
 
 /// A Hierarchical Navigable Small World graph over slots 0..<count (Malkov & Yashunin, 2018),
 /// with the neighbour-selection heuristic. Links are kept in flat arrays: `[count, id, id, …]` per node.

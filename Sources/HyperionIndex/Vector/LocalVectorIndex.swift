@@ -142,8 +142,7 @@ public final class LocalVectorIndex: VectorIndex, @unchecked Sendable {
     }
 
     private func compactIfWasteful() {
-        let dead = table.slotCount - table.liveCount
-        if dead > 1_000, dead > table.liveCount { compactLocked() }
+        if table.isWasteful { compactLocked() }
     }
 
     /// Drops tombstoned slots and rebuilds the graph from the live vectors.

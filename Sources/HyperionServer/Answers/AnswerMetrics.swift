@@ -18,20 +18,28 @@ final class AnswerMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let counters = NIOLockedValueBox<[String: Counter]>([:])
 
+    /// Help text of the counters made on demand (one text per name, as Prometheus requires).
+    static let help = [
+        "rag_queries_total": "Queries answered, by outcome",
+        "llm_provider_errors_total": "LLM provider failures, by provider and kind",
+        "llm_tokens_total": "Tokens reported by LLM providers, by provider and kind",
+    ]
+
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
-        cacheHits = registry.makeCounter(name: "rag_query_cache_hits_total")
-        cacheMisses = registry.makeCounter(name: "rag_query_cache_misses_total")
-        retrieval = registry.makeDurationHistogram(name: "rag_query_duration_seconds", labels: [("phase", "retrieval")], buckets: Self.buckets)
-        generation = registry.makeDurationHistogram(name: "rag_query_duration_seconds", labels: [("phase", "generation")], buckets: Self.buckets)
-        total = registry.makeDurationHistogram(name: "rag_query_duration_seconds", labels: [("phase", "total")], buckets: Self.buckets)
+        cacheHits = registry.makeCounter(descriptor: .named("rag_query_cache_hits_total", help: "Retrievals answered from the query cache"))
+        cacheMisses = registry.makeCounter(descriptor: .named("rag_query_cache_misses_total", help: "Retrievals that searched the indexes"))
+        let help = "Time a query spent in each phase"
+        retrieval = registry.makeDurationHistogram(descriptor: .named("rag_query_duration_seconds", help: help), labels: [("phase", "retrieval")], buckets: Self.buckets)
+        generation = registry.makeDurationHistogram(descriptor: .named("rag_query_duration_seconds", help: help), labels: [("phase", "generation")], buckets: Self.buckets)
+        total = registry.makeDurationHistogram(descriptor: .named("rag_query_duration_seconds", help: help), labels: [("phase", "total")], buckets: Self.buckets)
     }
 
     private func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
         return counters.withLockedValue { counters in
             if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(name: name, labels: labels)
+            let counter = registry.makeCounter(descriptor: .named(name, help: Self.help[name] ?? ""), labels: labels)
             counters[key] = counter
             return counter
         }

@@ -94,9 +94,7 @@ final class AnswerService: Sendable {
     /// fails here, before a stream starts.
     func prepare(_ input: QueryInput) async throws -> Prepared {
         let started = ContinuousClock.now
-        guard (1...4000).contains(input.query.count), input.query.contains(where: { !$0.isWhitespace }) else {
-            throw HyperionError.invalid("query", "must be 1 to 4000 characters and not blank")
-        }
+        _ = try Question(input.query)
         let model = try await knowledge.visibleModel(input.modelID, caller: input.caller)
         try input.options.validate()
         var history = input.history
@@ -147,14 +145,14 @@ final class AnswerService: Sendable {
                                       options: GenerationOptions(temperature: 0, maxTokens: 128))
             do {
                 let rewritten = try await chat.complete(request).text.trimmingCharacters(in: .whitespacesAndNewlines)
-                if (1...4000).contains(rewritten.count) { return rewritten }
+                if Question.isUsable(rewritten) { return rewritten }
             } catch {
                 logger.warning("follow-up rewrite failed; retrieving with the question as asked", metadata: ["error": "\(error)"])
             }
             return question
         }
         guard extractive.terms(question).count < 4 else { return question }
-        return String((previous + " " + question).suffix(4000))
+        return Question.clipped(previous + " " + question)
     }
 
     /// Generates the answer of a prepared query, streaming its steps; the stored query is finished
@@ -267,6 +265,35 @@ final class AnswerService: Sendable {
         let session = ChatSession(userID: caller.id, modelID: model.id, title: title)
         try await store.sessions.create(session)
         return session
+    }
+
+    /// One page of stored queries: a user's (or everyone's when `userID` is nil), optionally of one model or session.
+    func listQueries(userID: UUID?, modelID: UUID?, sessionID: UUID?, page: PageRequest) async throws -> Page<QueryRecord> {
+        try await store.queries.list(userID: userID, modelID: modelID, sessionID: sessionID, page: page)
+    }
+
+    /// One page of the caller's sessions, optionally of one model.
+    func listSessions(caller: User, modelID: UUID?, page: PageRequest) async throws -> Page<ChatSession> {
+        try await store.sessions.list(userID: caller.id, modelID: modelID, page: page)
+    }
+
+    /// Renames a session of the caller's (no title: unchanged).
+    func renameSession(_ id: UUID, title: String?, caller: User) async throws -> ChatSession {
+        let session = try await visibleSession(id, caller: caller)
+        try await store.sessions.rename(id: session.id, title: try Self.validTitle(title) ?? session.title)
+        return try await store.sessions.find(id: session.id) ?? session
+    }
+
+    /// Deletes a session of the caller's with its messages.
+    func deleteSession(_ id: UUID, caller: User) async throws {
+        let session = try await visibleSession(id, caller: caller)
+        _ = try await store.sessions.delete(id: session.id)
+    }
+
+    /// One page of a session's messages, oldest first.
+    func messages(ofSession id: UUID, caller: User, page: PageRequest) async throws -> Page<SessionMessage> {
+        let session = try await visibleSession(id, caller: caller)
+        return try await store.sessions.messages(sessionID: session.id, page: page)
     }
 
     static func validTitle(_ title: String?) throws -> String? {

@@ -22,12 +22,16 @@ public struct AuthService: Sendable {
     let tokens: TokenService
     let throttle: LoginThrottle
     let cache: UserStateCache
+    /// Where security events go (the audit table by default).
+    let events: any EventSink
     /// Signups per client address in the last hour.
     let signups = SlidingWindow(window: 3_600)
 
     /// Creates the service.
-    public init(store: Store, settings: AuthSettings, hasher: PasswordHasher, tokens: TokenService, throttle: LoginThrottle, cache: UserStateCache) {
+    public init(store: Store, settings: AuthSettings, hasher: PasswordHasher, tokens: TokenService, throttle: LoginThrottle, cache: UserStateCache,
+                events: (any EventSink)? = nil) {
         self.store = store
+        self.events = events ?? store.audit
         self.settings = settings
         self.hasher = hasher
         self.tokens = tokens
@@ -86,7 +90,7 @@ public struct AuthService: Sendable {
             guard isFirst || signupEnabled else { throw refused }
             return User(email: email, fullName: fullName, role: isFirst ? .admin : .user, passwordHash: hash)
         }
-        try await store.audit.record(AuditEvent(kind: .signup, userID: user.id, email: email, clientAddress: clientAddress, detail: "role=\(user.role.rawValue)"))
+        try await events.record(AuditEvent(kind: .signup, userID: user.id, email: email, clientAddress: clientAddress, detail: "role=\(user.role.rawValue)"))
         return user
     }
 
@@ -97,7 +101,7 @@ public struct AuthService: Sendable {
         let fullName = try Self.validateFullName(fullName)
         let hash = try await hasher.hash(password)
         let user = try await store.users.create(User(email: email, fullName: fullName, role: role, passwordHash: hash))
-        try await store.audit.record(AuditEvent(kind: .userCreated, userID: user.id, actorID: actorID, email: email, detail: "role=\(role.rawValue)"))
+        try await events.record(AuditEvent(kind: .userCreated, userID: user.id, actorID: actorID, email: email, detail: "role=\(role.rawValue)"))
         return user
     }
 
@@ -111,12 +115,12 @@ public struct AuthService: Sendable {
         let user = try await store.users.find(email: email)
         let matches = try await hasher.verify(password, hash: user?.passwordHash)
         guard let user, matches, !user.isDisabled else {
-            try await store.audit.record(AuditEvent(kind: .loginFailed, userID: user?.id, email: String(email.prefix(254)), clientAddress: clientAddress,
+            try await events.record(AuditEvent(kind: .loginFailed, userID: user?.id, email: String(email.prefix(254)), clientAddress: clientAddress,
                                                     detail: user?.isDisabled == true ? "account disabled" : nil))
             throw HyperionError(.unauthorized, code: "invalid_credentials", message: "incorrect email or password")
         }
         throttle.recordSuccess(email: email, address: clientAddress)
-        try await store.audit.record(AuditEvent(kind: .loginSucceeded, userID: user.id, email: email, clientAddress: clientAddress))
+        try await events.record(AuditEvent(kind: .loginSucceeded, userID: user.id, email: email, clientAddress: clientAddress))
         return try await issuePair(for: user, family: UUID())
     }
 
@@ -140,7 +144,7 @@ public struct AuthService: Sendable {
 
     private func revokeReusedFamily(_ record: RefreshTokenRecord, clientAddress: String?) async throws {
         try await store.refreshTokens.revokeFamily(record.familyID)
-        try await store.audit.record(AuditEvent(kind: .refreshReuseDetected, userID: record.userID, clientAddress: clientAddress, detail: "family revoked"))
+        try await events.record(AuditEvent(kind: .refreshReuseDetected, userID: record.userID, clientAddress: clientAddress, detail: "family revoked"))
     }
 
     /// Revokes the family of a refresh token. Unknown tokens are ignored (logout is idempotent).
@@ -166,7 +170,7 @@ public struct AuthService: Sendable {
         try await store.users.update(updated)
         try await store.refreshTokens.revokeAll(userID: user.id)
         cache.invalidate(user.id)
-        try await store.audit.record(AuditEvent(kind: .passwordChanged, userID: user.id))
+        try await events.record(AuditEvent(kind: .passwordChanged, userID: user.id))
     }
 
     /// Sets a new password without the old one (admin CLI); signs out every session.
@@ -177,7 +181,7 @@ public struct AuthService: Sendable {
         try await store.users.update(user)
         try await store.refreshTokens.revokeAll(userID: userID)
         cache.invalidate(userID)
-        try await store.audit.record(AuditEvent(kind: .passwordChanged, userID: userID, detail: "reset"))
+        try await events.record(AuditEvent(kind: .passwordChanged, userID: userID, detail: "reset"))
     }
 
     /// Updates the caller's own profile.
@@ -206,14 +210,14 @@ public struct AuthService: Sendable {
         let saved = try await store.users.update(user)
         cache.invalidate(id)
         if before.role != saved.role {
-            try await store.audit.record(AuditEvent(kind: .roleChanged, userID: id, actorID: actorID, detail: "\(before.role.rawValue)->\(saved.role.rawValue)"))
+            try await events.record(AuditEvent(kind: .roleChanged, userID: id, actorID: actorID, detail: "\(before.role.rawValue)->\(saved.role.rawValue)"))
         }
         if before.isDisabled != saved.isDisabled {
             if saved.isDisabled {
                 try await store.refreshTokens.revokeAll(userID: id)
                 try await store.apiKeys.revokeAll(userID: id)
             }
-            try await store.audit.record(AuditEvent(kind: saved.isDisabled ? .userDisabled : .userEnabled, userID: id, actorID: actorID))
+            try await events.record(AuditEvent(kind: saved.isDisabled ? .userDisabled : .userEnabled, userID: id, actorID: actorID))
         }
         return saved
     }
@@ -226,7 +230,7 @@ public struct AuthService: Sendable {
         }
         _ = try await store.users.delete(id: id)
         cache.invalidate(id)
-        try await store.audit.record(AuditEvent(kind: .userDeleted, userID: id, actorID: actorID, email: user.email))
+        try await events.record(AuditEvent(kind: .userDeleted, userID: id, actorID: actorID, email: user.email))
     }
 
     // MARK: API keys
@@ -239,14 +243,42 @@ public struct AuthService: Sendable {
         let key = "hyp_" + Self.randomToken()
         let record = APIKeyRecord(userID: user.id, name: name, prefix: String(key.prefix(12)), keyHash: Self.sha256(key), expiresAt: expiresAt)
         try await store.apiKeys.insert(record)
-        try await store.audit.record(AuditEvent(kind: .apiKeyCreated, userID: user.id, detail: "prefix=\(record.prefix)"))
+        try await events.record(AuditEvent(kind: .apiKeyCreated, userID: user.id, detail: "prefix=\(record.prefix)"))
         return (record, key)
     }
 
     /// Revokes one of the user's keys.
     public func revokeAPIKey(id: UUID, user: User) async throws {
         guard try await store.apiKeys.revoke(id: id, userID: user.id) else { throw HyperionError.notFound("API key") }
-        try await store.audit.record(AuditEvent(kind: .apiKeyRevoked, userID: user.id, detail: "key=\(id.lowercasedString)"))
+        try await events.record(AuditEvent(kind: .apiKeyRevoked, userID: user.id, detail: "key=\(id.lowercasedString)"))
+    }
+
+    /// One page of the user's API keys.
+    func apiKeys(of user: User, page: PageRequest) async throws -> Page<APIKeyRecord> {
+        try await store.apiKeys.list(userID: user.id, page: page)
+    }
+
+    // MARK: Administration reads
+
+    /// One page of users matching `filter`.
+    func users(_ filter: UserFilter, page: PageRequest) async throws -> Page<User> {
+        try await store.users.list(page, filter: filter)
+    }
+
+    /// A user by id, or 404.
+    func user(_ id: UUID) async throws -> User {
+        guard let user = try await store.users.find(id: id) else { throw HyperionError.notFound("user") }
+        return user
+    }
+
+    /// One page of audit events matching `filter`, newest first.
+    func auditEvents(_ filter: AuditFilter, page: PageRequest) async throws -> Page<AuditEvent> {
+        try await store.audit.list(filter, page: page)
+    }
+
+    /// Whether no account exists yet (the first to sign up becomes admin).
+    func isFirstRun() async throws -> Bool {
+        try await store.users.count() == 0
     }
 
     // MARK: Authentication

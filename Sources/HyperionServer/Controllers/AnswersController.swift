@@ -11,7 +11,6 @@ struct AnswersController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(auth: auth))
-        let store = answers.store
         let heartbeat = Duration.seconds(answers.settings.heartbeatSeconds)
 
         // MARK: query
@@ -24,7 +23,7 @@ struct AnswersController {
                 guard let id = UUID(uuidString: raw) else { throw HyperionError.invalid("session_id", "must be a UUID") }
                 sessionID = id
             }
-            if let k = input.top_k, !(1...100).contains(k) { throw HyperionError.invalid("top_k", "must be from 1 to 100") }
+            if let k = input.top_k { try Question.validate(topK: k) }
             let prepared = try await answers.prepare(.init(
                 modelID: modelID, query: input.query, topK: input.top_k, mode: try SettingsInput.mode(input.mode, field: "mode"),
                 filter: try input.filters?.searchFilter() ?? SearchFilter(), metadata: input.filters?.metadata ?? [:],
@@ -67,7 +66,7 @@ struct AnswersController {
             let sessionID = try request.uuidQuery("session_id")
             // Admins may list everyone's with ?all=true; otherwise one's own.
             let all = request.uri.queryParameters["all"] == "true" && caller.role == .admin
-            let page = try await store.queries.list(userID: all ? nil : caller.id, modelID: modelID, sessionID: sessionID, page: try request.pageRequest)
+            let page = try await answers.listQueries(userID: all ? nil : caller.id, modelID: modelID, sessionID: sessionID, page: try request.pageRequest)
             return ListResponse(page.map(QuerySummary.init))
         }
 
@@ -81,7 +80,7 @@ struct AnswersController {
         api.get("/sessions") { request, context in
             let caller = try context.caller.user
             let modelID = try request.uuidQuery("model_id")
-            let page = try await store.sessions.list(userID: caller.id, modelID: modelID, page: try request.pageRequest)
+            let page = try await answers.listSessions(caller: caller, modelID: modelID, page: try request.pageRequest)
             return ListResponse(page.map(SessionResponse.init))
         }
         api.get("/sessions/:id") { _, context in
@@ -89,19 +88,15 @@ struct AnswersController {
         }
         api.patch("/sessions/:id") { request, context in
             let input = try await body.decode(UpdateSessionRequest.self, from: request)
-            let session = try await answers.visibleSession(try context.uuidParameter("id"), caller: try context.caller.user)
-            let title = try AnswerService.validTitle(input.title) ?? session.title
-            try await store.sessions.rename(id: session.id, title: title)
-            return SessionResponse(try await store.sessions.find(id: session.id) ?? session)
+            return SessionResponse(try await answers.renameSession(try context.uuidParameter("id"), title: input.title, caller: try context.caller.user))
         }
         api.delete("/sessions/:id") { _, context in
-            let session = try await answers.visibleSession(try context.uuidParameter("id"), caller: try context.caller.user)
-            _ = try await store.sessions.delete(id: session.id)
+            try await answers.deleteSession(try context.uuidParameter("id"), caller: try context.caller.user)
             return Response(status: .noContent)
         }
         api.get("/sessions/:id/messages") { request, context in
-            let session = try await answers.visibleSession(try context.uuidParameter("id"), caller: try context.caller.user)
-            return ListResponse(try await store.sessions.messages(sessionID: session.id, page: try request.pageRequest).map(MessageResponse.init))
+            let page = try await answers.messages(ofSession: try context.uuidParameter("id"), caller: try context.caller.user, page: try request.pageRequest)
+            return ListResponse(page.map(MessageResponse.init))
         }
 
         // MARK: providers and plain generation

@@ -16,8 +16,7 @@ enum AnswersDocs {
 
     static let schemas: [(String, JSONValue)] = [
         ("QueryRequest", A.object(["model_id", "query"], [
-            ("model_id", A.uuid), ("query", ["type": "string", "minLength": 1, "maxLength": 4000]),
-            ("top_k", ["type": "integer", "minimum": 1, "maximum": 100]), ("mode", K.mode),
+            ("model_id", A.uuid), ("query", K.question), ("top_k", K.topK), ("mode", K.mode),
             ("filters", A.object([], [
                 ("tags", ["type": "array", "items": A.string]), ("document_ids", ["type": "array", "items": A.uuid]),
                 ("metadata", ["type": "object"]),

@@ -48,7 +48,7 @@ struct AuthController {
             ))
         }
         me.get("/api-keys") { request, context in
-            let page = try await auth.store.apiKeys.list(userID: try context.caller.user.id, page: try request.pageRequest)
+            let page = try await auth.apiKeys(of: try context.caller.user, page: try request.pageRequest)
             return ListResponse(page.map(APIKeyResponse.init))
         }
         me.delete("/api-keys/:id") { _, context in

@@ -11,7 +11,6 @@ struct KnowledgeController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(auth: auth))
-        let store = knowledge.store
 
         // MARK: models
         api.post("/models") { request, context in
@@ -25,14 +24,13 @@ struct KnowledgeController {
         }
         api.get("/models") { request, context in
             let caller = try context.caller.user
-            let page = try await store.models.list(visibleTo: caller.id, role: caller.role, page: try request.pageRequest)
+            let page = try await knowledge.listModels(caller: caller, page: try request.pageRequest)
             return ListResponse(page.map { ModelResponse($0) })
         }
         api.get("/models/:id") { _, context in
             let model = try await knowledge.visibleModel(try context.uuidParameter("id"), caller: try context.caller.user)
-            let documents = try await store.count("documents") { $0.where("model_id", .equal, model.id) }
-            let chunks = try await store.documents.chunkCount(modelID: model.id, generation: model.generation)
-            return ModelResponse(model, documentCount: documents, chunkCount: chunks)
+            let counts = try await knowledge.counts(of: model)
+            return ModelResponse(model, documentCount: counts.documents, chunkCount: counts.chunks)
         }
         api.patch("/models/:id") { request, context in
             let input = try await body.decode(UpdateModelRequest.self, from: request)
@@ -78,7 +76,7 @@ struct KnowledgeController {
                 }
                 status = value
             }
-            let page = try await store.documents.list(modelID: model.id, status: status, page: try request.pageRequest)
+            let page = try await knowledge.listDocuments(of: model, status: status, page: try request.pageRequest)
             return ListResponse(page.map(DocumentResponse.init))
         }
         api.get("/documents/:id") { _, context in
@@ -100,7 +98,7 @@ struct KnowledgeController {
         }
         api.get("/documents/:id/chunks") { request, context in
             let (document, model) = try await knowledge.visibleDocument(try context.uuidParameter("id"), caller: try context.caller.user)
-            let page = try await store.documents.chunks(documentID: document.id, generation: model.generation, page: try request.pageRequest)
+            let page = try await knowledge.chunks(of: document, in: model, page: try request.pageRequest)
             return ListResponse(page.map(ChunkResponse.init))
         }
 
@@ -148,13 +146,11 @@ struct KnowledgeController {
         let (job, results) = try await knowledge.upload(modelID: modelID, files: files, tags: Array(Set(tags)).sorted(),
                                                         metadataJSON: metadataJSON, caller: try context.caller.user)
         // Nothing accepted: answer with the first refusal's status, naming the file.
-        if results.allSatisfy({ $0.outcome == .rejected }), let first = results.first, let error = first.error, let status = first.status {
-            throw APIError(HTTPResponse.Status(code: status), code: error.code, detail: error.message)
-        }
+        if results.allSatisfy({ $0.outcome == .rejected }), let error = results.first?.error { throw error }
         let response = UploadResponse(job_id: job?.id.lowercasedString, documents: results.map { result in
             UploadResponse.File(
                 filename: result.filename, status: result.outcome.rawValue, document_id: result.document?.id.lowercasedString,
-                error: result.error.map { UploadResponse.FileError(status: result.status ?? 422, code: $0.code, detail: $0.message) }
+                error: result.error.map { UploadResponse.FileError(status: $0.kind.status.code, code: $0.code, detail: $0.message) }
             )
         })
         return EditedResponse(status: .accepted, response: response)

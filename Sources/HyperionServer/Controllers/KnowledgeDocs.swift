@@ -1,3 +1,5 @@
+import HyperionCore
+
 /// OpenAPI operations and schemas of RAG models, uploads, documents, jobs and search.
 enum KnowledgeDocs {
     typealias D = OpenAPIDocument
@@ -10,7 +12,12 @@ enum KnowledgeDocs {
         ("size_tokens", ["type": "integer", "minimum": 16, "description": "At most the embedding model's window"]),
         ("overlap_tokens", ["type": "integer", "minimum": 0, "description": "At most half of size_tokens"]),
     ])
-    static let retrieval: JSONValue = A.object([], [("mode", mode), ("top_k", ["type": "integer", "minimum": 1, "maximum": 100])])
+    /// A question's schema, from ``Question``'s limits.
+    static let question: JSONValue = ["type": "string", "minLength": 1, "maxLength": .int(Question.maxCharacters)]
+    /// A result count's schema, from ``Question``'s limits.
+    static let topK: JSONValue = ["type": "integer", "minimum": .int(Question.topKRange.lowerBound),
+                                  "maximum": .int(Question.topKRange.upperBound)]
+    static let retrieval: JSONValue = A.object([], [("mode", mode), ("top_k", topK)])
     static let llm: JSONValue = A.object([], [
         ("provider", ["type": ["string", "null"], "minLength": 1, "maxLength": 100]), ("model", ["type": ["string", "null"], "minLength": 1, "maxLength": 200]),
         ("temperature", ["type": "number", "minimum": 0, "maximum": 2]), ("system_prompt", ["type": ["string", "null"], "maxLength": 8000]),
@@ -71,7 +78,7 @@ enum KnowledgeDocs {
             ])]),
         ])),
         ("SearchRequest", A.object(["query"], [
-            ("query", ["type": "string", "minLength": 1, "maxLength": 4000]), ("top_k", ["type": "integer", "minimum": 1, "maximum": 100]),
+            ("query", question), ("top_k", topK),
             ("mode", mode),
             ("filters", A.object([], [
                 ("tags", ["type": "array", "items": A.string, "description": "Chunks of documents with any of these tags"]),

@@ -19,7 +19,7 @@ struct OpenAICompatController {
 
         v1.get("/models") { _, context in
             let caller = try context.caller.user
-            let models = try await knowledge.store.models.all(visibleTo: caller.id, role: caller.role)
+            let models = try await knowledge.allModels(caller: caller)
             return OpenAIModelList(data: models.map {
                 .init(id: $0.id.lowercasedString, created: Int($0.createdAt.timeIntervalSince1970), owned_by: "hyperion", name: $0.name)
             })
@@ -116,7 +116,7 @@ struct OpenAICompatController {
     /// A RAG model by id or by name among those the caller may see (their own first).
     private func resolveModel(_ name: String, caller: User) async throws -> RAGModel {
         if let id = UUID(uuidString: name) { return try await answers.knowledge.visibleModel(id, caller: caller) }
-        let matches = try await answers.knowledge.store.models.all(visibleTo: caller.id, role: caller.role).filter { $0.name == name }
+        let matches = try await answers.knowledge.allModels(caller: caller).filter { $0.name == name }
         if let own = matches.first(where: { $0.ownerID == caller.id }) { return own }
         guard matches.count <= 1 else {
             throw HyperionError(.conflict, code: "ambiguous_model", message: "model: several RAG models are named '\(name.prefix(100))'; use its id")
@@ -156,7 +156,7 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
         switch error {
         case let error as HyperionError:
             let type = switch error.kind {
-            case .validation, .badRequest, .conflict, .payloadTooLarge: "invalid_request_error"
+            case .validation, .badRequest, .conflict, .payloadTooLarge, .unsupportedMediaType: "invalid_request_error"
             case .unauthorized: "authentication_error"
             case .forbidden: "permission_error"
             case .notFound: "not_found_error"

@@ -23,7 +23,7 @@ struct UsersController {
                 guard let value = Bool(String(disabled)) else { throw HyperionError.invalid("disabled", "must be true or false") }
                 filter.isDisabled = value
             }
-            let page = try await auth.store.users.list(try request.pageRequest, filter: filter)
+            let page = try await auth.users(filter, page: try request.pageRequest)
             return ListResponse(page.map(UserResponse.init))
         }
         admin.post("/users") { request, context in
@@ -35,8 +35,7 @@ struct UsersController {
             return EditedResponse(status: .created, response: UserResponse(user))
         }
         admin.get("/users/:id") { _, context in
-            guard let user = try await auth.store.users.find(id: try context.uuidParameter("id")) else { throw HyperionError.notFound("user") }
-            return UserResponse(user)
+            UserResponse(try await auth.user(try context.uuidParameter("id")))
         }
         admin.patch("/users/:id") { request, context in
             let id = try context.uuidParameter("id")
@@ -65,7 +64,7 @@ struct UsersController {
             }
             filter.since = try query["since"].map { try parseTimestamp(String($0), field: "since") }
             filter.until = try query["until"].map { try parseTimestamp(String($0), field: "until") }
-            let page = try await auth.store.audit.list(filter, page: try request.pageRequest)
+            let page = try await auth.auditEvents(filter, page: try request.pageRequest)
             return ListResponse(page.map(AuditEventResponse.init))
         }
     }

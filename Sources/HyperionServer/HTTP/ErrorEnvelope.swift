@@ -68,6 +68,7 @@ extension HyperionError.Kind {
         case .unavailable: .serviceUnavailable
         case .tooManyRequests: .tooManyRequests
         case .payloadTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
         case .upstream: .badGateway
         case .upstreamTimeout: .gatewayTimeout
         }

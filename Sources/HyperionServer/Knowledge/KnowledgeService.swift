@@ -1,24 +1,30 @@
-import Atomics
 import Foundation
 import HyperionCore
 import HyperionExtract
+import HyperionIndex
 import HyperionStorage
 import Logging
+import ServiceLifecycle
 
 /// RAG models, uploads, documents, jobs and search, with the visibility rules: another user's private
 /// model and everything under it is "not found" (its existence is not leaked).
 public final class KnowledgeService: Sendable {
     let store: Store
     let embedder: any DocumentEmbedder
-    let registry: IndexRegistry
+    /// Every index generation of every model.
+    let catalog: any IndexCatalog
+    /// Ingestion and training jobs.
+    let jobs: any JobQueue
+    /// Detects formats at upload; the pipeline extracts.
+    let extractor: any DocumentExtractor
     let blobs: BlobStore
     let jobSignal: JobSignal
     let maxFileSize: Int
     /// What one non-admin user may own.
     let quota: IngestionSettings.Quota
     let logger: Logger
-    /// Retrieval results by model, generation, index change count, query and settings.
-    let cache: LRUCache<SearchKey, [SearchHit]>
+    /// Recent retrieval results.
+    let cache: any QueryCache
     let metrics: AnswerMetrics?
     /// Names of the configured LLM providers (a RAG model may only name one of these).
     let providerNames: Set<String>
@@ -27,8 +33,8 @@ public final class KnowledgeService: Sendable {
     /// Serialises writing and removing a blob of the same content.
     let blobLocks = KeyedLocks()
 
-    init(store: Store, embedder: any DocumentEmbedder, registry: IndexRegistry, blobs: BlobStore, jobSignal: JobSignal,
-         maxFileSize: Int, logger: Logger, cache: LRUCache<SearchKey, [SearchHit]> = LRUCache(capacity: 0, ttl: .seconds(1)),
+    init(store: Store, embedder: any DocumentEmbedder, catalog: any IndexCatalog, jobs: any JobQueue, extractor: any DocumentExtractor = FileExtractor(),
+         blobs: BlobStore, jobSignal: JobSignal, maxFileSize: Int, logger: Logger, cache: any QueryCache = InProcessQueryCache(capacity: 0, ttl: .seconds(1)),
          metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil,
          quota: IngestionSettings.Quota = .init(models: 0, documents: 0, bytes: 0)) {
         self.cache = cache
@@ -38,7 +44,9 @@ public final class KnowledgeService: Sendable {
         self.providerNames = providerNames
         self.store = store
         self.embedder = embedder
-        self.registry = registry
+        self.catalog = catalog
+        self.jobs = jobs
+        self.extractor = extractor
         self.blobs = blobs
         self.jobSignal = jobSignal
         self.maxFileSize = maxFileSize
@@ -62,6 +70,21 @@ public final class KnowledgeService: Sendable {
             throw HyperionError(.forbidden, code: "not_owner", message: "only the owner or an admin may change this RAG model")
         }
         return model
+    }
+
+    /// One page of the models the caller may see.
+    func listModels(caller: User, page: PageRequest) async throws -> Page<RAGModel> {
+        try await store.models.list(visibleTo: caller.id, role: caller.role, page: page)
+    }
+
+    /// Every model the caller may see (the OpenAI-compatible model list).
+    func allModels(caller: User) async throws -> [RAGModel] {
+        try await store.models.all(visibleTo: caller.id, role: caller.role)
+    }
+
+    /// How many documents a model has, and chunks in its live generation.
+    func counts(of model: RAGModel) async throws -> (documents: Int, chunks: Int) {
+        (try await store.documents.count(modelID: model.id), try await store.documents.chunkCount(modelID: model.id, generation: model.generation))
     }
 
     /// A model indexed by another embedding model than the server's cannot be searched or added to: its
@@ -122,7 +145,7 @@ public final class KnowledgeService: Sendable {
         let model = try await writableModel(id, caller: caller)
         let documents = try await store.documents.all(modelID: model.id)
         _ = try await store.models.delete(id: model.id)
-        await registry.drop(model: model.id)
+        try await catalog.drop(knowledgeBase: model.id)
         for document in documents { try await removeBlobIfUnused(document.sha256) }
     }
 
@@ -130,7 +153,7 @@ public final class KnowledgeService: Sendable {
     /// (which writes the blob, then its row) cannot lose its file in between.
     private func removeBlobIfUnused(_ sha256: String) async throws {
         try await blobLocks.withLocks([sha256]) { [store, blobs] in
-            if try await store.count("documents", where: { $0.where("sha256", .equal, sha256) }) == 0 { blobs.remove(sha256) }
+            if try await store.documents.count(sha256: sha256) == 0 { blobs.remove(sha256) }
         }
     }
 
@@ -150,8 +173,8 @@ public final class KnowledgeService: Sendable {
         var filename: String
         var outcome: Outcome
         var document: DocumentRecord?
+        /// Why the file was refused (its kind decides the file's status in the response).
         var error: HyperionError?
-        var status: Int?
     }
 
     /// Stores each file and queues one ingest job for the new ones (and for re-uploads of failed ones). Every file
@@ -165,23 +188,22 @@ public final class KnowledgeService: Sendable {
         var accepted: [(result: Int, data: Data, draft: DocumentRecord)] = []
         for file in files {
             let name = file.filename.isEmpty ? "upload" : file.filename
-            func reject(_ status: Int, _ code: String, _ message: String) {
-                results.append(UploadResult(filename: name, outcome: .rejected, error: HyperionError(.validation, code: code, message: message), status: status))
+            func reject(_ kind: HyperionError.Kind, _ code: String, _ message: String) {
+                results.append(UploadResult(filename: name, outcome: .rejected, error: HyperionError(kind, code: code, message: message)))
             }
             guard !file.tooLarge, file.data.count <= maxFileSize else {
-                reject(413, "file_too_large", "\(name): larger than the \(maxFileSize)-byte limit per file")
+                reject(.payloadTooLarge, "file_too_large", "\(name): larger than the \(maxFileSize)-byte limit per file")
                 continue
             }
             guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                reject(422, "invalid_filename", "the file name must not contain control characters")
+                reject(.validation, "invalid_filename", "the file name must not contain control characters")
                 continue
             }
             let format: DocumentFormat
             do {
-                format = try FormatDetector.detect(file.data, filename: name)
-            } catch let error as ExtractionError {
-                let (status, code) = Self.status(of: error)
-                reject(status, code, "\(name): \(error)")
+                format = try extractor.detect(file.data, filename: name)
+            } catch let error as HyperionError {
+                reject(error.kind, error.code, "\(name): \(error.message)")
                 continue
             }
             let draft = DocumentRecord(modelID: model.id, title: String(name.prefix(300)), filename: String(name.prefix(255)), format: format,
@@ -239,26 +261,17 @@ public final class KnowledgeService: Sendable {
         }
     }
 
-    static func status(of error: ExtractionError) -> (Int, String) {
-        switch error {
-        case .unsupportedType: (415, "unsupported_type")
-        case .unsupportedEncoding: (415, "unsupported_encoding")
-        case .unreadable: (422, "unreadable_file")
-        case .noText: (422, "no_text")
-        }
-    }
-
     /// Queues a rebuild of the model's index with its current settings into a new generation; searches keep
     /// using the old one until the new one is complete.
     func train(_ id: UUID, caller: User) async throws -> JobRecord {
         let model = try await writableModel(id, caller: caller)
-        if try await store.jobs.active(modelID: model.id).contains(where: { $0.kind == .train }) {
+        if try await jobs.active(knowledgeBase: model.id).contains(where: { $0.kind == .train }) {
             throw HyperionError(.conflict, code: "training_running", message: "this RAG model is already being trained")
         }
         let documents = try await store.documents.all(modelID: model.id).filter { $0.status != .failed }.map(\.id)
         let job = JobRecord(kind: .train, modelID: model.id, ownerID: caller.id, documentIDs: documents, progressTotal: documents.count)
         try await store.models.setStatus(id: model.id, .training)
-        try await store.jobs.enqueue(job)
+        try await jobs.enqueue(job)
         jobSignal.notify()
         return job
     }
@@ -280,9 +293,19 @@ public final class KnowledgeService: Sendable {
             throw HyperionError(.forbidden, code: "not_owner", message: "only the owner or an admin may delete documents of this RAG model")
         }
         // Index first: from this moment searches skip it; then the rows and the file.
-        await registry.remove(documentID: document.id, model: model.id)
+        try await catalog.remove(documentID: document.id.uuidString, knowledgeBase: model.id)
         _ = try await store.documents.delete(id: document.id)
         try await removeBlobIfUnused(document.sha256)
+    }
+
+    /// One page of a model's documents, optionally only those with `status`.
+    func listDocuments(of model: RAGModel, status: DocumentStatus?, page: PageRequest) async throws -> Page<DocumentRecord> {
+        try await store.documents.list(modelID: model.id, status: status, page: page)
+    }
+
+    /// One page of a document's chunks in its model's live generation, in order.
+    func chunks(of document: DocumentRecord, in model: RAGModel, page: PageRequest) async throws -> Page<ChunkRecord> {
+        try await store.documents.chunks(documentID: document.id, generation: model.generation, page: page)
     }
 
     func originalFile(_ document: DocumentRecord) throws -> Data {
@@ -292,7 +315,7 @@ public final class KnowledgeService: Sendable {
     // MARK: jobs
 
     func visibleJob(_ id: UUID, caller: User) async throws -> JobRecord {
-        guard let job = try await store.jobs.find(id: id) else { throw HyperionError.notFound("job") }
+        guard let job = try await jobs.find(id) else { throw HyperionError.notFound("job") }
         if caller.role == .admin || job.ownerID == caller.id { return job }
         guard let model = try await store.models.find(id: job.modelID), model.isVisible(to: caller.id, role: caller.role) else {
             throw HyperionError.notFound("job")
@@ -308,32 +331,14 @@ public final class KnowledgeService: Sendable {
         guard !job.status.isFinal else {
             throw HyperionError(.conflict, code: "job_finished", message: "the job has already \(job.status.rawValue)")
         }
-        return try await store.jobs.cancel(id: id) ?? job
+        return try await jobs.cancel(id) ?? job
     }
 
     // MARK: search
 
-    /// What a cached retrieval is keyed by: any difference in these gives different results.
-    struct SearchKey: Hashable, Sendable {
-        var model: UUID
-        var generation: Int
-        var indexChanges: Int
-        var query: String
-        var k: Int
-        var mode: RetrievalMode
-        var documentIDs: [String]?
-        var tags: [String]?
-    }
-
-    /// A search hit with the chunk and document it points at.
-    struct SearchHit: Sendable {
-        var item: RetrievedItem
-        var chunk: ChunkRecord
-        var documentTitle: String
-    }
-
+    /// The best chunks of a model for a question, with their documents' titles; validated, filtered, cached.
     func search(modelID: UUID, query: String, topK: Int?, mode: RetrievalMode?, filter: SearchFilter,
-                metadata: [String: JSONValue] = [:], caller: User) async throws -> [SearchHit] {
+                metadata: [String: JSONValue] = [:], caller: User) async throws -> [ScoredChunk] {
         let model = try await visibleModel(modelID, caller: caller)
         try checkEmbedder(model)
         var filter = filter
@@ -345,51 +350,59 @@ public final class KnowledgeService: Sendable {
             }.map(\.id.uuidString)
             filter.documentIDs = filter.documentIDs.map { $0.intersection(matching) } ?? Set(matching)
         }
-        guard (1...4000).contains(query.count), query.contains(where: { !$0.isWhitespace }) else {
-            throw HyperionError.invalid("query", "must be 1 to 4000 characters and not blank")
-        }
+        let question = try Question(query)
         let k = topK ?? model.retrieval.topK
-        guard (1...100).contains(k) else { throw HyperionError.invalid("top_k", "must be from 1 to 100") }
+        try Question.validate(topK: k)
         let resolvedMode = mode ?? model.retrieval.mode
-        let key = SearchKey(model: model.id, generation: model.generation, indexChanges: registry.changes.load(ordering: .relaxed),
-                            query: query.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " "), k: k, mode: resolvedMode,
-                            documentIDs: filter.documentIDs.map { $0.sorted() }, tags: filter.anyTags.map { $0.sorted() })
-        if let hits = cache.value(for: key) {
+        let generation = IndexGeneration(knowledgeBase: model.id, number: model.generation)
+        let key = RetrievalCacheKey(generation: generation, indexChanges: catalog.changeCount, query: question.text, k: k, mode: resolvedMode, filter: filter)
+        if let hits = await cache.hits(for: key) {
             metrics?.cacheHits.increment()
             return hits
         }
         metrics?.cacheMisses.increment()
-        let indexes = try await registry.indexes(model: model.id, generation: model.generation)
-        let retriever = Retriever(embedder: embedder, vectors: indexes.vectors, keywords: indexes.keywords,
-                                  settings: RetrieverSettings(candidates: max(50, k * 4)))
+        let retriever = try await catalog.retriever(for: generation, embedder: embedder, settings: RetrieverSettings(candidates: max(50, k * 4)))
         // Ask for a few more than k: results whose chunk vanished (deleted meanwhile) are dropped below.
-        let items = try await retriever.retrieve(query, k: k + 10, mode: resolvedMode, filter: filter)
+        let items = try await retriever.retrieve(question.text, k: k + 10, mode: resolvedMode, filter: filter)
         let chunks = Dictionary(uniqueKeysWithValues: try await store.documents.chunks(ids: items.compactMap { UUID(uuidString: $0.id) }).map { ($0.id, $0) })
         let documents = Dictionary(uniqueKeysWithValues: try await store.documents.find(ids: Array(Set(chunks.values.map(\.documentID)))).map { ($0.id, $0) })
-        var hits: [SearchHit] = []
+        var hits: [ScoredChunk] = []
         for item in items {
             guard let id = UUID(uuidString: item.id), let chunk = chunks[id], let document = documents[chunk.documentID] else { continue }
-            hits.append(SearchHit(item: item, chunk: chunk, documentTitle: document.title))
+            hits.append(ScoredChunk(item: item, chunk: chunk, documentTitle: document.title))
             if hits.count == k { break }
         }
         // Only when nothing changed meanwhile: a result computed across a change must not outlive it.
-        if registry.changes.load(ordering: .relaxed) == key.indexChanges { cache.store(hits, for: key) }
+        if catalog.changeCount == key.indexChanges { await cache.store(hits, for: key) }
         return hits
     }
 }
 
 extension KnowledgeService {
-    /// Builds the service from settings: the blob and index folders under the data directory.
+    /// Builds the service from settings: the blob and index folders under the data directory, the store's job queue.
     static func make(settings: ServerSettings, store: Store, embedder: any DocumentEmbedder, logger: Logger,
                      metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil) -> KnowledgeService {
         KnowledgeService(
             store: store, embedder: embedder,
-            registry: IndexRegistry(root: settings.dataDirectory.appendingPathComponent("indexes"), store: store, dimension: embedder.dimension,
-                                    logger: logger, cacheBytes: settings.indexCacheBytes),
+            catalog: LocalIndexCatalog(root: settings.dataDirectory.appendingPathComponent("indexes"), dimension: embedder.dimension,
+                                       source: StoreIndexSource(store: store, dimension: embedder.dimension), cacheBytes: settings.indexCacheBytes,
+                                       logger: logger),
+            jobs: store.jobs,
             blobs: BlobStore(root: settings.dataDirectory.appendingPathComponent("files")), jobSignal: JobSignal(),
             maxFileSize: settings.ingestion.maxFileSize, logger: logger,
-            cache: LRUCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),
+            cache: InProcessQueryCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),
             metrics: metrics, providerNames: providerNames, modelPolicy: modelPolicy, quota: settings.ingestion.quota
         )
+    }
+
+    /// The worker that runs this service's jobs through the ingestion pipeline.
+    func worker(settings: IngestionSettings, logger: Logger) -> IngestionWorker {
+        let pipeline = IngestionPipeline(
+            jobs: jobs, catalog: catalog, records: StoreIngestionRecords(store: store, blobs: blobs), extractor: extractor, embedder: embedder,
+            limits: .init(maxAttempts: settings.maxAttempts, maxChunksPerDocument: settings.maxChunksPerDocument),
+            stopping: { Task.isShuttingDownGracefully }, logger: logger
+        )
+        return IngestionWorker(jobs: jobs, pipeline: pipeline, signal: jobSignal, concurrency: settings.workers,
+                               lease: .seconds(settings.staleAfterSeconds), perUser: settings.perUser, logger: logger)
     }
 }

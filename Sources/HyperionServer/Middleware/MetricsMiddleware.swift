@@ -48,14 +48,15 @@ final class HTTPMetrics: Sendable {
         init(registry: PrometheusCollectorRegistry, labels: [(String, String)]) {
             self.registry = registry
             self.labels = labels
-            inProgress = registry.makeGauge(name: "http_requests_in_progress", labels: labels)
-            duration = registry.makeDurationHistogram(name: "http_request_duration_seconds", labels: labels, buckets: HTTPMetrics.buckets)
+            inProgress = registry.makeGauge(descriptor: .named("http_requests_in_progress", help: "Requests being served"), labels: labels)
+            duration = registry.makeDurationHistogram(descriptor: .named("http_request_duration_seconds", help: "Time to the response's head, by route"),
+                                                      labels: labels, buckets: HTTPMetrics.buckets)
         }
 
         func counter(status: Int) -> Counter {
             counters.withLockedValue { counters in
                 if let counter = counters[status] { return counter }
-                let counter = registry.makeCounter(name: "http_requests_total", labels: labels + [("status", String(status))])
+                let counter = registry.makeCounter(descriptor: .named("http_requests_total", help: "Responses, by route and status"), labels: labels + [("status", String(status))])
                 counters[status] = counter
                 return counter
             }
@@ -82,5 +83,12 @@ final class HTTPMetrics: Sendable {
             cache[key] = series
             return series
         }
+    }
+}
+
+extension MetricNameDescriptor {
+    /// A metric of a full name (unit suffix included) with its `# HELP` text.
+    static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 }

@@ -9,7 +9,7 @@ import Mustache
 /// small JavaScript modules and stylesheet they load. Pages carry no data of their own: the scripts call
 /// the JSON API with the user's token, so the UI can do nothing the API would not allow.
 struct WebUIController {
-    let store: Store
+    let auth: AuthService
     let signupEnabled: Bool
     let library: MustacheLibrary
     let assets: [String: (type: String, data: ByteBuffer)]
@@ -18,8 +18,8 @@ struct WebUIController {
     static let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
     /// Loads the templates and assets shipped with the server.
-    init(store: Store, signupEnabled: Bool) throws {
-        self.store = store
+    init(auth: AuthService, signupEnabled: Bool) throws {
+        self.auth = auth
         self.signupEnabled = signupEnabled
         // `.copy("UI/Resources")` puts the folder at the root of the target's resource bundle.
         let root = Bundle.module.bundleURL.appendingPathComponent("Resources")
@@ -48,7 +48,7 @@ struct WebUIController {
         // "/ui" and "/ui/" are one route to the router.
         router.get("/ui") { _, _ in page(["title": "Knowledge bases", "page": "models", "script": "models", "models": true, "navModels": true]) }
         router.get("/ui/login") { _, _ in
-            let firstRun = try await store.count("users") == 0
+            let firstRun = try await auth.isFirstRun()
             return page(["title": "Sign in", "page": "login", "script": "login", "login": true, "public": true,
                          "firstRun": firstRun, "signupEnabled": signupEnabled])
         }

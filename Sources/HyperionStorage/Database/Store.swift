@@ -14,7 +14,7 @@ import SQLiteKit
 /// (``users``, …) and close it with ``close()`` when the process shuts down.
 public final class Store: Sendable {
     /// The database every repository talks to.
-    public let database: any SQLDatabase
+    let database: any SQLDatabase
     /// Which backend is behind ``database``.
     public let dialect: StoreDialect
     private let shutdown: @Sendable () async throws -> Void
@@ -135,7 +135,7 @@ public final class Store: Sendable {
     }
 
     /// Counts the rows of `table` that `filter` keeps.
-    public func count(_ table: String, where filter: (SQLSelectBuilder) -> SQLSelectBuilder = { $0 }) async throws -> Int {
+    func count(_ table: String, where filter: (SQLSelectBuilder) -> SQLSelectBuilder = { $0 }) async throws -> Int {
         let query = database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(table)
         return try await filter(query).first()?.decode(column: "n", as: Int.self) ?? 0
     }
@@ -156,12 +156,12 @@ public final class Store: Sendable {
     public var models: RAGModelRepository { RAGModelRepository(store: self) }
     /// Documents and chunks.
     public var documents: DocumentRepository { DocumentRepository(store: self) }
-    /// The job queue.
     /// The query log.
     public var queries: QueryRepository { QueryRepository(store: self) }
     /// Chat sessions and messages.
     public var sessions: SessionRepository { SessionRepository(store: self) }
-    public var jobs: JobRepository { JobRepository(store: self) }
+    /// The job queue.
+    public var jobs: SQLJobQueue { SQLJobQueue(store: self) }
 
     /// The users repository.
     public var users: UserRepository { UserRepository(store: self) }

@@ -92,7 +92,7 @@ public struct Migrator: Sendable {
     private static func createVersionTable(_ db: any SQLDatabase, _ d: StoreDialect) async throws {
         try await db.raw(
             SQLQueryString(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version \(d.bigint) PRIMARY KEY, name \(d.text) NOT NULL, applied_at \(d.timestamp) NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version \(unsafeRaw: d.bigint) PRIMARY KEY, name \(unsafeRaw: d.text) NOT NULL, applied_at \(unsafeRaw: d.timestamp) NOT NULL)"
             )
         ).run()
     }

@@ -52,3 +52,4 @@ public struct AuditRepository: Sendable {
         return Page(items: rows.compactMap(\.event), total: total, request: page)
     }
 }
+extension AuditRepository: EventSink {}

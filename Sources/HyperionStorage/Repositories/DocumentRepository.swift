@@ -93,7 +93,7 @@ public struct DocumentRepository: Sendable {
             }
             guard !queued.isEmpty else { return (outcomes, nil) }
             let record = job(queued)
-            try await db.insert(into: "jobs").model(JobRepository.Row(record)).run()
+            try await db.insert(into: "jobs").model(SQLJobQueue.Row(record)).run()
             return (outcomes, record)
         }
     }
@@ -250,6 +250,22 @@ public struct DocumentRepository: Sendable {
     public func chunks(modelID: UUID, generation: Int) async throws -> [ChunkRecord] {
         try await store.database.select().columns("*").from("chunks").where("model_id", .equal, modelID)
             .where("generation", .equal, generation).all(decoding: ChunkRow.self).map(\.record)
+    }
+
+    /// Number of documents of a model.
+    public func count(modelID: UUID) async throws -> Int {
+        try await store.count("documents") { $0.where("model_id", .equal, modelID) }
+    }
+
+    /// Number of documents, in any model, whose original file has this SHA-256.
+    public func count(sha256: String) async throws -> Int {
+        try await store.count("documents") { $0.where("sha256", .equal, sha256) }
+    }
+
+    /// The ids of every chunk of a model generation (to check an index is in step).
+    public func chunkIDs(modelID: UUID, generation: Int) async throws -> [UUID] {
+        try await store.database.select().column("id").from("chunks").where("model_id", .equal, modelID)
+            .where("generation", .equal, generation).all().map { try $0.decode(column: "id", as: UUID.self) }
     }
 
     /// Number of chunks of a model generation.

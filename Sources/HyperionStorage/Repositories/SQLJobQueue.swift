@@ -2,9 +2,10 @@ import Foundation
 import HyperionCore
 import SQLKit
 
-/// The durable job queue. Workers claim queued jobs one at a time; on PostgreSQL the claim uses
-/// `FOR UPDATE SKIP LOCKED`, so several server processes share one queue and each job runs once.
-public struct JobRepository: Sendable {
+/// The durable job queue in the store's `jobs` table. Workers claim queued jobs one at a time; on PostgreSQL the claim
+/// uses `FOR UPDATE SKIP LOCKED`, so several server processes share one queue and each job runs once. The dialect
+/// stays in here: callers see only ``JobQueue``.
+public struct SQLJobQueue: JobQueue {
     let store: Store
 
     struct Row: Codable {
@@ -39,20 +40,20 @@ public struct JobRepository: Sendable {
         }
     }
 
-    /// Queues a job.
     public func enqueue(_ job: JobRecord) async throws {
         try await store.database.insert(into: "jobs").model(Row(job)).run()
     }
 
-    public func find(id: UUID) async throws -> JobRecord? {
+    public func find(_ id: UUID) async throws -> JobRecord? {
         try await store.database.select().columns("*").from("jobs").where("id", .equal, id).first(decoding: Row.self)?.record
     }
 
-    /// Takes a queued job for `worker`, marking it running; nil when none may start. Fair between users: a user
-    /// with `perUser` jobs running on this worker gets no other here until one ends (so one user's big upload
-    /// leaves this process's other lanes to everyone else, while other instances may still take that user's next
-    /// job), and among the rest the user served least recently anywhere goes first, then the oldest job.
-    public func claim(worker: String, perUser: Int = .max, at date: Date = Date()) async throws -> JobRecord? {
+    public func claim(worker: String, perUser: Int) async throws -> JobRecord? {
+        try await claim(worker: worker, perUser: perUser, at: Date())
+    }
+
+    /// ``claim(worker:perUser:)`` at a given time (tests order claims with it).
+    public func claim(worker: String, perUser: Int = .max, at date: Date) async throws -> JobRecord? {
         let lock = store.dialect == .postgres ? " FOR UPDATE OF q SKIP LOCKED" : ""
         let query: SQLQueryString = """
             UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = \(bind: date), heartbeat_at = \(bind: date),
@@ -67,53 +68,54 @@ public struct JobRepository: Sendable {
         return try await store.database.raw(query).first(decoding: Row.self)?.record
     }
 
-    /// Records progress and proves the worker is alive. Returns the job's status, so a worker sees a cancel.
-    public func progress(id: UUID, done: Int, total: Int, at date: Date = Date()) async throws -> JobStatus? {
+    public func heartbeat(_ id: UUID) async throws -> JobStatus? {
+        try await store.database.update("jobs").set("heartbeat_at", to: Date()).where("id", .equal, id).run()
+        return try await status(id)
+    }
+
+    public func progress(_ id: UUID, done: Int, total: Int) async throws -> JobStatus? {
         try await store.database.update("jobs").set("progress_done", to: done).set("progress_total", to: total)
-            .set("heartbeat_at", to: date).where("id", .equal, id).run()
-        return try await find(id: id)?.status
+            .set("heartbeat_at", to: Date()).where("id", .equal, id).run()
+        return try await status(id)
     }
 
-    /// Ends a running job (a canceled job stays canceled).
-    public func finish(id: UUID, status: JobStatus, error: String? = nil, at date: Date = Date()) async throws {
+    public func finish(_ id: UUID, status: JobStatus, error: String?) async throws {
         try await store.database.update("jobs").set("status", to: status.rawValue).set("error", to: error)
-            .set("finished_at", to: date).where("id", .equal, id).where("status", .equal, JobStatus.running.rawValue).run()
+            .set("finished_at", to: Date()).where("id", .equal, id).where("status", .equal, JobStatus.running.rawValue).run()
     }
 
-    /// Cancels a queued or running job; returns the job afterwards (nil when unknown).
-    public func cancel(id: UUID, at date: Date = Date()) async throws -> JobRecord? {
-        try await store.database.update("jobs").set("status", to: JobStatus.canceled.rawValue).set("finished_at", to: date)
+    public func cancel(_ id: UUID) async throws -> JobRecord? {
+        try await store.database.update("jobs").set("status", to: JobStatus.canceled.rawValue).set("finished_at", to: Date())
             .where("id", .equal, id).where("status", .in, [JobStatus.queued.rawValue, JobStatus.running.rawValue]).run()
-        return try await find(id: id)
+        return try await find(id)
     }
 
-    /// Puts a running job back in the queue without counting the attempt (a worker that stops for a shutdown
-    /// hands its job to the next start).
-    public func requeue(id: UUID) async throws {
+    public func requeue(_ id: UUID) async throws {
         try await store.database.update("jobs").set("status", to: JobStatus.queued.rawValue)
             .set(SQLIdentifier("attempts"), to: SQLRaw("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"))
             .where("id", .equal, id).where("status", .equal, JobStatus.running.rawValue).run()
     }
 
-    /// Current status of a job (nil when unknown).
-    public func status(id: UUID) async throws -> JobStatus? {
+    /// The job's status (nil when unknown).
+    func status(_ id: UUID) async throws -> JobStatus? {
         try await store.database.select().column("status").from("jobs").where("id", .equal, id).first()
             .flatMap { try $0.decode(column: "status", as: String.self) }.flatMap(JobStatus.init(rawValue:))
     }
 
-    /// Puts running jobs whose worker stopped beating back in the queue (after a crash or kill -9).
-    /// Returns how many were requeued.
+    /// On SQLite only this process uses the queue, so at start every running job is orphaned; on PostgreSQL other
+    /// instances may be running theirs, so only expired leases count.
     @discardableResult
-    public func requeueStale(olderThan cutoff: Date) async throws -> Int {
-        try await store.database.update("jobs").set("status", to: JobStatus.queued.rawValue)
+    public func requeueOrphans(lease: Duration, atStart: Bool) async throws -> Int {
+        let cutoff = atStart && store.dialect == .sqlite ? Date.distantFuture : Date().addingTimeInterval(-lease.seconds)
+        return try await store.database.update("jobs").set("status", to: JobStatus.queued.rawValue)
             .where("status", .equal, JobStatus.running.rawValue)
             .where { $0.where("heartbeat_at", .lessThan, cutoff).orWhere("heartbeat_at", .is, SQLLiteral.null) }
             .returning("id").all().count
     }
 
-    /// Jobs of a model that have not ended.
-    public func active(modelID: UUID) async throws -> [JobRecord] {
-        try await store.database.select().columns("*").from("jobs").where("model_id", .equal, modelID)
-            .where("status", .in, [JobStatus.queued.rawValue, JobStatus.running.rawValue]).all(decoding: Row.self).map(\.record)
+    public func active(knowledgeBase: UUID) async throws -> [JobRecord] {
+        try await store.database.select().columns("*").from("jobs").where("model_id", .equal, knowledgeBase)
+            .where("status", .in, [JobStatus.queued.rawValue, JobStatus.running.rawValue])
+            .orderBy("created_at").all(decoding: Row.self).map(\.record)
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// A small in-process LRU cache with a time to live, safe to share between requests. Entries are
 /// evicted least-recently-used first when `capacity` is reached, and ignored once older than `ttl`.
-final class LRUCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+public final class LRUCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         var value: Value
         var stored: ContinuousClock.Instant
@@ -15,19 +15,22 @@ final class LRUCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         var tick: UInt64 = 0
     }
 
-    let capacity: Int
-    let ttl: Duration
-    private let state = NIOLockedValueBox(State())
+    /// Entries kept at most; 0 turns the cache off.
+    public let capacity: Int
+    /// How long an entry stays valid.
+    public let ttl: Duration
+    private let state = Mutex(State())
 
-    init(capacity: Int, ttl: Duration) {
+    /// Creates an empty cache.
+    public init(capacity: Int, ttl: Duration) {
         self.capacity = capacity
         self.ttl = ttl
     }
 
     /// The live value for `key`, marking it used.
-    func value(for key: Key, now: ContinuousClock.Instant = .now) -> Value? {
+    public func value(for key: Key, now: ContinuousClock.Instant = .now) -> Value? {
         guard capacity > 0 else { return nil }
-        return state.withLockedValue { state in
+        return state.withLock { state in
             guard let entry = state.entries[key] else { return nil }
             guard now - entry.stored < ttl else {
                 state.entries[key] = nil
@@ -40,9 +43,9 @@ final class LRUCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Stores `value`, evicting the least recently used eighth when full (amortised, no linked list).
-    func store(_ value: Value, for key: Key, now: ContinuousClock.Instant = .now) {
+    public func store(_ value: Value, for key: Key, now: ContinuousClock.Instant = .now) {
         guard capacity > 0 else { return }
-        state.withLockedValue { state in
+        state.withLock { state in
             if state.entries[key] == nil, state.entries.count >= capacity {
                 let evict = max(1, capacity / 8)
                 let oldest = state.entries.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(evict).map(\.key)
@@ -53,7 +56,9 @@ final class LRUCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    var count: Int { state.withLockedValue { $0.entries.count } }
+    /// Entries held, live or expired.
+    public var count: Int { state.withLock { $0.entries.count } }
 
-    func removeAll() { state.withLockedValue { $0.entries.removeAll() } }
+    /// Empties the cache.
+    public func removeAll() { state.withLock { $0.entries.removeAll() } }
 }

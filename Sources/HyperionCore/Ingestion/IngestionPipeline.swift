@@ -1,0 +1,211 @@
+import Foundation
+import Logging
+
+/// Runs one ingestion or training job to its end: for each document extract → chunk → embed → store → index, with a
+/// checkpoint between the steps, progress on the job, and the generation switch at the end of a training.
+///
+/// Written against the seams only (``JobQueue``, ``IndexCatalog``, ``DocumentExtractor``, ``DocumentEmbedder``,
+/// ``IngestionRecords``), so it runs the same over the embedded defaults, external engines and in-memory twins.
+/// Jobs survive restarts: re-running a document replaces its chunks instead of adding more.
+public struct IngestionPipeline: Sendable {
+    let jobs: any JobQueue
+    let catalog: any IndexCatalog
+    let records: any IngestionRecords
+    let extractor: any DocumentExtractor
+    let embedder: any DocumentEmbedder
+    let limits: Limits
+    /// True once the host is stopping: the job in hand goes back to the queue.
+    let stopping: @Sendable () -> Bool
+    let logger: Logger
+
+    /// Bounds of one job.
+    public struct Limits: Sendable {
+        /// A job started more often than this (its worker kept dying) is given up as failed.
+        public var maxAttempts: Int
+        /// Chunks one document may make; 0 = unlimited.
+        public var maxChunksPerDocument: Int
+        /// Texts embedded per call (a checkpoint between calls).
+        public var embeddingBatch: Int
+
+        /// Creates limits.
+        public init(maxAttempts: Int = 3, maxChunksPerDocument: Int = 0, embeddingBatch: Int = 64) {
+            self.maxAttempts = maxAttempts
+            self.maxChunksPerDocument = maxChunksPerDocument
+            self.embeddingBatch = embeddingBatch
+        }
+    }
+
+    /// Creates a pipeline over the given seams.
+    public init(jobs: any JobQueue, catalog: any IndexCatalog, records: any IngestionRecords, extractor: any DocumentExtractor,
+                embedder: any DocumentEmbedder, limits: Limits = .init(), stopping: @escaping @Sendable () -> Bool = { false },
+                logger: Logger = Logger(label: "hyperion.ingestion")) {
+        self.jobs = jobs
+        self.catalog = catalog
+        self.records = records
+        self.extractor = extractor
+        self.embedder = embedder
+        self.limits = limits
+        self.stopping = stopping
+        self.logger = logger
+    }
+
+    /// Why a job stopped before its end.
+    enum Stop: Error {
+        /// Its owner or an admin canceled it.
+        case canceled
+        /// The host is stopping: the job goes back to the queue for the next start.
+        case shutdown
+    }
+
+    /// Throws ``Stop`` when the job was canceled or the host is stopping, renewing the job's lease otherwise: called
+    /// between the steps of every document, so neither a cancel nor SIGTERM waits for a long document to finish.
+    func checkpoint(_ job: JobRecord) async throws {
+        if Task.isCancelled || stopping() { throw Stop.shutdown }
+        if try await jobs.heartbeat(job.id) == .canceled { throw Stop.canceled }
+    }
+
+    /// Runs one job to its end; failures are recorded on the job and its documents, never thrown. Whatever way it
+    /// ends, none of its documents is left queued or processing, except when the host stops: then the job and its
+    /// current document are queued again for the next start.
+    public func run(_ job: JobRecord) async {
+        var logger = logger
+        logger[metadataKey: "job_id"] = "\(job.id.lowercasedString)"
+        logger[metadataKey: "model_id"] = "\(job.modelID.lowercasedString)"
+        do {
+            guard job.attempts <= limits.maxAttempts else {
+                let reason = "processing was interrupted \(job.attempts - 1) times (the server stopped while working on it); giving up"
+                try await records.failUnfinished(documents: job.documentIDs, error: reason)
+                try await jobs.finish(job.id, status: .failed, error: reason)
+                if job.kind == .train { try await records.setStatus(ofKnowledgeBase: job.modelID, .needsTraining) }
+                logger.warning("job given up", metadata: ["attempts": "\(job.attempts)"])
+                return
+            }
+            guard let knowledgeBase = try await records.knowledgeBase(job.modelID) else {
+                try await jobs.finish(job.id, status: .failed, error: "the RAG model was deleted")
+                return
+            }
+            // Training writes the next generation; ingestion the live one (read again per document, so a
+            // generation switch during a long upload is followed).
+            let target: Int? = job.kind == .train ? knowledgeBase.generation + 1 : nil
+            var documents = job.documentIDs
+            var done = 0
+            var failed = 0
+            do {
+                while true {
+                    for documentID in documents {
+                        try await checkpoint(job)
+                        _ = try await jobs.progress(job.id, done: done, total: max(job.documentIDs.count, done + 1))
+                        guard let current = try await records.knowledgeBase(knowledgeBase.id) else {
+                            try await jobs.finish(job.id, status: .failed, error: "the RAG model was deleted")
+                            return
+                        }
+                        let generation = IndexGeneration(knowledgeBase: current.id, number: target ?? current.generation)
+                        if try await !ingest(documentID: documentID, job: job, knowledgeBase: current, into: generation, logger: logger) {
+                            failed += 1
+                        }
+                        done += 1
+                    }
+                    // Documents that became ready elsewhere while training ran must not be lost at the switch.
+                    guard let target else { break }
+                    documents = try await records.documentsMissing(from: IndexGeneration(knowledgeBase: knowledgeBase.id, number: target))
+                    if documents.isEmpty { break }
+                }
+            } catch Stop.canceled {
+                if job.kind == .train {
+                    try await records.setStatus(ofKnowledgeBase: knowledgeBase.id, .needsTraining)
+                    try await catalog.drop(IndexGeneration(knowledgeBase: knowledgeBase.id, number: knowledgeBase.generation + 1))
+                } else {
+                    try await records.failUnfinished(documents: job.documentIDs, error: "ingestion was canceled; upload the file again to retry")
+                    try await catalog.persist(IndexGeneration(knowledgeBase: knowledgeBase.id, number: knowledgeBase.generation))
+                }
+                logger.info("job canceled")
+                return
+            } catch Stop.shutdown {
+                if job.kind == .ingest {
+                    try await catalog.persist(IndexGeneration(knowledgeBase: knowledgeBase.id, number: knowledgeBase.generation))
+                    try await records.requeueProcessing(documents: job.documentIDs)
+                }
+                try await jobs.requeue(job.id)
+                logger.notice("job handed back to the queue at shutdown", metadata: ["documents_done": "\(done)"])
+                return
+            }
+            _ = try await jobs.progress(job.id, done: done, total: done)
+            if let target {
+                let next = IndexGeneration(knowledgeBase: knowledgeBase.id, number: target)
+                try await catalog.persist(next)
+                try await records.switchGeneration(to: next)
+                try await catalog.drop(IndexGeneration(knowledgeBase: knowledgeBase.id, number: knowledgeBase.generation))
+            } else {
+                let live = try await records.knowledgeBase(knowledgeBase.id)?.generation ?? knowledgeBase.generation
+                try await catalog.persist(IndexGeneration(knowledgeBase: knowledgeBase.id, number: live))
+            }
+            let error = failed > 0 ? "\(failed) of \(done) documents failed; see each document's error" : nil
+            try await jobs.finish(job.id, status: failed == done && done > 0 ? .failed : .succeeded, error: error)
+            logger.info("job finished", metadata: ["kind": "\(job.kind.rawValue)", "documents": "\(done)", "failed": "\(failed)"])
+        } catch {
+            logger.error("job failed", metadata: ["error": "\(error)"])
+            if job.kind == .train { try? await records.setStatus(ofKnowledgeBase: job.modelID, .needsTraining) }
+            try? await records.failUnfinished(documents: job.documentIDs, error: "internal error while processing the job; upload the file again to retry")
+            try? await jobs.finish(job.id, status: .failed, error: "internal error while processing the job")
+        }
+    }
+
+    /// Ingests one document; returns false when the document failed (its error is recorded on it). A failure of
+    /// this document alone (a file the extractor refuses, text the database refuses) never fails the others.
+    /// Throws ``Stop`` from its checkpoints, and what the records throw when they cannot record anything.
+    func ingest(documentID: UUID, job: JobRecord, knowledgeBase: RAGModel, into generation: IndexGeneration, logger: Logger) async throws -> Bool {
+        guard let document = try await records.document(documentID) else { return true }  // deleted meanwhile
+        // An ingest job that ran before (it was handed back at a shutdown, or its worker died) keeps what it finished.
+        if job.kind == .ingest, document.status == .ready { return true }
+        try await records.setStatus(ofDocument: document.id, .processing, error: nil)
+        do {
+            return try await index(document, job: job, knowledgeBase: knowledgeBase, into: generation)
+        } catch let stop as Stop {
+            throw stop
+        } catch {
+            let reason: String = switch error {
+            case let error as HyperionError where error.kind == .validation || error.kind == .unsupportedMediaType: error.message
+            case is CocoaError: "original file is missing"
+            default: "internal error while processing this document"
+            }
+            logger.warning("document failed", metadata: ["document_id": "\(document.id.lowercasedString)", "error": "\(error)"])
+            try await records.setStatus(ofDocument: document.id, .failed, error: reason)
+            return false
+        }
+    }
+
+    /// Extracts, chunks, embeds, stores and indexes one document, with a checkpoint between the steps.
+    private func index(_ document: DocumentRecord, job: JobRecord, knowledgeBase: RAGModel, into generation: IndexGeneration) async throws -> Bool {
+        let extracted = try extractor.extract(try await records.originalFile(of: document), format: document.format)
+        guard extracted.hasText else { throw HyperionError(.validation, code: "no_text", message: "no extractable text") }
+        try await checkpoint(job)
+        let drafts = Chunker(settings: knowledgeBase.chunking, counter: embedder).chunks(of: extracted)
+        if limits.maxChunksPerDocument > 0, drafts.count > limits.maxChunksPerDocument {
+            throw HyperionError.invalid("document", "it makes \(drafts.count) chunks, more than the \(limits.maxChunksPerDocument) allowed per document (jobs.max_chunks_per_document); split it")
+        }
+        var vectors: [[Float]] = []
+        for start in stride(from: 0, to: drafts.count, by: limits.embeddingBatch) {
+            try await checkpoint(job)
+            vectors += try await embedder.embed(drafts[start..<min(start + limits.embeddingBatch, drafts.count)].map(\.text), purpose: .document)
+        }
+        try await checkpoint(job)
+        let chunks = zip(drafts, vectors).map { draft, vector in
+            ChunkRecord(documentID: document.id, modelID: knowledgeBase.id, generation: generation.number, ordinal: draft.ordinal, text: draft.text,
+                        page: draft.page, headingPath: draft.headingPath, startOffset: draft.startOffset, endOffset: draft.endOffset,
+                        tokenCount: draft.tokenCount, embedding: vector)
+        }
+        let title = extracted.title.flatMap { $0.isEmpty ? nil : String($0.prefix(300)) }
+        guard try await records.replaceChunks(ofDocument: document.id, generation: generation.number, with: chunks,
+                                              title: title, pageCount: extracted.pages.isEmpty ? nil : extracted.pages.count)
+        else { return true }  // deleted while we worked: nothing to index
+        var indexed = document
+        if let title { indexed.title = title }
+        let entries = IndexEntries(chunks: chunks, documents: [document.id: indexed], dimension: catalog.dimension)
+        try await catalog.replace(documentID: document.id.uuidString, with: entries, in: generation)
+        // A delete that raced the indexing above: take the chunks out again.
+        if try await records.document(document.id) == nil {
+            try await catalog.remove(documentID: document.id.uuidString, knowledgeBase: knowledgeBase.id)
+        }
+        return true
+    }
+}

@@ -1,0 +1,22 @@
+/// SplitMix64: a tiny seeded generator, so what draws random numbers (HNSW graph levels, conformance data) is
+/// reproducible from its seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator's whole state (saved with an HNSW graph).
+    public var state: UInt64
+
+    /// A generator starting from `state`.
+    public init(state: UInt64) {
+        self.state = state
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform number in 0..<1 with 53 random bits.
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

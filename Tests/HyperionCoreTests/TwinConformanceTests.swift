@@ -1,0 +1,43 @@
+import HyperionConformance
+import HyperionCore
+import Testing
+
+extension ConformanceCheck: CustomTestStringConvertible {
+    public var testDescription: String { name }
+}
+
+/// The in-memory twins pass the suites every implementation must pass, so tests that use them test real behaviour.
+@Suite struct TwinConformanceTests {
+    @Test(arguments: VectorIndexConformance.checks)
+    func inMemoryVectorIndex(_ check: ConformanceCheck<VectorIndexHarness>) async throws {
+        try await check.run(VectorIndexHarness { InMemoryVectorIndex(dimension: $0) })
+    }
+
+    @Test(arguments: KeywordIndexConformance.checks)
+    func inMemoryKeywordIndex(_ check: ConformanceCheck<KeywordIndexHarness>) async throws {
+        try await check.run(KeywordIndexHarness { InMemoryKeywordIndex() })
+    }
+
+    @Test(arguments: IndexCatalogConformance.checks)
+    func inMemoryIndexCatalog(_ check: ConformanceCheck<IndexCatalogHarness>) async throws {
+        let shelf = InMemoryIndexCatalog.Shelf()
+        try await check.run(IndexCatalogHarness { InMemoryIndexCatalog(dimension: 12, shelf: shelf) })
+    }
+
+    @Test(arguments: JobQueueConformance.checks)
+    func inMemoryJobQueue(_ check: ConformanceCheck<JobQueueHarness>) async throws {
+        let shelf = InMemoryJobQueue.Shelf()
+        try await check.run(JobQueueHarness(open: { InMemoryJobQueue(shelf: shelf) }))
+    }
+
+    @Test(arguments: QueryCacheConformance.checks)
+    func inProcessQueryCache(_ check: ConformanceCheck<QueryCacheHarness>) async throws {
+        try await check.run(QueryCacheHarness { InProcessQueryCache(capacity: $0, ttl: $1) })
+    }
+
+    @Test(arguments: EventSinkConformance.checks)
+    func inMemoryEventSink(_ check: ConformanceCheck<EventSinkHarness>) async throws {
+        let sink = InMemoryEventSink()
+        try await check.run(EventSinkHarness(open: { sink }, recorded: { await sink.events }))
+    }
+}
