@@ -13,7 +13,7 @@ case "$cmd" in
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     as_pg "$bin/initdb -D '$dir/pgdata' -A trust -U postgres >'$dir/initdb.log' 2>&1"
-    as_pg "$bin/pg_ctl -D '$dir/pgdata' -o \"-k '$dir' -p $port -c listen_addresses=127.0.0.1 -c fsync=off\" -l '$dir/server.log' -w start >/dev/null"
+    as_pg "$bin/pg_ctl -D '$dir/pgdata' -o \"-k '$dir' -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=500\" -l '$dir/server.log' -w start >/dev/null"
     echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
     ;;
   stop)

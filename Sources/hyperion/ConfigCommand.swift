@@ -8,7 +8,14 @@ struct ConfigCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @Flag(help: "Print the reference of every key (docs/configuration.md) instead.")
+    var markdown = false
+
     func run() async throws {
+        if markdown {
+            print(ConfigCatalog.markdown, terminator: "")
+            return
+        }
         try await reportingStartupErrors {
             let reader = try await options.reader()
             // Validate first so a bad value is reported the same way `serve` would.

@@ -62,10 +62,11 @@ struct ConfigurationTests {
         #expect(try ServerSettings(reader: reader).port == 9009)
     }
 
-    @Test("docs/configuration.md documents every key with its environment name")
+    @Test("docs/configuration.md is the catalogue as `hyperion config --markdown` renders it, every key with its environment name")
     func documented() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        #expect(text == ConfigCatalog.markdown, "docs/configuration.md is stale: regenerate it with `hyperion config --markdown > docs/configuration.md`")
         for info in ConfigCatalog.all {
             #expect(text.contains("`\(info.key)`"), "docs/configuration.md lacks \(info.key)")
             #expect(text.contains(info.environmentName), "docs/configuration.md lacks \(info.environmentName)")

@@ -1,3 +1,4 @@
+import HyperionCore
 import NIOConcurrencyHelpers
 import Prometheus
 
@@ -55,4 +56,19 @@ final class AnswerMetrics: Sendable {
     func providerError(provider: String, kind: String) {
         counter("llm_provider_errors_total", [("provider", provider), ("kind", kind)]).increment()
     }
+}
+
+extension AnswerMetrics: AnswerObserver {
+    func retrieved(in duration: Duration) { retrieval.record(duration) }
+
+    func finished(_ query: QueryRecord, generation: Duration, total: Duration) {
+        self.generation.record(generation)
+        self.total.record(total)
+        self.query(status: query.status.rawValue)
+        if let usage = query.usage, let provider = query.provider {
+            tokens(provider: provider, prompt: usage.promptTokens, completion: usage.completionTokens)
+        }
+    }
+
+    func providerFailed(_ error: ProviderError) { providerError(provider: error.provider, kind: error.kind.rawValue) }
 }

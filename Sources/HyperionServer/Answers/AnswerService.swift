@@ -5,8 +5,8 @@ import HyperionProviders
 import HyperionStorage
 import Logging
 
-/// Answers questions over a RAG model: retrieve, build the prompt, generate with the model's LLM (or
-/// the extractive answerer), map `[n]` markers to citations, and store the query and the session turn.
+/// Answers questions over a RAG model: checks who may ask what, picks the model's LLM, and hands the work to the
+/// domain's ``AnswerEngine`` (retrieve, prompt, generate, cite, record). Queries and sessions are read here too.
 /// Every query is stored, failed and cancelled ones included.
 final class AnswerService: Sendable {
     let store: Store
@@ -14,10 +14,12 @@ final class AnswerService: Sendable {
     /// Configured providers by name.
     let providers: [String: any ChatModel]
     let settings: AnswerSettings
+    /// Also counts what plain generation (`/generate`) uses.
     let metrics: AnswerMetrics
-    let logger: Logger
-    let prompts: PromptBuilder
-    let extractive: ExtractiveAnswerer
+    let engine: AnswerEngine
+
+    typealias Prepared = AnswerEngine.Prepared
+    typealias Event = AnswerEvent
 
     init(store: Store, knowledge: KnowledgeService, providers: [String: any ChatModel], settings: AnswerSettings,
          metrics: AnswerMetrics, logger: Logger) {
@@ -26,8 +28,6 @@ final class AnswerService: Sendable {
         self.providers = providers
         self.settings = settings
         self.metrics = metrics
-        self.logger = logger
-        prompts = PromptBuilder(counter: knowledge.embedder, contextTokens: settings.contextTokens, historyTokens: settings.historyTokens)
         let analyzer = EnglishAnalyzer()
         let embedder = knowledge.embedder
         // Sentence embeddings cost about one embedding per shortlisted sentence (~100 ms a query on 2 cores),
@@ -41,7 +41,11 @@ final class AnswerService: Sendable {
                 return vectors.dropFirst().map { v in zip(q, v).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
             }
         }
-        extractive = ExtractiveAnswerer(terms: { analyzer.terms($0) }, similarity: similarity)
+        engine = AnswerEngine(
+            prompts: PromptBuilder(counter: embedder, contextTokens: settings.contextTokens, historyTokens: settings.historyTokens),
+            extractive: ExtractiveAnswerer(terms: { analyzer.terms($0) }, similarity: similarity),
+            log: StoreQueryLog(store: store), observer: metrics, maxAnswerTokens: settings.maxAnswerTokens, logger: logger
+        )
     }
 
     /// What a query asks.
@@ -60,26 +64,6 @@ final class AnswerService: Sendable {
         var options = GenerationOptions()
     }
 
-    /// A query after retrieval, ready to generate.
-    struct Prepared: Sendable {
-        var record: QueryRecord
-        var chat: (any ChatModel)?
-        var messages: [ChatMessage]
-        var sources: [SourcePassage]
-        var options: GenerationOptions
-        var started: ContinuousClock.Instant
-    }
-
-    /// One step of an answer.
-    enum Event: Sendable {
-        /// Retrieval is done: the stored query (running) with its sources.
-        case sources(QueryRecord)
-        case delta(String)
-        case citations([SourceReference])
-        /// The stored query, finished.
-        case done(QueryRecord)
-    }
-
     /// The chat model for a RAG model: its own provider, else the default one; nil means extractive.
     func chatModel(for model: RAGModel) throws -> (any ChatModel)? {
         guard let name = model.llm.provider ?? settings.defaultProvider, name != AnswerSettings.extractive else { return nil }
@@ -90,11 +74,10 @@ final class AnswerService: Sendable {
         return provider
     }
 
-    /// Validates, retrieves and stores the running query. Everything that can be the caller's fault
-    /// fails here, before a stream starts.
+    /// Validates, checks access, retrieves and stores the running query. Everything that can be the caller's
+    /// fault fails here, before a stream starts.
     func prepare(_ input: QueryInput) async throws -> Prepared {
-        let started = ContinuousClock.now
-        _ = try Question(input.query)
+        let question = try Question(input.query)
         let model = try await knowledge.visibleModel(input.modelID, caller: input.caller)
         try input.options.validate()
         var history = input.history
@@ -105,141 +88,18 @@ final class AnswerService: Sendable {
             }
             history = try await store.sessions.recentMessages(sessionID: sessionID, limit: 20).map { ChatMessage(role: $0.role, content: $0.content) } + history
         }
-        let chat = try chatModel(for: model)
-        let retrievalQuery = await standaloneQuestion(input.query, history: history, chat: chat, model: model)
-        let k = input.topK ?? model.retrieval.topK
-        let mode = input.mode ?? model.retrieval.mode
-        let retrievalStart = ContinuousClock.now
-        let hits = try await knowledge.search(modelID: model.id, query: retrievalQuery, topK: k, mode: mode, filter: input.filter,
-                                              metadata: input.metadata, caller: input.caller)
-        let retrievalTime = ContinuousClock.now - retrievalStart
-        metrics.retrieval.record(retrievalTime)
-        var sources = hits.enumerated().map { index, hit in
-            SourcePassage(n: index + 1, chunkID: hit.chunk.id.lowercasedString, documentID: hit.chunk.documentID.lowercasedString,
-                          title: hit.documentTitle, page: hit.chunk.page, headingPath: hit.chunk.headingPath, text: hit.chunk.text, score: hit.item.score)
-        }
-        var messages: [ChatMessage] = []
-        if chat != nil {
-            let prompt = prompts.build(question: input.query, sources: sources, history: history, systemPrompt: model.llm.systemPrompt)
-            messages = prompt.messages
-            sources = prompt.sources
-        }
-        let record = QueryRecord(
-            userID: input.caller.id, modelID: model.id, sessionID: input.sessionID, query: input.query,
-            retrievalQuery: retrievalQuery == input.query ? nil : retrievalQuery, provider: chat?.providerName,
-            llmModel: chat.map { model.llm.model ?? $0.defaultModel ?? "" }, mode: mode, topK: k, sources: sources.map(SourceReference.init),
-            retrievalMilliseconds: retrievalTime.milliseconds
+        let request = AnswerEngine.Request(
+            question: question, knowledgeBase: model, chat: try chatModel(for: model), history: history, userID: input.caller.id,
+            sessionID: input.sessionID, topK: input.topK ?? model.retrieval.topK, mode: input.mode ?? model.retrieval.mode, options: input.options
         )
-        try await store.queries.create(record)
-        let options = GenerationOptions(temperature: input.options.temperature ?? model.llm.temperature, topP: input.options.topP,
-                                        maxTokens: min(input.options.maxTokens ?? settings.maxAnswerTokens, settings.maxAnswerTokens))
-        return Prepared(record: record, chat: chat, messages: messages, sources: sources, options: options, started: started)
+        let (knowledge, filter, metadata, caller) = (self.knowledge, input.filter, input.metadata, input.caller)
+        return try await engine.prepare(request) { query, k, mode in
+            try await knowledge.search(modelID: model.id, query: query, topK: k, mode: mode, filter: filter, metadata: metadata, caller: caller)
+        }
     }
 
-    /// The question retrieval should use: a follow-up rewritten to stand alone by the LLM, or without one,
-    /// a short follow-up joined to the previous question. Falls back to the question as asked.
-    func standaloneQuestion(_ question: String, history: [ChatMessage], chat: (any ChatModel)?, model: RAGModel) async -> String {
-        guard let previous = history.last(where: { $0.role == .user })?.content else { return question }
-        if let chat {
-            let request = ChatRequest(model: model.llm.model, messages: prompts.rewriteRequest(question: question, history: history),
-                                      options: GenerationOptions(temperature: 0, maxTokens: 128))
-            do {
-                let rewritten = try await chat.complete(request).text.trimmingCharacters(in: .whitespacesAndNewlines)
-                if Question.isUsable(rewritten) { return rewritten }
-            } catch {
-                logger.warning("follow-up rewrite failed; retrieving with the question as asked", metadata: ["error": "\(error)"])
-            }
-            return question
-        }
-        guard extractive.terms(question).count < 4 else { return question }
-        return Question.clipped(previous + " " + question)
-    }
-
-    /// Generates the answer of a prepared query, streaming its steps; the stored query is finished
-    /// (completed, failed or cancelled) before the stream ends.
-    func run(_ prepared: Prepared) -> AsyncThrowingStream<Event, any Error> {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Event.self)
-        let task = Task {
-            var record = prepared.record
-            let generationStart = ContinuousClock.now
-            continuation.yield(.sources(record))
-            do {
-                if let chat = prepared.chat {
-                    let request = ChatRequest(model: record.llmModel?.isEmpty == false ? record.llmModel : nil, messages: prepared.messages,
-                                              options: prepared.options)
-                    for try await event in chat.stream(request) {
-                        switch event {
-                        case .delta(let text):
-                            record.answer += text
-                            continuation.yield(.delta(text))
-                        case .usage(let usage):
-                            record.usage = usage
-                        case .finished:
-                            break
-                        }
-                    }
-                    try Task.checkCancellation()
-                } else {
-                    let answer = try await extractive.answer(question: record.query, sources: prepared.sources)
-                    record.answer = answer.text
-                    for (index, line) in answer.text.components(separatedBy: "\n\n").enumerated() {
-                        continuation.yield(.delta(index == 0 ? line : "\n\n" + line))
-                    }
-                }
-                let citations = CitationMapper.citations(in: record.answer, sources: prepared.sources).map(SourceReference.init)
-                record.citations = citations
-                continuation.yield(.citations(citations))
-                record = await finish(record, status: .completed, error: nil, generationStart: generationStart, started: prepared.started)
-                continuation.yield(.done(record))
-                continuation.finish()
-            } catch let error as ProviderError {
-                metrics.providerError(provider: error.provider, kind: error.kind.rawValue)
-                _ = await finish(record, status: .failed, error: error.asHyperionError.message, generationStart: generationStart, started: prepared.started)
-                continuation.finish(throwing: error.asHyperionError)
-            } catch {
-                let cancelled = Task.isCancelled || error is CancellationError
-                _ = await finish(record, status: cancelled ? .cancelled : .failed, error: cancelled ? nil : "\(error)",
-                                 generationStart: generationStart, started: prepared.started)
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
-    }
-
-    /// Stores the outcome (in a task of its own, so a cancelled request still records it) and the session turn.
-    private func finish(_ record: QueryRecord, status: QueryStatus, error: String?, generationStart: ContinuousClock.Instant,
-                        started: ContinuousClock.Instant) async -> QueryRecord {
-        var record = record
-        record.status = status
-        record.error = error
-        record.finishedAt = Date()
-        let generationTime = ContinuousClock.now - generationStart
-        record.generationMilliseconds = generationTime.milliseconds
-        metrics.generation.record(generationTime)
-        metrics.total.record(ContinuousClock.now - started)
-        metrics.query(status: status.rawValue)
-        if let usage = record.usage, let provider = record.provider {
-            metrics.tokens(provider: provider, prompt: usage.promptTokens, completion: usage.completionTokens)
-        }
-        let final = record
-        let store = self.store
-        let logger = self.logger
-        await Task {
-            do {
-                try await store.queries.update(final)
-                if let sessionID = final.sessionID, status == .completed {
-                    try await store.sessions.append([
-                        SessionMessage(sessionID: sessionID, role: .user, content: final.query, queryID: final.id, createdAt: final.createdAt),
-                        SessionMessage(sessionID: sessionID, role: .assistant, content: final.answer, queryID: final.id),
-                    ], to: sessionID)
-                }
-            } catch {
-                logger.error("could not store the outcome of a query", metadata: ["query_id": "\(final.id)", "error": "\(error)"])
-            }
-        }.value
-        return final
-    }
+    /// Generates the answer of a prepared query, streaming its steps (see ``AnswerEngine/run(_:)``).
+    func run(_ prepared: Prepared) -> AsyncThrowingStream<Event, any Error> { engine.run(prepared) }
 
     // MARK: queries and sessions
 
@@ -347,9 +207,4 @@ final class AnswerService: Sendable {
             }
         }
     }
-}
-
-extension Duration {
-    /// Whole and fractional milliseconds.
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }

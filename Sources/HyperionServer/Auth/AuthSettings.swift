@@ -28,15 +28,15 @@ public struct AuthSettings: Sendable {
 
     /// Reads and validates the `auth.*` keys.
     public init(reader: ConfigReader) throws {
-        signupEnabled = try reader.strictBool("auth.signup_enabled", default: true)
-        bcryptCost = try reader.strictInt("auth.bcrypt_cost", default: 12, range: 10...16)
-        accessTokenTTL = try reader.strictInt("auth.access_token_ttl", default: 900, range: 60...86_400)
-        refreshTokenTTL = try reader.strictInt("auth.refresh_token_ttl", default: 30 * 86_400, range: 3_600...(365 * 86_400))
+        signupEnabled = try Setting.signupEnabled.read(reader)
+        bcryptCost = try Setting.bcryptCost.read(reader)
+        accessTokenTTL = try Setting.accessTokenTTL.read(reader)
+        refreshTokenTTL = try Setting.refreshTokenTTL.read(reader)
         jwtSecret = reader.string(forKey: "auth.jwt_secret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         previousSecrets = reader.stringList("auth.jwt_previous_secrets")
-        issuer = try reader.strictString("auth.issuer", default: "hyperion")
-        clockSkew = try reader.strictInt("auth.clock_skew", default: 30, range: 0...300)
-        signupsPerHour = try reader.strictInt("auth.signups_per_hour", default: 10, range: 0...1_000_000)
+        issuer = try Setting.issuer.read(reader)
+        clockSkew = try Setting.clockSkew.read(reader)
+        signupsPerHour = try Setting.signupsPerHour.read(reader)
         for (key, secret) in [("auth.jwt_secret", jwtSecret)] + previousSecrets.map({ ("auth.jwt_previous_secrets", $0) }) {
             if let secret, secret.utf8.count < 32 {
                 throw HyperionError.invalid(key, "must be at least 32 bytes long")

@@ -53,13 +53,13 @@ public struct AnswerSettings: Sendable {
             throw HyperionError.invalid("llm.default_provider", "'\(name.prefix(60))' is not one of llm.providers")
         }
         if defaultProvider == Self.extractive { defaultProvider = nil }
-        contextTokens = try reader.strictInt("answer.context_tokens", default: 3000, range: 200...200_000)
-        historyTokens = try reader.strictInt("answer.history_tokens", default: 1000, range: 0...100_000)
-        maxAnswerTokens = try reader.strictInt("answer.max_tokens", default: 1024, range: 16...32_768)
-        heartbeatSeconds = try reader.strictInt("answer.heartbeat", default: 15, range: 1...300)
-        extractiveSimilarity = try reader.strictBool("answer.extractive_similarity", default: false)
-        cacheSize = try reader.strictInt("query.cache_size", default: 1000, range: 0...1_000_000)
-        cacheTTLSeconds = try reader.strictInt("query.cache_ttl", default: 300, range: 1...86_400)
+        contextTokens = try Setting.contextTokens.read(reader)
+        historyTokens = try Setting.historyTokens.read(reader)
+        maxAnswerTokens = try Setting.maxAnswerTokens.read(reader)
+        heartbeatSeconds = try Setting.heartbeat.read(reader)
+        extractiveSimilarity = try Setting.extractiveSimilarity.read(reader)
+        cacheSize = try Setting.cacheSize.read(reader)
+        cacheTTLSeconds = try Setting.cacheTTL.read(reader)
     }
 
     static func provider(_ name: String, reader: ConfigReader) throws -> ProviderSettings {
@@ -83,10 +83,10 @@ public struct AnswerSettings: Sendable {
         return ProviderSettings(
             name: name, kind: kind, baseURL: url, apiKey: apiKey,
             defaultModel: reader.string(forKey: ConfigKey(prefix + "model")).flatMap { $0.isEmpty ? nil : $0 },
-            connectTimeout: .seconds(try reader.strictInt(prefix + "connect_timeout", default: 5, range: 1...120)),
-            firstTokenTimeout: .seconds(try reader.strictInt(prefix + "first_token_timeout", default: 60, range: 1...3600)),
-            totalTimeout: .seconds(try reader.strictInt(prefix + "timeout", default: 300, range: 1...7200)),
-            maxRetries: try reader.strictInt(prefix + "max_retries", default: 2, range: 0...10)
+            connectTimeout: .seconds(try Setting.connectTimeout.read(reader, name: name)),
+            firstTokenTimeout: .seconds(try Setting.firstTokenTimeout.read(reader, name: name)),
+            totalTimeout: .seconds(try Setting.totalTimeout.read(reader, name: name)),
+            maxRetries: try Setting.maxRetries.read(reader, name: name)
         )
     }
 }

@@ -31,9 +31,9 @@ public struct EmbeddingSettings: Sendable {
         } else {
             modelPath = dataDirectory.appendingPathComponent("models/\(Self.defaultModelName)")
         }
-        let threads = try reader.strictInt("embedding.threads", default: 0, range: 0...256)
+        let threads = try Setting.embeddingThreads.read(reader)
         self.threads = threads == 0 ? nil : threads
-        provider = try reader.strictChoice("embedding.provider", default: "local", allowed: ["local", "hashing"] + EmbeddingProviderKind.allCases.map(\.rawValue))
+        provider = try Setting.embeddingProvider.read(reader)
         if let kind = EmbeddingProviderKind(rawValue: provider) { remote = try RemoteEmbeddingSettings(kind: kind, reader: reader) }
     }
 }
@@ -60,17 +60,17 @@ public struct RemoteEmbeddingSettings: Sendable {
         guard let model = reader.string(forKey: "embedding.model"), !model.isEmpty else {
             throw HyperionError.invalid("embedding.model", "is required with embedding.provider=\(kind.rawValue)")
         }
-        dimension = try reader.strictInt("embedding.dimension", default: 0, range: 0...65_536)
+        dimension = try Setting.embeddingDimension.read(reader)
         guard dimension > 0 else {
             throw HyperionError.invalid("embedding.dimension", "is required with embedding.provider=\(kind.rawValue) (the model's vector size, e.g. 1536)")
         }
-        batchSize = try reader.strictInt("embedding.batch_size", default: 64, range: 1...2048)
-        maxTokens = try reader.strictInt("embedding.max_tokens", default: 512, range: 16...131_072)
+        batchSize = try Setting.embeddingBatchSize.read(reader)
+        maxTokens = try Setting.embeddingMaxTokens.read(reader)
         provider = ProviderSettings(
             name: "embedding-\(kind.rawValue)", kind: .openai, baseURL: url,
             apiKey: reader.string(forKey: "embedding.api_key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }, defaultModel: model,
-            totalTimeout: .seconds(try reader.strictInt("embedding.timeout", default: 60, range: 1...3600)),
-            maxRetries: try reader.strictInt("embedding.max_retries", default: 2, range: 0...10)
+            totalTimeout: .seconds(try Setting.embeddingTimeout.read(reader)),
+            maxRetries: try Setting.embeddingMaxRetries.read(reader)
         )
     }
 }

@@ -30,15 +30,15 @@ public struct IngestionSettings: Sendable {
 
     /// Reads the keys.
     public init(reader: ConfigReader) throws {
-        maxFileSize = try reader.strictInt("upload.max_file_size", default: 50 << 20, range: 1024...(1 << 34))
-        maxRequestSize = try reader.strictInt("upload.max_request_size", default: 200 << 20, range: 1024...(1 << 35))
-        workers = try reader.strictInt("jobs.workers", default: 2, range: 1...64)
-        perUser = try reader.strictInt("jobs.per_user", default: 1, range: 1...64)
-        staleAfterSeconds = try reader.strictInt("jobs.stale_after", default: 60, range: 5...86_400)
-        maxAttempts = try reader.strictInt("jobs.max_attempts", default: 3, range: 1...100)
-        maxChunksPerDocument = try reader.strictInt("jobs.max_chunks_per_document", default: 50_000, range: 0...100_000_000)
-        quota = Quota(models: try reader.strictInt("quota.models_per_user", default: 100, range: 0...1_000_000),
-                      documents: try reader.strictInt("quota.documents_per_user", default: 10_000, range: 0...1_000_000_000),
-                      bytes: try reader.strictInt("quota.bytes_per_user", default: 10 << 30, range: 0...(1 << 50)))
+        maxFileSize = try Setting.maxFileSize.read(reader)
+        maxRequestSize = try Setting.maxRequestSize.read(reader)
+        workers = try Setting.workers.read(reader)
+        perUser = try Setting.perUser.read(reader)
+        staleAfterSeconds = try Setting.staleAfter.read(reader)
+        maxAttempts = try Setting.maxAttempts.read(reader)
+        maxChunksPerDocument = try Setting.maxChunksPerDocument.read(reader)
+        quota = Quota(models: try Setting.quotaModels.read(reader),
+                      documents: try Setting.quotaDocuments.read(reader),
+                      bytes: try Setting.quotaBytes.read(reader))
     }
 }

@@ -47,26 +47,24 @@ public struct ServerSettings: Sendable {
 
     /// Reads and validates every server key.
     public init(reader: ConfigReader) throws {
-        host = try reader.strictString("host", default: "127.0.0.1")
-        port = try reader.strictInt("port", default: 8080, range: 0...65535)
-        let dataDir = try reader.strictString("data_dir", default: "./data")
+        host = try Setting.host.read(reader)
+        port = try Setting.port.read(reader)
+        let dataDir = try Setting.dataDir.read(reader)
         dataDirectory = URL(fileURLWithPath: dataDir).standardizedFileURL
-        let level = try reader.strictChoice(
-            "log.level", default: "info", allowed: Logger.Level.allCases.map(\.rawValue)
-        )
+        let level = try Setting.logLevel.read(reader)
         logLevel = Logger.Level(rawValue: level) ?? .info
-        logFormat = try reader.strictChoice("log.format", default: "auto", allowed: ["auto", "json", "text"])
-        accessLog = try reader.strictBool("log.access", default: true)
-        maxBodySize = try reader.strictInt("http.max_body_size", default: 10 * 1024 * 1024, range: 1024...(1 << 34))
+        logFormat = try Setting.logFormat.read(reader)
+        accessLog = try Setting.logAccess.read(reader)
+        maxBodySize = try Setting.maxBodySize.read(reader)
         corsAllowedOrigins = reader.stringList("http.cors.allowed_origins")
         for origin in corsAllowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw HyperionError.invalid("http.cors.allowed_origins", "'\(origin.prefix(60))' is not an http(s) origin")
         }
         metricsToken = reader.string(forKey: "metrics.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
-        gracePeriod = try reader.strictInt("shutdown.grace_period", default: 30, range: 0...3600)
-        idleTimeout = try reader.strictInt("http.idle_timeout", default: 30, range: 0...86_400)
+        gracePeriod = try Setting.gracePeriod.read(reader)
+        idleTimeout = try Setting.idleTimeout.read(reader)
         trustedProxies = try TrustedProxies(reader.stringList("http.trusted_proxies"))
-        indexCacheBytes = try reader.strictInt("index.cache_bytes", default: 1 << 30, range: 0...(1 << 50))
+        indexCacheBytes = try Setting.indexCacheBytes.read(reader)
         store = try StoreConfiguration(reader: reader, dataDirectory: dataDirectory)
         auth = try AuthSettings(reader: reader)
         embedding = try EmbeddingSettings(reader: reader, dataDirectory: dataDirectory)

@@ -23,7 +23,12 @@ public struct StoreConfiguration: Sendable, CustomStringConvertible {
     public var poolSize: Int
 
     /// Creates a configuration.
-    public init(backend: Backend, poolSize: Int = 4) {
+    /// Connections per event loop when `database.pool_size` is not set.
+    public static let defaultPoolSize = 4
+    /// Allowed values of `database.pool_size`.
+    public static let poolSizes = 1...64
+
+    public init(backend: Backend, poolSize: Int = StoreConfiguration.defaultPoolSize) {
         self.backend = backend
         self.poolSize = poolSize
     }
@@ -33,12 +38,12 @@ public struct StoreConfiguration: Sendable, CustomStringConvertible {
     public init(reader: ConfigReader, dataDirectory: URL) throws {
         let url = reader.string(forKey: "database.url", isSecret: true)?.trimmingCharacters(in: .whitespaces) ?? ""
         if let value = reader.string(forKey: "database.pool_size") ?? reader.int(forKey: "database.pool_size").map(String.init) {
-            guard let size = Int(value), (1...64).contains(size) else {
-                throw HyperionError.invalid("database.pool_size", "must be an integer from 1 to 64, got '\(value)'")
+            guard let size = Int(value), Self.poolSizes.contains(size) else {
+                throw HyperionError.invalid("database.pool_size", "must be an integer from \(Self.poolSizes.lowerBound) to \(Self.poolSizes.upperBound), got '\(value)'")
             }
             self.poolSize = size
         } else {
-            self.poolSize = 4
+            self.poolSize = Self.defaultPoolSize
         }
         self.backend = try Self.backend(from: url, dataDirectory: dataDirectory)
     }

@@ -1,0 +1,181 @@
+import Configuration
+import HyperionProviders
+import Logging
+
+/// A configuration key read as an integer in a range. Its one declaration gives the reading (default and range)
+/// and the catalogue's line (`hyperion config`, docs/configuration.md), so no default is written twice.
+struct IntSetting: Sendable {
+    let key: String
+    let defaultValue: Int
+    let range: ClosedRange<Int>
+    let meaning: String
+    /// The default as the catalogue shows it.
+    let shown: String
+
+    /// `note` follows the default in parentheses ("50 MB"); `shown` replaces it.
+    init(_ key: String, default defaultValue: Int, range: ClosedRange<Int>, note: String? = nil, shown: String? = nil, _ meaning: String) {
+        self.key = key
+        self.defaultValue = defaultValue
+        self.range = range
+        self.meaning = meaning
+        self.shown = shown ?? (note.map { "\(defaultValue) (\($0))" } ?? "\(defaultValue)")
+    }
+
+    /// The value, or the default when absent; `name` fills a `<name>` in the key (a provider's keys).
+    func read(_ reader: ConfigReader, name: String? = nil) throws -> Int {
+        try reader.strictInt(resolved(key, name), default: defaultValue, range: range)
+    }
+
+    var info: ConfigKeyInfo { ConfigKeyInfo(key: key, defaultValue: shown, meaning: meaning, isSecret: false) }
+}
+
+/// A configuration key read as a boolean (see ``IntSetting``).
+struct BoolSetting: Sendable {
+    let key: String
+    let defaultValue: Bool
+    let meaning: String
+
+    init(_ key: String, default defaultValue: Bool, _ meaning: String) {
+        self.key = key
+        self.defaultValue = defaultValue
+        self.meaning = meaning
+    }
+
+    func read(_ reader: ConfigReader) throws -> Bool { try reader.strictBool(key, default: defaultValue) }
+
+    var info: ConfigKeyInfo { ConfigKeyInfo(key: key, defaultValue: "\(defaultValue)", meaning: meaning, isSecret: false) }
+}
+
+/// A configuration key read as a non-empty string (see ``IntSetting``).
+struct StringSetting: Sendable {
+    let key: String
+    let defaultValue: String
+    let meaning: String
+
+    init(_ key: String, default defaultValue: String, _ meaning: String) {
+        self.key = key
+        self.defaultValue = defaultValue
+        self.meaning = meaning
+    }
+
+    func read(_ reader: ConfigReader) throws -> String { try reader.strictString(key, default: defaultValue) }
+
+    var info: ConfigKeyInfo { ConfigKeyInfo(key: key, defaultValue: defaultValue, meaning: meaning, isSecret: false) }
+}
+
+/// A configuration key read as one of a few words, case-insensitive (see ``IntSetting``).
+struct ChoiceSetting: Sendable {
+    let key: String
+    let defaultValue: String
+    let allowed: [String]
+    let meaning: String
+
+    init(_ key: String, default defaultValue: String, allowed: [String], _ meaning: String) {
+        self.key = key
+        self.defaultValue = defaultValue
+        self.allowed = allowed
+        self.meaning = meaning
+    }
+
+    func read(_ reader: ConfigReader) throws -> String { try reader.strictChoice(key, default: defaultValue, allowed: allowed) }
+
+    var info: ConfigKeyInfo { ConfigKeyInfo(key: key, defaultValue: defaultValue, meaning: meaning, isSecret: false) }
+}
+
+private func resolved(_ key: String, _ name: String?) -> String {
+    name.map { key.replacingOccurrences(of: "<name>", with: $0) } ?? key
+}
+
+/// Every configuration key with a typed default: the settings types read these, ``ConfigCatalog`` lists them.
+enum Setting {
+    static let host = StringSetting("host", default: "127.0.0.1",
+        "Address to listen on (flag --host).")
+    static let port = IntSetting("port", default: 8080, range: 0...65535,
+        "TCP port, 1-65535 (flag --port).")
+    static let dataDir = StringSetting("data_dir", default: "./data",
+        "Data directory: SQLite store, secrets, models, blobs, indexes, assets (flag --data-dir).")
+    static let logLevel = ChoiceSetting("log.level", default: "info", allowed: Logger.Level.allCases.map(\.rawValue),
+        "trace, debug, info, notice, warning, error or critical.")
+    static let logFormat = ChoiceSetting("log.format", default: "auto", allowed: ["auto", "json", "text"],
+        "auto (JSON lines unless stdout is a terminal), json or text.")
+    static let logAccess = BoolSetting("log.access", default: true,
+        "Log one line per request (health, readiness and metrics probes at debug level).")
+    static let maxBodySize = IntSetting("http.max_body_size", default: 10 << 20, range: 1024...(1 << 34),
+        "Largest request body in bytes for JSON routes; larger bodies get 413.")
+    static let gracePeriod = IntSetting("shutdown.grace_period", default: 30, range: 0...3600,
+        "Seconds in-flight requests get to finish after SIGTERM/SIGINT.")
+    static let idleTimeout = IntSetting("http.idle_timeout", default: 30, range: 0...86_400,
+        "Seconds a connection may send nothing (a half-sent header or body, an idle keep-alive) before it is closed; 0 = never. Responses being streamed are never cut.")
+    static let indexCacheBytes = IntSetting("index.cache_bytes", default: 1 << 30, range: 0...(1 << 50),
+        "Bytes of vector and keyword indexes kept in memory (1 GiB, estimated); past it the least recently used are saved and released, and load from their files on next use. 0 = no limit.")
+    static let signupEnabled = BoolSetting("auth.signup_enabled", default: true,
+        "Whether anyone may sign up; the first account of an empty install always may and becomes admin.")
+    static let bcryptCost = IntSetting("auth.bcrypt_cost", default: 12, range: 10...16,
+        "bcrypt cost factor for passwords, 10-16.")
+    static let accessTokenTTL = IntSetting("auth.access_token_ttl", default: 900, range: 60...86_400,
+        "Access token (JWT) lifetime in seconds.")
+    static let refreshTokenTTL = IntSetting("auth.refresh_token_ttl", default: 30 * 86_400, range: 3_600...(365 * 86_400),
+        "Refresh token lifetime in seconds (30 days).")
+    static let issuer = StringSetting("auth.issuer", default: "hyperion",
+        "The iss claim of access tokens.")
+    static let clockSkew = IntSetting("auth.clock_skew", default: 30, range: 0...300,
+        "Seconds of clock skew tolerated when checking token times.")
+    static let signupsPerHour = IntSetting("auth.signups_per_hour", default: 10, range: 0...1_000_000,
+        "Signups allowed per client address per hour (each costs a bcrypt hash); more answer 429 with Retry-After. 0 = unlimited.")
+    static let embeddingThreads = IntSetting("embedding.threads", default: 0, range: 0...256, note: "all cores",
+        "Threads of one embedding forward pass.")
+    static let embeddingProvider = ChoiceSetting("embedding.provider", default: "local", allowed: ["local", "hashing"] + EmbeddingProviderKind.allCases.map(\.rawValue),
+        "local (the in-process model at embedding.model_path), hashing (a model-free stand-in for trials and tests: word hashing, no semantic similarity), or a remote API: openai (any OpenAI-compatible /embeddings), ollama (/api/embed) or voyage.")
+    static let embeddingDimension = IntSetting("embedding.dimension", default: 0, range: 0...65_536, shown: "(required for a remote provider)",
+        "Vector size of the remote model; an answer of another size fails fast.")
+    static let embeddingBatchSize = IntSetting("embedding.batch_size", default: 64, range: 1...2048,
+        "Texts per remote embedding request.")
+    static let embeddingMaxTokens = IntSetting("embedding.max_tokens", default: 512, range: 16...131_072,
+        "Window of the remote model in tokens (chunks are cut to fit; tokens estimated).")
+    static let embeddingTimeout = IntSetting("embedding.timeout", default: 60, range: 1...3600,
+        "Seconds per remote embedding request.")
+    static let embeddingMaxRetries = IntSetting("embedding.max_retries", default: 2, range: 0...10,
+        "Retries of a remote embedding request (connection errors, 429, 5xx).")
+    static let maxFileSize = IntSetting("upload.max_file_size", default: 50 << 20, range: 1024...(1 << 34), note: "50 MB",
+        "Largest file one upload may carry; bigger files get 413.")
+    static let maxRequestSize = IntSetting("upload.max_request_size", default: 200 << 20, range: 1024...(1 << 35), note: "200 MB",
+        "Largest upload request (all files together).")
+    static let workers = IntSetting("jobs.workers", default: 2, range: 1...64,
+        "Ingestion and training jobs run at once by this process (embedding itself is shared and uses every core).")
+    static let perUser = IntSetting("jobs.per_user", default: 1, range: 1...64,
+        "Jobs of one user running at once in this process; with more workers than this, other users' uploads never wait behind one user's big upload (other instances may still take that user's next job). Among users, the one served least recently goes first.")
+    static let staleAfter = IntSetting("jobs.stale_after", default: 60, range: 5...86_400,
+        "Seconds without a heartbeat before a running job counts as orphaned and is queued again (PostgreSQL, several instances).")
+    static let maxAttempts = IntSetting("jobs.max_attempts", default: 3, range: 1...100,
+        "Times a job is started before it is given up: a job whose worker kept dying (a file that crashes the server) ends failed, its documents failed with the reason. A job handed back at a graceful shutdown does not count.")
+    static let maxChunksPerDocument = IntSetting("jobs.max_chunks_per_document", default: 50_000, range: 0...100_000_000,
+        "Chunks one document may make (a 50 MB text makes about 40,000 at the default chunk size); a document past it ends failed with the reason. It bounds one document's time and memory (about 13 KB per chunk at the peak). 0 = unlimited.")
+    static let quotaModels = IntSetting("quota.models_per_user", default: 100, range: 0...1_000_000,
+        "RAG models one user may own; more answer 429 quota_exceeded. 0 = unlimited; admins are exempt.")
+    static let quotaDocuments = IntSetting("quota.documents_per_user", default: 10_000, range: 0...1_000_000_000,
+        "Documents one user's RAG models may hold; an upload past it answers 429 quota_exceeded. 0 = unlimited; admins are exempt.")
+    static let quotaBytes = IntSetting("quota.bytes_per_user", default: 10 << 30, range: 0...(1 << 50),
+        "Bytes of original files one user's RAG models may hold (10 GiB); an upload past it answers 413 quota_exceeded. 0 = unlimited; admins are exempt.")
+    static let connectTimeout = IntSetting("llm.<name>.connect_timeout", default: 5, range: 1...120,
+        "Seconds to open a connection.")
+    static let firstTokenTimeout = IntSetting("llm.<name>.first_token_timeout", default: 60, range: 1...3600,
+        "Seconds until the first generated token (retries included); then 504.")
+    static let totalTimeout = IntSetting("llm.<name>.timeout", default: 300, range: 1...7200,
+        "Seconds for a whole generation; then 504.")
+    static let maxRetries = IntSetting("llm.<name>.max_retries", default: 2, range: 0...10,
+        "Retries on connection errors, 429 (Retry-After honoured) and 5xx, with exponential backoff and jitter, only before the first token.")
+    static let contextTokens = IntSetting("answer.context_tokens", default: 3000, range: 200...200_000,
+        "Token budget of the numbered sources in a prompt.")
+    static let historyTokens = IntSetting("answer.history_tokens", default: 1000, range: 0...100_000,
+        "Token budget of a session's history in a prompt.")
+    static let maxAnswerTokens = IntSetting("answer.max_tokens", default: 1024, range: 16...32_768,
+        "Largest answer asked of an LLM (a request may ask for less).")
+    static let heartbeat = IntSetting("answer.heartbeat", default: 15, range: 1...300,
+        "Seconds between SSE heartbeat comments while a streamed answer waits.")
+    static let extractiveSimilarity = BoolSetting("answer.extractive_similarity", default: false,
+        "Let the extractive answerer also embed its shortlisted sentences: better picks for about 100 ms more per query on 2 cores.")
+    static let cacheSize = IntSetting("query.cache_size", default: 1000, range: 0...1_000_000,
+        "Retrievals kept by the in-process query cache (0 turns it off).")
+    static let cacheTTL = IntSetting("query.cache_ttl", default: 300, range: 1...86_400,
+        "Seconds a cached retrieval stays valid (any index change invalidates it at once).")
+}
