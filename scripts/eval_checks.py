@@ -1,6 +1,7 @@
 """`hyperion eval beir` from outside: quality on SciFact (keyword), the hybrid path and index reuse on a
 slice with the tiny test model, and clear errors for bad input.
    eval_checks.py BINARY WORKDIR"""
+import glob
 import json
 import os
 import subprocess
@@ -59,8 +60,10 @@ with open(f"{work}/qrels.trec", "w") as f:  # TREC layout this time
 small = ["--corpus", f"{work}/corpus.jsonl", "--queries", f"{work}/queries.jsonl", "--qrels", f"{work}/qrels.trec",
          "--model", tiny, "--index-dir", f"{work}/index", "--json"]
 first = report(run(*small, "--mode", "hybrid"))
+# The index directory holds one index-catalog generation: <dir>/<knowledge-base>/<n>/vectors.hyv.
+saved = glob.glob(f"{work}/index/*/*/vectors.hyv")
 check("hybrid eval builds and saves an index", first is not None and first["passages"] >= 300
-      and "embed_documents" in first["seconds"] and os.path.exists(f"{work}/index/vectors.hyv"), first)
+      and "embed_documents" in first["seconds"] and len(saved) == 1, (first, saved))
 second = report(run(*small, "--mode", "hybrid"))
 check("second run reuses the saved index with the same result", second is not None and "load" in second["seconds"]
       and "embed_documents" not in second["seconds"] and first and second["metrics"] == first["metrics"], second)
@@ -70,7 +73,7 @@ vec = report(run(*small, "--mode", "vector"))
 check("vector mode on the slice", vec is not None and vec["mode"] == "vector" and vec["queries"] == len(qids), vec)
 
 # A damaged saved index is rebuilt, not trusted.
-path = f"{work}/index/vectors.hyv"
+path = saved[0]
 with open(path, "r+b") as f:
     f.seek(os.path.getsize(path) // 2)
     f.write(b"\xff\xff\xff\xff")

@@ -40,4 +40,9 @@ extension ConformanceCheck: CustomTestStringConvertible {
         let sink = InMemoryEventSink()
         try await check.run(EventSinkHarness(open: { sink }, recorded: { await sink.events }))
     }
+
+    @Test(arguments: DocumentExtractorConformance.checks)
+    func textOnlyExtractor(_ check: ConformanceCheck<DocumentExtractorHarness>) async throws {
+        try await check.run(DocumentExtractorHarness { TextOnlyExtractor() })
+    }
 }

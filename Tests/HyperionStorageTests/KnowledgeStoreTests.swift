@@ -13,29 +13,29 @@ struct KnowledgeStoreTests {
     func models(backend: Backend) async throws {
         try await withFreshStore(backend) { store, _ in
             let a = try await owner(store, "a@example.com"), b = try await owner(store, "b@example.com")
-            let mine = try await store.models.create(RAGModel(ownerID: a.id, name: "Papers", embeddingModel: "m"))
-            _ = try await store.models.create(RAGModel(ownerID: a.id, name: "Shared", visibility: .shared, embeddingModel: "m"))
-            _ = try await store.models.create(RAGModel(ownerID: b.id, name: "Papers", embeddingModel: "m"))  // same name, other owner
+            let mine = try await store.knowledgeBases.create(KnowledgeBase(ownerID: a.id, name: "Papers", embeddingModel: "m"))
+            _ = try await store.knowledgeBases.create(KnowledgeBase(ownerID: a.id, name: "Shared", visibility: .shared, embeddingModel: "m"))
+            _ = try await store.knowledgeBases.create(KnowledgeBase(ownerID: b.id, name: "Papers", embeddingModel: "m"))  // same name, other owner
             await #expect(throws: HyperionError.self) {
-                _ = try await store.models.create(RAGModel(ownerID: a.id, name: "Papers", embeddingModel: "m"))
+                _ = try await store.knowledgeBases.create(KnowledgeBase(ownerID: a.id, name: "Papers", embeddingModel: "m"))
             }
-            #expect(try await store.models.list(visibleTo: b.id, role: .user, page: .init()).items.map(\.name).sorted() == ["Papers", "Shared"])
-            #expect(try await store.models.list(visibleTo: a.id, role: .user, page: .init()).total == 2)
-            #expect(try await store.models.list(visibleTo: b.id, role: .admin, page: .init()).total == 3)
+            #expect(try await store.knowledgeBases.list(visibleTo: b.id, role: .user, page: .init()).items.map(\.name).sorted() == ["Papers", "Shared"])
+            #expect(try await store.knowledgeBases.list(visibleTo: a.id, role: .user, page: .init()).total == 2)
+            #expect(try await store.knowledgeBases.list(visibleTo: b.id, role: .admin, page: .init()).total == 3)
 
             var changed = mine
             changed.chunking = ChunkingSettings(sizeTokens: 100, overlapTokens: 10)
             changed.llm = LLMSettings(provider: "local", model: "llama", temperature: 0.7, systemPrompt: "Be brief.")
             changed.status = .needsTraining
-            try await store.models.update(changed)
-            #expect(try await store.models.find(id: mine.id)?.chunking.sizeTokens == 100)
-            #expect(try await store.models.find(id: mine.id)?.llm == changed.llm)
+            try await store.knowledgeBases.update(changed)
+            #expect(try await store.knowledgeBases.find(id: mine.id)?.chunking.sizeTokens == 100)
+            #expect(try await store.knowledgeBases.find(id: mine.id)?.llm == changed.llm)
 
             let doc = try await store.documents.createOrFind(DocumentRecord(modelID: mine.id, title: "t", filename: "f.txt", format: .text, sha256: "abc", sizeBytes: 3))
             try await store.jobs.enqueue(JobRecord(kind: .ingest, modelID: mine.id, ownerID: a.id, documentIDs: [doc.document.id]))
-            #expect(try await store.models.delete(id: mine.id))
+            #expect(try await store.knowledgeBases.delete(id: mine.id))
             #expect(try await store.documents.find(id: doc.document.id) == nil)
-            #expect(try await store.models.delete(id: mine.id) == false)
+            #expect(try await store.knowledgeBases.delete(id: mine.id) == false)
         }
     }
 
@@ -43,7 +43,7 @@ struct KnowledgeStoreTests {
     func documentsAndChunks(backend: Backend) async throws {
         try await withFreshStore(backend) { store, _ in
             let a = try await owner(store)
-            let model = try await store.models.create(RAGModel(ownerID: a.id, name: "M", embeddingModel: "m"))
+            let model = try await store.knowledgeBases.create(KnowledgeBase(ownerID: a.id, name: "M", embeddingModel: "m"))
             let first = try await store.documents.createOrFind(DocumentRecord(modelID: model.id, title: "one", filename: "a.md", format: .markdown, sha256: "h1", sizeBytes: 10, tags: ["x", "y"], metadataJSON: #"{"k":1}"#))
             let again = try await store.documents.createOrFind(DocumentRecord(modelID: model.id, title: "copy", filename: "b.md", format: .markdown, sha256: "h1", sizeBytes: 10))
             #expect(first.created && !again.created && again.document.id == first.document.id)
@@ -77,7 +77,7 @@ struct KnowledgeStoreTests {
     func uploadTransaction(backend: Backend) async throws {
         try await withFreshStore(backend) { store, _ in
             let a = try await owner(store)
-            let model = try await store.models.create(RAGModel(ownerID: a.id, name: "M", embeddingModel: "m"))
+            let model = try await store.knowledgeBases.create(KnowledgeBase(ownerID: a.id, name: "M", embeddingModel: "m"))
             let failed = try await store.documents.createOrFind(DocumentRecord(modelID: model.id, title: "old", filename: "old.txt", format: .text,
                                                                                sha256: "h-old", sizeBytes: 1, status: .failed, error: "boom")).document
             func draft(_ sha: String, title: String = "t") -> DocumentRecord {
@@ -105,9 +105,9 @@ struct KnowledgeStoreTests {
             #expect(try await store.jobs.find(try #require(job?.id))?.status == .queued)
             #expect(try await store.documents.find(id: failed.id)?.status == .queued)
             // What the owner holds, for quotas (PostgreSQL sums BIGINT as NUMERIC: the query casts it back).
-            let usage = try await store.models.usage(ownerID: a.id)
+            let usage = try await store.knowledgeBases.usage(ownerID: a.id)
             #expect(usage.models == 1 && usage.documents == 2 && usage.bytes == 2)
-            let nobody = try await store.models.usage(ownerID: UUID())
+            let nobody = try await store.knowledgeBases.usage(ownerID: UUID())
             #expect(nobody.models == 0 && nobody.documents == 0 && nobody.bytes == 0)
             // Nothing new: no job.
             let (_, none) = try await store.documents.createWithJob([draft("h1")], job: makeJob)
@@ -121,7 +121,7 @@ struct KnowledgeStoreTests {
     func fairClaims(backend: Backend) async throws {
         try await withFreshStore(backend) { store, _ in
             let a = try await owner(store, "a@example.com"), b = try await owner(store, "b@example.com"), c = try await owner(store, "c@example.com")
-            let model = try await store.models.create(RAGModel(ownerID: a.id, name: "M", embeddingModel: "m"))
+            let model = try await store.knowledgeBases.create(KnowledgeBase(ownerID: a.id, name: "M", embeddingModel: "m"))
             func job(_ owner: User, _ second: Double) async throws -> UUID {
                 let record = JobRecord(kind: .ingest, modelID: model.id, ownerID: owner.id, createdAt: Date(timeIntervalSince1970: 1_000 + second))
                 try await store.jobs.enqueue(record)

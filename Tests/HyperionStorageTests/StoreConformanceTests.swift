@@ -29,7 +29,7 @@ struct BackendCheck<Harness: Sendable>: CustomTestStringConvertible, Sendable {
             try await run.check.run(JobQueueHarness(open: { store.jobs }, prepare: { knowledgeBase, owner in
                 _ = try await store.users.create(User(id: owner, email: "\(owner.uuidString.prefix(8))@example.com", role: .user, passwordHash: "x"))
                 if await created.first(knowledgeBase) {
-                    _ = try await store.models.create(RAGModel(id: knowledgeBase, ownerID: owner, name: "KB", embeddingModel: "m"))
+                    _ = try await store.knowledgeBases.create(KnowledgeBase(id: knowledgeBase, ownerID: owner, name: "KB", embeddingModel: "m"))
                 }
             }))
         }

@@ -59,7 +59,7 @@ public struct AnswerEngine: Sendable {
     /// What to answer.
     public struct Request: Sendable {
         public var question: Question
-        public var knowledgeBase: RAGModel
+        public var knowledgeBase: KnowledgeBase
         /// The knowledge base's LLM; nil answers extractively.
         public var chat: (any ChatModel)?
         /// Earlier turns, oldest first.
@@ -72,7 +72,7 @@ public struct AnswerEngine: Sendable {
         public var options: GenerationOptions
 
         /// Creates a request.
-        public init(question: Question, knowledgeBase: RAGModel, chat: (any ChatModel)?, history: [ChatMessage], userID: UUID,
+        public init(question: Question, knowledgeBase: KnowledgeBase, chat: (any ChatModel)?, history: [ChatMessage], userID: UUID,
                     sessionID: UUID?, topK: Int, mode: RetrievalMode, options: GenerationOptions) {
             self.question = question
             self.knowledgeBase = knowledgeBase
@@ -132,7 +132,7 @@ public struct AnswerEngine: Sendable {
 
     /// The question retrieval should use: a follow-up rewritten to stand alone by the LLM, or without one,
     /// a short follow-up joined to the previous question. Falls back to the question as asked.
-    public func standaloneQuestion(_ question: String, history: [ChatMessage], chat: (any ChatModel)?, knowledgeBase: RAGModel) async -> String {
+    public func standaloneQuestion(_ question: String, history: [ChatMessage], chat: (any ChatModel)?, knowledgeBase: KnowledgeBase) async -> String {
         guard let previous = history.last(where: { $0.role == .user })?.content else { return question }
         if let chat {
             let request = ChatRequest(model: knowledgeBase.llm.model, messages: prompts.rewriteRequest(question: question, history: history),

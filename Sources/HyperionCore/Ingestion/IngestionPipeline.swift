@@ -153,7 +153,7 @@ public struct IngestionPipeline: Sendable {
     /// Ingests one document; returns false when the document failed (its error is recorded on it). A failure of
     /// this document alone (a file the extractor refuses, text the database refuses) never fails the others.
     /// Throws ``Stop`` from its checkpoints, and what the records throw when they cannot record anything.
-    func ingest(documentID: UUID, job: JobRecord, knowledgeBase: RAGModel, into generation: IndexGeneration, logger: Logger) async throws -> Bool {
+    func ingest(documentID: UUID, job: JobRecord, knowledgeBase: KnowledgeBase, into generation: IndexGeneration, logger: Logger) async throws -> Bool {
         guard let document = try await records.document(documentID) else { return true }  // deleted meanwhile
         // An ingest job that ran before (it was handed back at a shutdown, or its worker died) keeps what it finished.
         if job.kind == .ingest, document.status == .ready { return true }
@@ -175,7 +175,7 @@ public struct IngestionPipeline: Sendable {
     }
 
     /// Extracts, chunks, embeds, stores and indexes one document, with a checkpoint between the steps.
-    private func index(_ document: DocumentRecord, job: JobRecord, knowledgeBase: RAGModel, into generation: IndexGeneration) async throws -> Bool {
+    private func index(_ document: DocumentRecord, job: JobRecord, knowledgeBase: KnowledgeBase, into generation: IndexGeneration) async throws -> Bool {
         let extracted = try extractor.extract(try await records.originalFile(of: document), format: document.format)
         guard extracted.hasText else { throw HyperionError(.validation, code: "no_text", message: "no extractable text") }
         try await checkpoint(job)

@@ -5,9 +5,9 @@ import Foundation
 /// store plus the content-addressed file folder.
 public protocol IngestionRecords: Sendable {
     /// A knowledge base, or nil when it was deleted.
-    func knowledgeBase(_ id: UUID) async throws -> RAGModel?
+    func knowledgeBase(_ id: UUID) async throws -> KnowledgeBase?
     /// Sets a knowledge base's status (training, needs training).
-    func setStatus(ofKnowledgeBase id: UUID, _ status: ModelStatus) async throws
+    func setStatus(ofKnowledgeBase id: UUID, _ status: KnowledgeBaseStatus) async throws
     /// A document, or nil when it was deleted.
     func document(_ id: UUID) async throws -> DocumentRecord?
     /// Sets a document's status, with the reason when it failed.

@@ -65,7 +65,7 @@ final class AnswerService: Sendable {
     }
 
     /// The chat model for a RAG model: its own provider, else the default one; nil means extractive.
-    func chatModel(for model: RAGModel) throws -> (any ChatModel)? {
+    func chatModel(for model: KnowledgeBase) throws -> (any ChatModel)? {
         guard let name = model.llm.provider ?? settings.defaultProvider, name != AnswerSettings.extractive else { return nil }
         guard let provider = providers[name] else {
             throw HyperionError(.unavailable, code: "provider_not_configured",

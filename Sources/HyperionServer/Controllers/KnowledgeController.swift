@@ -16,7 +16,7 @@ struct KnowledgeController {
         api.post("/models") { request, context in
             let caller = try context.caller.user
             let input = try await body.decode(CreateModelRequest.self, from: request)
-            var model = RAGModel(ownerID: caller.id, name: input.name, description: input.description,
+            var model = KnowledgeBase(ownerID: caller.id, name: input.name, description: input.description,
                                  visibility: try SettingsInput.visibility(input.visibility) ?? .private,
                                  embeddingModel: input.embedding ?? knowledge.embedder.modelID)
             try SettingsInput.apply(chunking: input.chunking, retrieval: input.retrieval, llm: input.llm, to: &model)

@@ -35,7 +35,7 @@ enum KnowledgeDocs {
             ("visibility", ["type": "string", "enum": ["private", "shared"]]), ("embedding", A.string),
             ("chunking", chunking), ("retrieval", retrieval), ("llm", llm),
         ])),
-        ("RAGModel", A.object(["id", "owner_id", "name", "visibility", "embedding", "chunking", "retrieval", "llm", "status", "generation", "created_at", "updated_at"], [
+        ("KnowledgeBase", A.object(["id", "owner_id", "name", "visibility", "embedding", "chunking", "retrieval", "llm", "status", "generation", "created_at", "updated_at"], [
             ("id", A.uuid), ("owner_id", A.uuid), ("name", A.string), ("description", A.nullableString),
             ("visibility", ["type": "string", "enum": ["private", "shared"]]), ("embedding", A.string),
             ("chunking", A.object(["size_tokens", "overlap_tokens"], [("size_tokens", ["type": "integer"]), ("overlap_tokens", ["type": "integer"])])),
@@ -45,7 +45,7 @@ enum KnowledgeDocs {
             ("document_count", nullableInt), ("chunk_count", nullableInt),
             ("created_at", A.timestamp), ("updated_at", A.timestamp), ("last_trained_at", nullableTimestamp),
         ])),
-        ("RAGModelList", A.list("RAGModel")),
+        ("RAGModelList", A.list("KnowledgeBase")),
         ("Document", A.object(["id", "model_id", "title", "filename", "format", "size_bytes", "sha256", "status", "tags", "chunk_count", "created_at", "updated_at"], [
             ("id", A.uuid), ("model_id", A.uuid), ("title", A.string), ("filename", A.string),
             ("format", ["type": "string", "enum": ["pdf", "docx", "html", "markdown", "text"]]), ("size_bytes", ["type": "integer"]),
@@ -113,13 +113,13 @@ enum KnowledgeDocs {
 
     static let operations: [APIOperation] = [
         A.op("post", "/api/v1/models", "createModel", "Create a RAG model", tag: "models", access: .user,
-             body: A.jsonBody("CreateModelRequest"), success: [("201", D.json("The model", D.ref("RAGModel")))]),
+             body: A.jsonBody("CreateModelRequest"), success: [("201", D.json("The model", D.ref("KnowledgeBase")))]),
         A.op("get", "/api/v1/models", "listModels", "RAG models the caller may see", tag: "models", access: .user,
              parameters: A.pageParameters, success: [("200", D.json("A page of models", D.ref("RAGModelList")))]),
         A.op("get", "/api/v1/models/{id}", "getModel", "A RAG model with document and chunk counts", tag: "models", access: .user,
-             parameters: [A.idParameter], success: [("200", D.json("The model", D.ref("RAGModel")))]),
+             parameters: [A.idParameter], success: [("200", D.json("The model", D.ref("KnowledgeBase")))]),
         A.op("patch", "/api/v1/models/{id}", "updateModel", "Change a RAG model (new embedding or chunking: needs training)", tag: "models",
-             access: .user, body: A.jsonBody("UpdateModelRequest"), parameters: [A.idParameter], success: [("200", D.json("The model", D.ref("RAGModel")))]),
+             access: .user, body: A.jsonBody("UpdateModelRequest"), parameters: [A.idParameter], success: [("200", D.json("The model", D.ref("KnowledgeBase")))]),
         A.op("delete", "/api/v1/models/{id}", "deleteModel", "Delete a RAG model with its documents, chunks, indexes and files", tag: "models",
              access: .user, parameters: [A.idParameter], success: [("204", A.noContent)]),
         A.op("post", "/api/v1/models/{id}/train", "trainModel", "Rebuild the index with the current settings (searches keep answering meanwhile)",

@@ -114,7 +114,7 @@ struct OpenAICompatController {
     }
 
     /// A RAG model by id or by name among those the caller may see (their own first).
-    private func resolveModel(_ name: String, caller: User) async throws -> RAGModel {
+    private func resolveModel(_ name: String, caller: User) async throws -> KnowledgeBase {
         if let id = UUID(uuidString: name) { return try await answers.knowledge.visibleModel(id, caller: caller) }
         let matches = try await answers.knowledge.allModels(caller: caller).filter { $0.name == name }
         if let own = matches.first(where: { $0.ownerID == caller.id }) { return own }

@@ -75,7 +75,7 @@ enum SettingsInput {
     }
 
     /// Applies the optional parts of a request onto a model's settings.
-    static func apply(chunking: ChunkingDTO?, retrieval: RetrievalDTO?, llm: LLMDTO?, to model: inout RAGModel) throws {
+    static func apply(chunking: ChunkingDTO?, retrieval: RetrievalDTO?, llm: LLMDTO?, to model: inout KnowledgeBase) throws {
         if let chunking {
             if let size = chunking.size_tokens { model.chunking.sizeTokens = size }
             if let overlap = chunking.overlap_tokens { model.chunking.overlapTokens = overlap }
@@ -111,7 +111,7 @@ struct ModelResponse: ResponseEncodable {
     let updated_at: String
     let last_trained_at: String?
 
-    init(_ m: RAGModel, documentCount: Int? = nil, chunkCount: Int? = nil) {
+    init(_ m: KnowledgeBase, documentCount: Int? = nil, chunkCount: Int? = nil) {
         id = m.id.lowercasedString; owner_id = m.ownerID.lowercasedString; name = m.name; description = m.description
         visibility = m.visibility.rawValue; embedding = m.embeddingModel
         chunking = ChunkingDTO(size_tokens: m.chunking.sizeTokens, overlap_tokens: m.chunking.overlapTokens)

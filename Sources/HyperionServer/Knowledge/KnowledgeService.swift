@@ -56,15 +56,15 @@ public final class KnowledgeService: Sendable {
     // MARK: models
 
     /// A model the caller may see, or 404.
-    func visibleModel(_ id: UUID, caller: User) async throws -> RAGModel {
-        guard let model = try await store.models.find(id: id), model.isVisible(to: caller.id, role: caller.role) else {
+    func visibleModel(_ id: UUID, caller: User) async throws -> KnowledgeBase {
+        guard let model = try await store.knowledgeBases.find(id: id), model.isVisible(to: caller.id, role: caller.role) else {
             throw HyperionError.notFound("RAG model")
         }
         return model
     }
 
     /// A model the caller may change: 404 when invisible, 403 when only shared with them.
-    func writableModel(_ id: UUID, caller: User) async throws -> RAGModel {
+    func writableModel(_ id: UUID, caller: User) async throws -> KnowledgeBase {
         let model = try await visibleModel(id, caller: caller)
         guard model.isWritable(by: caller.id, role: caller.role) else {
             throw HyperionError(.forbidden, code: "not_owner", message: "only the owner or an admin may change this RAG model")
@@ -73,23 +73,23 @@ public final class KnowledgeService: Sendable {
     }
 
     /// One page of the models the caller may see.
-    func listModels(caller: User, page: PageRequest) async throws -> Page<RAGModel> {
-        try await store.models.list(visibleTo: caller.id, role: caller.role, page: page)
+    func listModels(caller: User, page: PageRequest) async throws -> Page<KnowledgeBase> {
+        try await store.knowledgeBases.list(visibleTo: caller.id, role: caller.role, page: page)
     }
 
     /// Every model the caller may see (the OpenAI-compatible model list).
-    func allModels(caller: User) async throws -> [RAGModel] {
-        try await store.models.all(visibleTo: caller.id, role: caller.role)
+    func allModels(caller: User) async throws -> [KnowledgeBase] {
+        try await store.knowledgeBases.all(visibleTo: caller.id, role: caller.role)
     }
 
     /// How many documents a model has, and chunks in its live generation.
-    func counts(of model: RAGModel) async throws -> (documents: Int, chunks: Int) {
+    func counts(of model: KnowledgeBase) async throws -> (documents: Int, chunks: Int) {
         (try await store.documents.count(modelID: model.id), try await store.documents.chunkCount(modelID: model.id, generation: model.generation))
     }
 
     /// A model indexed by another embedding model than the server's cannot be searched or added to: its
     /// vectors would not be comparable. Fails fast with what to do.
-    func checkEmbedder(_ model: RAGModel) throws {
+    func checkEmbedder(_ model: KnowledgeBase) throws {
         guard model.embeddingModel == embedder.modelID else {
             throw HyperionError(.conflict, code: "embedding_mismatch", message: """
                 this RAG model was indexed with the embedding model '\(model.embeddingModel)', but this server embeds with \
@@ -99,8 +99,8 @@ public final class KnowledgeService: Sendable {
         }
     }
 
-    func validateSettings(_ model: RAGModel) throws {
-        try RAGModel.validate(name: model.name, description: model.description)
+    func validateSettings(_ model: KnowledgeBase) throws {
+        try KnowledgeBase.validate(name: model.name, description: model.description)
         guard model.embeddingModel == embedder.modelID else {
             throw HyperionError.invalid("embedding", "unknown embedding model '\(model.embeddingModel)'; available: \(embedder.modelID)")
         }
@@ -114,17 +114,17 @@ public final class KnowledgeService: Sendable {
     }
 
     /// Creates a RAG model; a plain `caller` may only name an LLM model the policy allows.
-    func createModel(_ model: RAGModel, caller: User) async throws -> RAGModel {
+    func createModel(_ model: KnowledgeBase, caller: User) async throws -> KnowledgeBase {
         try validateSettings(model)
         try modelPolicy?.check(model: model.llm.model, provider: model.llm.provider, role: caller.role, field: "llm.model")
-        if caller.role != .admin, quota.models > 0, try await store.models.usage(ownerID: caller.id).models >= quota.models {
+        if caller.role != .admin, quota.models > 0, try await store.knowledgeBases.usage(ownerID: caller.id).models >= quota.models {
             throw HyperionError(.tooManyRequests, code: "quota_exceeded", message: "you own \(quota.models) RAG models, the most allowed; delete one first")
         }
-        return try await store.models.create(model)
+        return try await store.knowledgeBases.create(model)
     }
 
     /// Applies a change; a new embedding model or chunking marks the model as needing training.
-    func updateModel(_ id: UUID, caller: User, change: (inout RAGModel) throws -> Void) async throws -> RAGModel {
+    func updateModel(_ id: UUID, caller: User, change: (inout KnowledgeBase) throws -> Void) async throws -> KnowledgeBase {
         let old = try await writableModel(id, caller: caller)
         var model = old
         try change(&model)
@@ -137,14 +137,14 @@ public final class KnowledgeService: Sendable {
             model.status = .needsTraining
         }
         model.updatedAt = Date()
-        try await store.models.update(model)
+        try await store.knowledgeBases.update(model)
         return model
     }
 
     func deleteModel(_ id: UUID, caller: User) async throws {
         let model = try await writableModel(id, caller: caller)
         let documents = try await store.documents.all(modelID: model.id)
-        _ = try await store.models.delete(id: model.id)
+        _ = try await store.knowledgeBases.delete(id: model.id)
         try await catalog.drop(knowledgeBase: model.id)
         for document in documents { try await removeBlobIfUnused(document.sha256) }
     }
@@ -249,7 +249,7 @@ public final class KnowledgeService: Sendable {
         guard quota.documents > 0 || quota.bytes > 0 else { return }
         let ownerRole = owner == caller.id ? caller.role : try await store.users.find(id: owner)?.role
         guard ownerRole != .admin else { return }
-        let usage = try await store.models.usage(ownerID: owner)
+        let usage = try await store.knowledgeBases.usage(ownerID: owner)
         if quota.documents > 0, usage.documents + drafts.count > quota.documents {
             throw HyperionError(.tooManyRequests, code: "quota_exceeded",
                                 message: "this upload would make \(usage.documents + drafts.count) documents; the most allowed is \(quota.documents)")
@@ -270,7 +270,7 @@ public final class KnowledgeService: Sendable {
         }
         let documents = try await store.documents.all(modelID: model.id).filter { $0.status != .failed }.map(\.id)
         let job = JobRecord(kind: .train, modelID: model.id, ownerID: caller.id, documentIDs: documents, progressTotal: documents.count)
-        try await store.models.setStatus(id: model.id, .training)
+        try await store.knowledgeBases.setStatus(id: model.id, .training)
         try await jobs.enqueue(job)
         jobSignal.notify()
         return job
@@ -279,9 +279,9 @@ public final class KnowledgeService: Sendable {
     // MARK: documents
 
     /// A document the caller may see (through its model), with the model.
-    func visibleDocument(_ id: UUID, caller: User) async throws -> (DocumentRecord, RAGModel) {
+    func visibleDocument(_ id: UUID, caller: User) async throws -> (DocumentRecord, KnowledgeBase) {
         guard let document = try await store.documents.find(id: id),
-              let model = try await store.models.find(id: document.modelID), model.isVisible(to: caller.id, role: caller.role)
+              let model = try await store.knowledgeBases.find(id: document.modelID), model.isVisible(to: caller.id, role: caller.role)
         else { throw HyperionError.notFound("document") }
         return (document, model)
     }
@@ -299,12 +299,12 @@ public final class KnowledgeService: Sendable {
     }
 
     /// One page of a model's documents, optionally only those with `status`.
-    func listDocuments(of model: RAGModel, status: DocumentStatus?, page: PageRequest) async throws -> Page<DocumentRecord> {
+    func listDocuments(of model: KnowledgeBase, status: DocumentStatus?, page: PageRequest) async throws -> Page<DocumentRecord> {
         try await store.documents.list(modelID: model.id, status: status, page: page)
     }
 
     /// One page of a document's chunks in its model's live generation, in order.
-    func chunks(of document: DocumentRecord, in model: RAGModel, page: PageRequest) async throws -> Page<ChunkRecord> {
+    func chunks(of document: DocumentRecord, in model: KnowledgeBase, page: PageRequest) async throws -> Page<ChunkRecord> {
         try await store.documents.chunks(documentID: document.id, generation: model.generation, page: page)
     }
 
@@ -317,7 +317,7 @@ public final class KnowledgeService: Sendable {
     func visibleJob(_ id: UUID, caller: User) async throws -> JobRecord {
         guard let job = try await jobs.find(id) else { throw HyperionError.notFound("job") }
         if caller.role == .admin || job.ownerID == caller.id { return job }
-        guard let model = try await store.models.find(id: job.modelID), model.isVisible(to: caller.id, role: caller.role) else {
+        guard let model = try await store.knowledgeBases.find(id: job.modelID), model.isVisible(to: caller.id, role: caller.role) else {
             throw HyperionError.notFound("job")
         }
         return job

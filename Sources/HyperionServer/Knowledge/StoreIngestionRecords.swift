@@ -7,9 +7,9 @@ struct StoreIngestionRecords: IngestionRecords {
     let store: Store
     let blobs: BlobStore
 
-    func knowledgeBase(_ id: UUID) async throws -> RAGModel? { try await store.models.find(id: id) }
+    func knowledgeBase(_ id: UUID) async throws -> KnowledgeBase? { try await store.knowledgeBases.find(id: id) }
 
-    func setStatus(ofKnowledgeBase id: UUID, _ status: ModelStatus) async throws { try await store.models.setStatus(id: id, status) }
+    func setStatus(ofKnowledgeBase id: UUID, _ status: KnowledgeBaseStatus) async throws { try await store.knowledgeBases.setStatus(id: id, status) }
 
     func document(_ id: UUID) async throws -> DocumentRecord? { try await store.documents.find(id: id) }
 

@@ -153,7 +153,7 @@ public final class Store: Sendable {
     public var audit: AuditRepository { AuditRepository(store: self) }
 
     /// RAG models.
-    public var models: RAGModelRepository { RAGModelRepository(store: self) }
+    public var knowledgeBases: KnowledgeBaseRepository { KnowledgeBaseRepository(store: self) }
     /// Documents and chunks.
     public var documents: DocumentRepository { DocumentRepository(store: self) }
     /// The query log.

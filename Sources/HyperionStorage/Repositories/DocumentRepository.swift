@@ -188,7 +188,7 @@ public struct DocumentRepository: Sendable {
     /// Makes `generation` the model's live one in one transaction and drops every other generation's chunks.
     public func switchGeneration(modelID: UUID, to generation: Int, at date: Date = Date()) async throws {
         try await store.transaction { db in
-            try await db.update("rag_models").set("generation", to: generation).set("status", to: ModelStatus.ready.rawValue)
+            try await db.update("rag_models").set("generation", to: generation).set("status", to: KnowledgeBaseStatus.ready.rawValue)
                 .set("last_trained_at", to: date).set("updated_at", to: date).where("id", .equal, modelID).run()
             try await db.delete(from: "chunks").where("model_id", .equal, modelID).where("generation", .notEqual, generation).run()
         }

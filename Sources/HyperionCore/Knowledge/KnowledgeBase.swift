@@ -9,7 +9,7 @@ public enum Visibility: String, Sendable, Codable, CaseIterable {
 }
 
 /// Whether a model's index matches its settings.
-public enum ModelStatus: String, Sendable, Codable, CaseIterable {
+public enum KnowledgeBaseStatus: String, Sendable, Codable, CaseIterable {
     /// Index built with the current settings (or no documents yet).
     case ready
     /// Embedding or chunking changed: `train` rebuilds the index.
@@ -90,7 +90,7 @@ public struct LLMSettings: Sendable, Hashable, Codable {
 }
 
 /// A knowledge base with its pipeline settings (the origin documents call it a "RAG model").
-public struct RAGModel: Sendable, Equatable, Identifiable {
+public struct KnowledgeBase: Sendable, Equatable, Identifiable {
     public var id: UUID
     /// The user who created it.
     public var ownerID: UUID
@@ -103,7 +103,7 @@ public struct RAGModel: Sendable, Equatable, Identifiable {
     public var chunking: ChunkingSettings
     public var retrieval: RetrievalSettings
     public var llm: LLMSettings
-    public var status: ModelStatus
+    public var status: KnowledgeBaseStatus
     /// The index generation searches read.
     public var generation: Int
     public var createdAt: Date
@@ -114,7 +114,7 @@ public struct RAGModel: Sendable, Equatable, Identifiable {
     /// Creates a model value.
     public init(id: UUID = UUID(), ownerID: UUID, name: String, description: String? = nil, visibility: Visibility = .private,
                 embeddingModel: String, chunking: ChunkingSettings = .init(), retrieval: RetrievalSettings = .init(),
-                llm: LLMSettings = .init(), status: ModelStatus = .ready, generation: Int = 1,
+                llm: LLMSettings = .init(), status: KnowledgeBaseStatus = .ready, generation: Int = 1,
                 createdAt: Date = Date(), updatedAt: Date = Date(), lastTrainedAt: Date? = nil) {
         self.id = id
         self.ownerID = ownerID

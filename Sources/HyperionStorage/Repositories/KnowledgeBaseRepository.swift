@@ -3,7 +3,7 @@ import HyperionCore
 import SQLKit
 
 /// RAG models (knowledge bases with their settings).
-public struct RAGModelRepository: Sendable {
+public struct KnowledgeBaseRepository: Sendable {
     let store: Store
 
     struct Row: Codable {
@@ -27,7 +27,7 @@ public struct RAGModelRepository: Sendable {
         var updated_at: Date
         var last_trained_at: Date?
 
-        init(_ m: RAGModel) {
+        init(_ m: KnowledgeBase) {
             id = m.id; owner_id = m.ownerID; name = m.name; description = m.description; visibility = m.visibility.rawValue
             embedding_model = m.embeddingModel; chunk_size = m.chunking.sizeTokens; chunk_overlap = m.chunking.overlapTokens
             retrieval_mode = m.retrieval.mode.rawValue; top_k = m.retrieval.topK; llm_provider = m.llm.provider
@@ -36,13 +36,13 @@ public struct RAGModelRepository: Sendable {
             last_trained_at = m.lastTrainedAt
         }
 
-        var model: RAGModel {
-            RAGModel(
+        var model: KnowledgeBase {
+            KnowledgeBase(
                 id: id, ownerID: owner_id, name: name, description: description, visibility: Visibility(rawValue: visibility) ?? .private,
                 embeddingModel: embedding_model, chunking: ChunkingSettings(sizeTokens: chunk_size, overlapTokens: chunk_overlap),
                 retrieval: RetrievalSettings(mode: RetrievalMode(rawValue: retrieval_mode) ?? .hybrid, topK: top_k),
                 llm: LLMSettings(provider: llm_provider, model: llm_model, temperature: llm_temperature, systemPrompt: system_prompt),
-                status: ModelStatus(rawValue: status) ?? .ready, generation: generation, createdAt: created_at,
+                status: KnowledgeBaseStatus(rawValue: status) ?? .ready, generation: generation, createdAt: created_at,
                 updatedAt: updated_at, lastTrainedAt: last_trained_at
             )
         }
@@ -65,7 +65,7 @@ public struct RAGModelRepository: Sendable {
         return (models, documents, bytes)
     }
 
-    public func create(_ model: RAGModel) async throws -> RAGModel {
+    public func create(_ model: KnowledgeBase) async throws -> KnowledgeBase {
         do {
             try await store.database.insert(into: "rag_models").model(Row(model)).run()
         } catch where store.dialect.isUniqueViolation(error) {
@@ -75,7 +75,7 @@ public struct RAGModelRepository: Sendable {
     }
 
     /// The model with this id, if any (no visibility check: the caller decides).
-    public func find(id: UUID) async throws -> RAGModel? {
+    public func find(id: UUID) async throws -> KnowledgeBase? {
         try await store.database.select().columns("*").from("rag_models").where("id", .equal, id).first(decoding: Row.self)?.model
     }
 
@@ -85,7 +85,7 @@ public struct RAGModelRepository: Sendable {
     }
 
     /// Models the caller may see, newest first: their own and shared ones; admins see all.
-    public func list(visibleTo userID: UUID, role: Role, page: PageRequest) async throws -> Page<RAGModel> {
+    public func list(visibleTo userID: UUID, role: Role, page: PageRequest) async throws -> Page<KnowledgeBase> {
         let rows = try await visible(store.database.select().columns("*").from("rag_models"), userID: userID, role: role)
             .orderBy("created_at", .descending).orderBy("id").limit(page.limit).offset(page.skip).all(decoding: Row.self)
         let total = try await store.count("rag_models") { visible($0, userID: userID, role: role) }
@@ -93,13 +93,13 @@ public struct RAGModelRepository: Sendable {
     }
 
     /// Every model the caller may see, newest first (for lists that are not paged, like `/v1/models`).
-    public func all(visibleTo userID: UUID, role: Role) async throws -> [RAGModel] {
+    public func all(visibleTo userID: UUID, role: Role) async throws -> [KnowledgeBase] {
         try await visible(store.database.select().columns("*").from("rag_models"), userID: userID, role: role)
             .orderBy("created_at", .descending).orderBy("id").all(decoding: Row.self).map(\.model)
     }
 
     /// Writes every field of `model` (by id).
-    public func update(_ model: RAGModel) async throws {
+    public func update(_ model: KnowledgeBase) async throws {
         do {
             // .asNil: a cleared optional must become NULL, not be left out of the UPDATE.
             try await store.database.update("rag_models").set(model: Row(model), nilEncodingStrategy: .asNil).where("id", .equal, model.id).run()
@@ -109,7 +109,7 @@ public struct RAGModelRepository: Sendable {
     }
 
     /// Sets the status only (e.g. training while a train job runs).
-    public func setStatus(id: UUID, _ status: ModelStatus) async throws {
+    public func setStatus(id: UUID, _ status: KnowledgeBaseStatus) async throws {
         try await store.database.update("rag_models").set("status", to: status.rawValue).where("id", .equal, id).run()
     }
 
