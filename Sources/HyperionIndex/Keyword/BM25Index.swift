@@ -98,7 +98,7 @@ public final class BM25Index: KeywordIndex, @unchecked Sendable {
                 forget(slot)
                 table.tombstone(slot)
             }
-            compactIfWasteful()
+            if table.isWasteful { compactLocked() }
         }
     }
 
@@ -111,12 +111,8 @@ public final class BM25Index: KeywordIndex, @unchecked Sendable {
                 forget(slot)
                 table.tombstone(slot)
             }
-            compactIfWasteful()
+            if table.isWasteful { compactLocked() }
         }
-    }
-
-    private func compactIfWasteful() {
-        if table.isWasteful { compactLocked() }
     }
 
     /// Drops deleted entries from the postings.

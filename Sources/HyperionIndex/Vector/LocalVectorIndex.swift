@@ -127,7 +127,7 @@ public final class LocalVectorIndex: VectorIndex, @unchecked Sendable {
     public func removeSync(ids: [String]) {
         lock.withWriteLock {
             for id in ids { if let slot = table.slotByID[id] { table.tombstone(slot) } }
-            compactIfWasteful()
+            if table.isWasteful { compactLocked() }
         }
     }
 
@@ -137,12 +137,8 @@ public final class LocalVectorIndex: VectorIndex, @unchecked Sendable {
     public func removeSync(documentIDs: [String]) {
         lock.withWriteLock {
             for slot in table.slots(ofDocuments: documentIDs) { table.tombstone(slot) }
-            compactIfWasteful()
+            if table.isWasteful { compactLocked() }
         }
-    }
-
-    private func compactIfWasteful() {
-        if table.isWasteful { compactLocked() }
     }
 
     /// Drops tombstoned slots and rebuilds the graph from the live vectors.

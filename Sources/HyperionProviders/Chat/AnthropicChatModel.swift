@@ -8,8 +8,6 @@ import HyperionCore
 /// are merged, since the API wants them alternating and starting with the user.
 public struct AnthropicChatModel: ChatModel, ProviderClient {
     public let transport: ProviderTransport
-    public var providerName: String { transport.settings.name }
-    public var defaultModel: String? { transport.settings.defaultModel }
     /// The API version header sent with every request.
     public static let apiVersion = "2023-06-01"
 

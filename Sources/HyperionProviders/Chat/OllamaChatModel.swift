@@ -5,8 +5,6 @@ import HyperionCore
 /// A chat model served by Ollama: `POST /api/chat`, answered as NDJSON (one JSON object per line).
 public struct OllamaChatModel: ChatModel, ProviderClient {
     public let transport: ProviderTransport
-    public var providerName: String { transport.settings.name }
-    public var defaultModel: String? { transport.settings.defaultModel }
 
     /// Creates the client.
     public init(transport: ProviderTransport) {
@@ -32,9 +30,7 @@ public struct OllamaChatModel: ChatModel, ProviderClient {
         var error: String?
     }
 
-    var headers: [(String, String)] {
-        transport.settings.apiKey.map { [("authorization", "Bearer \($0)")] } ?? []
-    }
+    var headers: [(String, String)] { transport.bearerHeaders }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
         let transport = self.transport

@@ -6,8 +6,6 @@ import HyperionCore
 /// LM Studio, IONOS, …), always streamed upstream (`stream: true`, usage requested in the last chunk).
 public struct OpenAIChatModel: ChatModel, ProviderClient {
     public let transport: ProviderTransport
-    public var providerName: String { transport.settings.name }
-    public var defaultModel: String? { transport.settings.defaultModel }
 
     /// Creates the client.
     public init(transport: ProviderTransport) {
@@ -39,9 +37,7 @@ public struct OpenAIChatModel: ChatModel, ProviderClient {
         var error: Failure?
     }
 
-    var headers: [(String, String)] {
-        transport.settings.apiKey.map { [("authorization", "Bearer \($0)")] } ?? []
-    }
+    var headers: [(String, String)] { transport.bearerHeaders }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
         let transport = self.transport

@@ -7,6 +7,13 @@ public protocol ProviderClient: ChatModel {
     var transport: ProviderTransport { get }
 }
 
+extension ProviderClient {
+    /// The configured provider's name.
+    public var providerName: String { transport.settings.name }
+    /// The model used when a request names none.
+    public var defaultModel: String? { transport.settings.defaultModel }
+}
+
 /// Builds the client for a provider's wire protocol.
 public func makeChatModel(_ settings: ProviderSettings, logger: Logger? = nil) -> any ProviderClient {
     let transport = logger.map { ProviderTransport(settings: settings, logger: $0) } ?? ProviderTransport(settings: settings)
@@ -23,6 +30,11 @@ final class Flag: @unchecked Sendable {
 }
 
 extension ProviderTransport {
+    /// `Authorization: Bearer <key>` when a key is configured (OpenAI-compatible servers, Ollama behind a proxy).
+    var bearerHeaders: [(String, String)] {
+        settings.apiKey.map { [("authorization", "Bearer \($0)")] } ?? []
+    }
+
     /// The model for a request: its own, else the provider's default; neither is a clear error.
     func model(for request: ChatRequest) throws -> String {
         guard let model = request.model ?? settings.defaultModel, !model.isEmpty else {

@@ -67,7 +67,7 @@ public struct RemoteEmbedder: DocumentEmbedder {
 
     private func embedBatch(_ texts: [String], purpose: EmbeddingPurpose) async throws -> [[Float]] {
         let transport = self.transport
-        let headers = transport.settings.apiKey.map { [("authorization", "Bearer \($0)")] } ?? []
+        let headers = transport.bearerHeaders
         switch kind {
         case .openai, .voyage:
             struct Body: Encodable { var model: String; var input: [String]; var input_type: String?; var encoding_format: String? }
