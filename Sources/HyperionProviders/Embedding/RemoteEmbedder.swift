@@ -12,6 +12,17 @@ public enum EmbeddingProviderKind: String, Sendable, CaseIterable {
     case voyage
 }
 
+extension EmbeddingProviderKind {
+    /// Where the API listens unless `embedding.base_url` says otherwise.
+    public var defaultBaseURL: String {
+        switch self {
+        case .openai: "https://api.openai.com/v1"
+        case .ollama: "http://127.0.0.1:11434"
+        case .voyage: "https://api.voyageai.com/v1"
+        }
+    }
+}
+
 /// An embedder behind an HTTP API: batched, retried like the chat clients, and checked: every vector
 /// must have the configured dimension, so a model swapped behind the same name fails fast instead of
 /// filling the index with vectors that cannot be compared.

@@ -10,6 +10,17 @@ public enum ProviderKind: String, Sendable, CaseIterable {
     case anthropic
 }
 
+extension ProviderKind {
+    /// Where the provider listens unless `llm.<name>.base_url` says otherwise.
+    public var defaultBaseURL: String {
+        switch self {
+        case .openai: "https://api.openai.com/v1"
+        case .ollama: "http://127.0.0.1:11434"
+        case .anthropic: "https://api.anthropic.com"
+        }
+    }
+}
+
 /// One configured provider: where it is, how to authenticate and how patient to be.
 public struct ProviderSettings: Sendable {
     /// The name users and RAG models refer to it by.

@@ -70,12 +70,7 @@ public struct AnswerSettings: Sendable {
         guard let kind = ProviderKind(rawValue: rawKind.lowercased()) else {
             throw HyperionError.invalid(prefix + "kind", "must be openai, ollama or anthropic, got '\(rawKind.prefix(60))'")
         }
-        let defaultURL = switch kind {
-        case .openai: "https://api.openai.com/v1"
-        case .ollama: "http://127.0.0.1:11434"
-        case .anthropic: "https://api.anthropic.com"
-        }
-        let rawURL = try reader.strictString(prefix + "base_url", default: defaultURL)
+        let rawURL = try reader.strictString(prefix + "base_url", default: kind.defaultBaseURL)
         guard let url = URL(string: rawURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             throw HyperionError.invalid(prefix + "base_url", "must be an http(s) URL, got '\(rawURL.prefix(100))'")
         }

@@ -1,3 +1,4 @@
+import HyperionProviders
 import HyperionStorage
 
 /// Every configuration key Hyperion reads, with its default and meaning.
@@ -51,7 +52,7 @@ public enum ConfigCatalog {
         .init(key: "embedding.model_path", defaultValue: "<data_dir>/models/all-MiniLM-L6-v2", meaning: "Folder of the in-process sentence-transformers model (BERT); `hyperion models pull` fetches the default.", isSecret: false),
         Setting.embeddingThreads.info,
         Setting.embeddingProvider.info,
-        .init(key: "embedding.base_url", defaultValue: "openai: https://api.openai.com/v1, ollama: http://127.0.0.1:11434, voyage: https://api.voyageai.com/v1", meaning: "Remote embedding API (with a remote embedding.provider).", isSecret: false),
+        .init(key: "embedding.base_url", defaultValue: EmbeddingProviderKind.allCases.map { "\($0.rawValue): \($0.defaultBaseURL)" }.joined(separator: ", "), meaning: "Remote embedding API (with a remote embedding.provider).", isSecret: false),
         .init(key: "embedding.api_key", defaultValue: "(none)", meaning: "Key of the remote embedding API, sent as Authorization: Bearer.", isSecret: true),
         .init(key: "embedding.model", defaultValue: "(required for a remote provider)", meaning: "The remote model, e.g. text-embedding-3-small, nomic-embed-text, voyage-3; RAG models record it.", isSecret: false),
         Setting.embeddingDimension.info,
@@ -72,7 +73,7 @@ public enum ConfigCatalog {
         Setting.maxAttempts.info,
         .init(key: "llm.providers", defaultValue: "(none: answers are extractive)", meaning: "Comma-separated names of LLM providers; each is configured by the llm.<name>.* keys below.", isSecret: false),
         .init(key: "llm.<name>.kind", defaultValue: "(required)", meaning: "openai (any OpenAI-compatible server: OpenAI, vLLM, llama.cpp, LM Studio, IONOS), ollama or anthropic.", isSecret: false),
-        .init(key: "llm.<name>.base_url", defaultValue: "openai: https://api.openai.com/v1, ollama: http://127.0.0.1:11434, anthropic: https://api.anthropic.com", meaning: "Where the provider listens (for openai: up to and including /v1).", isSecret: false),
+        .init(key: "llm.<name>.base_url", defaultValue: ProviderKind.allCases.map { "\($0.rawValue): \($0.defaultBaseURL)" }.joined(separator: ", "), meaning: "Where the provider listens (for openai: up to and including /v1).", isSecret: false),
         .init(key: "llm.<name>.api_key", defaultValue: "(none)", meaning: "Key sent as Authorization: Bearer (openai, ollama) or x-api-key (anthropic); never returned or logged.", isSecret: true),
         .init(key: "llm.<name>.model", defaultValue: "(none)", meaning: "Model used when a RAG model or request names none.", isSecret: false),
         .init(key: "llm.<name>.allowed_models", defaultValue: "(none: only llm.<name>.model)", meaning: "Comma-separated model names plain users may choose (for a RAG model or /generate) besides the default; * allows any. Admins may choose any. Every call is paid with the operator's key.", isSecret: false),

@@ -48,12 +48,7 @@ public struct RemoteEmbeddingSettings: Sendable {
 
     init(kind: EmbeddingProviderKind, reader: ConfigReader) throws {
         self.kind = kind
-        let defaultURL = switch kind {
-        case .openai: "https://api.openai.com/v1"
-        case .ollama: "http://127.0.0.1:11434"
-        case .voyage: "https://api.voyageai.com/v1"
-        }
-        let rawURL = try reader.strictString("embedding.base_url", default: defaultURL)
+        let rawURL = try reader.strictString("embedding.base_url", default: kind.defaultBaseURL)
         guard let url = URL(string: rawURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw HyperionError.invalid("embedding.base_url", "must be an http(s) URL, got '\(rawURL.prefix(100))'")
         }
