@@ -3,8 +3,8 @@ import Configuration
 /// Upload and background-job settings.
 ///
 /// Keys: `upload.max_file_size` (bytes, default 50 MB), `upload.max_request_size` (bytes, default 200 MB),
-/// `jobs.workers` (jobs run at once per process, default 2), `jobs.per_user` (of those, one user's at most, default 1), `jobs.stale_after` (seconds without a
-/// heartbeat before another worker takes a running job over, default 60), `jobs.max_attempts` (times a job is
+/// `jobs.workers` (jobs run at once per process, default 2), `jobs.per_user` (of those, one user's at most, default 1), `jobs.stale_after` (a running job's lease in
+/// seconds, renewed while it runs; default 60), `jobs.max_attempts` (times a job is
 /// started before it is given up as failed, default 3: a file that crashes the server must not be retried forever),
 /// `quota.models_per_user`, `quota.documents_per_user`, `quota.bytes_per_user` (0 = unlimited; admins are exempt).
 public struct IngestionSettings: Sendable {

@@ -145,7 +145,7 @@ enum Setting {
     static let perUser = IntSetting("jobs.per_user", default: 1, range: 1...64,
         "Jobs of one user running at once in this process; with more workers than this, other users' uploads never wait behind one user's big upload (other instances may still take that user's next job). Among users, the one served least recently goes first.")
     static let staleAfter = IntSetting("jobs.stale_after", default: 60, range: 5...86_400,
-        "Seconds without a heartbeat before a running job counts as orphaned and is queued again (PostgreSQL, several instances).")
+        "Lease of a running job in seconds: its worker renews it every third of this while the job runs, so a job whose lease runs out belongs to a process that died, and is queued again (checked every lease by every worker). At start on SQLite, which only this process uses, every running job is queued again at once.")
     static let maxAttempts = IntSetting("jobs.max_attempts", default: 3, range: 1...100,
         "Times a job is started before it is given up: a job whose worker kept dying (a file that crashes the server) ends failed, its documents failed with the reason. A job handed back at a graceful shutdown does not count.")
     static let maxChunksPerDocument = IntSetting("jobs.max_chunks_per_document", default: 50_000, range: 0...100_000_000,
