@@ -54,6 +54,7 @@ public enum JobQueueConformance {
             try expect(claimed?.startedAt != nil, "a claimed job has a start time")
             try expect(try await queue.claim(worker: "w2", perUser: .max) == nil, "a second claim got a job")
             try expectEqual(try await queue.active(knowledgeBase: kb).map(\.id), [job.id], "active jobs")
+            try expectEqual(try await queue.status(job.id), .running, "status of the claimed job")
             try expectEqual(try await queue.progress(job.id, done: 1, total: 1), .running, "status from progress")
             try await queue.finish(job.id, status: .succeeded, error: nil)
             let finished = try await queue.find(job.id)
@@ -62,6 +63,8 @@ public enum JobQueueConformance {
             try expect(finished?.finishedAt != nil, "a finished job has an end time")
             try expectEqual(try await queue.active(knowledgeBase: kb).count, 0, "active jobs after the end")
             try expect(try await queue.find(UUID()) == nil, "an unknown job was found")
+            try expect(try await queue.status(UUID()) == nil, "an unknown job has a status")
+            try expect(try await queue.heartbeat(UUID()) == nil, "an unknown job's heartbeat answered a status")
         },
         .init("claims go to the least recently served user, then the oldest job") { harness in
             let queue = try await harness.open()
@@ -97,6 +100,7 @@ public enum JobQueueConformance {
             let running = try await queue.claim(worker: "w", perUser: .max)
             try expectEqual(running?.id, jobs[0][0].id, "claimed")
             try expectEqual(try await queue.cancel(jobs[0][0].id)?.status, .canceled, "cancel of a running job")
+            try expectEqual(try await queue.status(jobs[0][0].id), .canceled, "the worker's status check sees the cancel")
             try expectEqual(try await queue.heartbeat(jobs[0][0].id), .canceled, "the worker's heartbeat sees the cancel")
             try expectEqual(try await queue.progress(jobs[0][0].id, done: 1, total: 3), .canceled, "progress sees the cancel")
             try await queue.finish(jobs[0][0].id, status: .succeeded, error: nil)

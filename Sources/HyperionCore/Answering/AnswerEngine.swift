@@ -223,8 +223,3 @@ public struct AnswerEngine: Sendable {
         return final
     }
 }
-
-extension Duration {
-    /// Whole and fractional milliseconds.
-    public var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
-}

@@ -57,11 +57,11 @@ public struct IngestionPipeline: Sendable {
         case shutdown
     }
 
-    /// Throws ``Stop`` when the job was canceled or the host is stopping, renewing the job's lease otherwise: called
+    /// Throws ``Stop`` when the job was canceled or the host is stopping (the host renews the job's lease): called
     /// between the steps of every document, so neither a cancel nor SIGTERM waits for a long document to finish.
     func checkpoint(_ job: JobRecord) async throws {
         if Task.isCancelled || stopping() { throw Stop.shutdown }
-        if try await jobs.heartbeat(job.id) == .canceled { throw Stop.canceled }
+        if try await jobs.status(job.id) == .canceled { throw Stop.canceled }
     }
 
     /// Runs one job to its end; failures are recorded on the job and its documents, never thrown. Whatever way it

@@ -3,8 +3,8 @@ import Synchronization
 
 /// The durable queue of background jobs (ingestion, training).
 ///
-/// A worker claims a job, which leases it: the worker renews the lease with ``heartbeat(_:)`` or ``progress(_:done:total:)``
-/// between steps, and a job whose lease ran out (its worker died) goes back to the queue through
+/// A worker claims a job, which leases it: the worker renews the lease with ``heartbeat(_:)`` (or ``progress(_:done:total:)``)
+/// while the job runs, and a job whose lease ran out (its worker died) goes back to the queue through
 /// ``requeueOrphans(lease:atStart:)``. The embedded default is the `jobs` table of the store (SQLite, or PostgreSQL
 /// with `FOR UPDATE SKIP LOCKED` so several instances share it); `JobQueueConformance` (HyperionConformance) is what
 /// proves an implementation right.
@@ -17,7 +17,9 @@ public protocol JobQueue: Sendable {
     /// Fair between users: a user with `perUser` jobs running on this worker gets no other here until one ends, and
     /// among the rest the user served least recently goes first, then the oldest job.
     func claim(worker: String, perUser: Int) async throws -> JobRecord?
-    /// Renews the lease and returns the job's status, so a worker sees a cancel.
+    /// The job's status (nil when unknown), so a worker sees a cancel; reads only.
+    func status(_ id: UUID) async throws -> JobStatus?
+    /// Renews the lease and returns the job's status.
     func heartbeat(_ id: UUID) async throws -> JobStatus?
     /// Records progress (renewing the lease) and returns the job's status.
     func progress(_ id: UUID, done: Int, total: Int) async throws -> JobStatus?
@@ -91,6 +93,10 @@ public final class InMemoryJobQueue: JobQueue {
         }
     }
 
+    public func status(_ id: UUID) async throws -> JobStatus? {
+        shelf.state.withLock { $0.jobs[id]?.status }
+    }
+
     public func heartbeat(_ id: UUID) async throws -> JobStatus? {
         shelf.state.withLock { state in
             guard let job = state.jobs[id] else { return nil }
@@ -153,9 +159,4 @@ public final class InMemoryJobQueue: JobQueue {
             state.jobs.values.filter { $0.modelID == knowledgeBase && !$0.status.isFinal }.sorted { $0.createdAt < $1.createdAt }
         }
     }
-}
-
-extension Duration {
-    /// The duration in seconds, fractions included.
-    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

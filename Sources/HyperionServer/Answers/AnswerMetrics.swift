@@ -30,10 +30,10 @@ final class AnswerMetrics: Sendable {
         self.registry = registry
         cacheHits = registry.makeCounter(descriptor: .named("rag_query_cache_hits_total", help: "Retrievals answered from the query cache"))
         cacheMisses = registry.makeCounter(descriptor: .named("rag_query_cache_misses_total", help: "Retrievals that searched the indexes"))
-        let help = "Time a query spent in each phase"
-        retrieval = registry.makeDurationHistogram(descriptor: .named("rag_query_duration_seconds", help: help), labels: [("phase", "retrieval")], buckets: Self.buckets)
-        generation = registry.makeDurationHistogram(descriptor: .named("rag_query_duration_seconds", help: help), labels: [("phase", "generation")], buckets: Self.buckets)
-        total = registry.makeDurationHistogram(descriptor: .named("rag_query_duration_seconds", help: help), labels: [("phase", "total")], buckets: Self.buckets)
+        let duration = MetricNameDescriptor.named("rag_query_duration_seconds", help: "Time a query spent in each phase")
+        retrieval = registry.makeDurationHistogram(descriptor: duration, labels: [("phase", "retrieval")], buckets: Self.buckets)
+        generation = registry.makeDurationHistogram(descriptor: duration, labels: [("phase", "generation")], buckets: Self.buckets)
+        total = registry.makeDurationHistogram(descriptor: duration, labels: [("phase", "total")], buckets: Self.buckets)
     }
 
     private func counter(_ name: String, _ labels: [(String, String)]) -> Counter {

@@ -69,14 +69,17 @@ public struct SQLJobQueue: JobQueue {
     }
 
     public func heartbeat(_ id: UUID) async throws -> JobStatus? {
-        try await store.database.update("jobs").set("heartbeat_at", to: Date()).where("id", .equal, id).run()
-        return try await status(id)
+        try await statusAfter(store.database.update("jobs").set("heartbeat_at", to: Date()).where("id", .equal, id))
     }
 
     public func progress(_ id: UUID, done: Int, total: Int) async throws -> JobStatus? {
-        try await store.database.update("jobs").set("progress_done", to: done).set("progress_total", to: total)
-            .set("heartbeat_at", to: Date()).where("id", .equal, id).run()
-        return try await status(id)
+        try await statusAfter(store.database.update("jobs").set("progress_done", to: done).set("progress_total", to: total)
+            .set("heartbeat_at", to: Date()).where("id", .equal, id))
+    }
+
+    /// Runs an update of one job and returns its status in the same statement.
+    private func statusAfter(_ update: SQLUpdateBuilder) async throws -> JobStatus? {
+        try await update.returning("status").first().flatMap { try $0.decode(column: "status", as: String.self) }.flatMap(JobStatus.init(rawValue:))
     }
 
     public func finish(_ id: UUID, status: JobStatus, error: String?) async throws {
@@ -96,8 +99,7 @@ public struct SQLJobQueue: JobQueue {
             .where("id", .equal, id).where("status", .equal, JobStatus.running.rawValue).run()
     }
 
-    /// The job's status (nil when unknown).
-    func status(_ id: UUID) async throws -> JobStatus? {
+    public func status(_ id: UUID) async throws -> JobStatus? {
         try await store.database.select().column("status").from("jobs").where("id", .equal, id).first()
             .flatMap { try $0.decode(column: "status", as: String.self) }.flatMap(JobStatus.init(rawValue:))
     }
