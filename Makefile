@@ -3,7 +3,7 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening clean
+.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening bench-stores clean
 
 run: ## install what is missing, build (release), fetch assets, migrate and serve
 	@scripts/ensure-system.sh run
@@ -60,6 +60,10 @@ bench-query: ## release build; SciFact questions over HTTP with the extractive a
 bench-ingest: ## release build; SciFact through the HTTP API vs sentence-transformers' embedding time alone
 	@scripts/ensure-system.sh bench
 	@Benchmarks/ingest/run.sh
+
+bench-stores: ## release build; SciFact through the local index files, pgvector and Chroma: quality, copy rate, latency vs each engine's own client
+	@scripts/ensure-system.sh bench
+	@Benchmarks/stores/run.sh
 
 clean:
 	rm -rf .build .venv

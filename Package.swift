@@ -77,11 +77,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // SQLKit store for SQLite (default) and PostgreSQL, migrations, repositories.
+        // SQLKit store for SQLite (default) and PostgreSQL, migrations, repositories; pgvector and the keyword
+        // postings of scale-out catalogs.
         .target(
             name: "HyperionStorage",
             dependencies: [
                 "HyperionCore",
+                // The analyzer and BM25 parameters of the keyword postings kept in the store.
+                "HyperionIndex",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -172,6 +175,7 @@ let package = Package(
             dependencies: [
                 "HyperionProviders",
                 "HyperionCore",
+                "HyperionConformance",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -5,35 +5,18 @@
 import json
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+
+from server_checks import call, check, failures, start_server, upload, wait_job
 
 binary, work = sys.argv[1], sys.argv[2]
 db = sys.argv[3] if len(sys.argv) > 3 else ""
-failures = []
 os.makedirs(work, exist_ok=True)
 run = os.urandom(4).hex()  # the PostgreSQL database may be shared with other checks
 email = f"jobs-{run}@example.com"
 data_dir = os.path.join(work, "data")
 model_path = os.path.abspath("data/models/all-MiniLM-L6-v2")
-
-
-def check(name, condition, detail=""):
-    print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f"  {detail}"))
-    if not condition:
-        failures.append(name)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 started = []
@@ -46,55 +29,9 @@ def stop_all():
 
 
 def start(name):
-    port = free_port()
     env = {**os.environ, "HYPERION_DATABASE_URL": db, "HYPERION_LOG_FORMAT": "json", "HYPERION_EMBEDDING_MODEL_PATH": model_path,
            "HYPERION_AUTH_BCRYPT_COST": "10", "HYPERION_JOBS_STALE_AFTER": "5"}
-    log = open(os.path.join(work, f"{name}.log"), "a")
-    proc = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", data_dir], env=env, stdout=log, stderr=log)
-    started.append(proc)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/ready", timeout=1)
-            return proc, base
-        except Exception:
-            if proc.poll() is not None:
-                raise SystemExit(f"server {name} exited early; see {name}.log")
-            time.sleep(0.1)
-    raise SystemExit(f"server {name} did not become ready")
-
-
-def call(base, method, path, body=None, token=None, content_type="application/json"):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if body is not None:
-        headers["Content-Type"] = content_type
-        if content_type == "application/json":
-            body = json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=body, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            raw = r.read()
-            return r.status, json.loads(raw) if raw else {}
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
-
-
-def upload(base, token, model, docs):
-    boundary = "jobscheckboundary"
-    parts = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{d["_id"]}.txt"\r\n\r\n'.encode()
-                     + (d["title"] + "\n\n" + d["text"]).encode() + b"\r\n" for d in docs)
-    return call(base, "POST", f"/api/v1/models/{model}/documents", parts + f"--{boundary}--\r\n".encode(), token,
-                f"multipart/form-data; boundary={boundary}")
-
-
-def wait_job(base, token, job, timeout=600):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        status, body = call(base, "GET", f"/api/v1/jobs/{job}", token=token)
-        if body.get("status") in ("succeeded", "failed", "canceled"):
-            return body
-        time.sleep(0.2)
-    return {}
+    return start_server(binary, work, name, env, data_dir, started)
 
 
 try:
@@ -143,9 +80,12 @@ try:
         other, other_base = start("third")
         _, shared = call(base, "POST", "/api/v1/models", {"name": "Shared queue", "chunking": {"size_tokens": 64, "overlap_tokens": 8}}, token)
         jobs = []
+        via = {}  # document id -> the instance it was uploaded through
         for i in range(8):
             _, up = upload(base if i % 2 else other_base, token, shared["id"], corpus[40 + i * 2: 42 + i * 2])
             jobs.append(up.get("job_id"))
+            for d, doc in zip(up.get("documents", []), corpus[40 + i * 2: 42 + i * 2]):
+                via[doc["_id"]] = (d.get("document_id"), base if i % 2 else other_base)
         results = [wait_job(base, token, j) for j in jobs]
         check("every job on the shared queue succeeded", all(r.get("status") == "succeeded" for r in results), results)
         time.sleep(1)  # the "job finished" line is written just after the job's status
@@ -163,6 +103,24 @@ try:
         check("both processes took jobs", {n for n, _ in finished} == {"second", "third"}, finished)
         _, detail = call(base, "GET", f"/api/v1/models/{shared['id']}", token=token)
         check("16 documents, each ingested once", detail.get("document_count") == 16, detail)
+
+        def search(b, doc):
+            _, r = call(b, "POST", f"/api/v1/models/{shared['id']}/search", {"query": doc["title"], "top_k": 5}, token)
+            return [hit.get("document_id") for hit in r.get("results", [])]
+        if os.environ.get("HYPERION_VECTOR_STORE", "local") != "local":
+            # One vector store and one keyword index for every instance: what one indexed, the other retrieves.
+            crossed = [doc["_id"] for doc in corpus[40:56]
+                       if via[doc["_id"]][0] not in search(other_base if via[doc["_id"]][1] == base else base, doc)]
+            check("each document is retrieved through the instance it was not uploaded through", not crossed, crossed)
+        # A delete through one instance (204) is never retrieved through the other afterwards, even for a question
+        # the other answered (and cached) just before.
+        doc = corpus[41]
+        doc_id = via[doc["_id"]][0]
+        before = search(other_base, doc)
+        status, _ = call(base, "DELETE", f"/api/v1/documents/{doc_id}", token=token)
+        after = search(other_base, doc)
+        check("a document deleted through one instance is not retrieved through the other",
+              status == 204 and doc_id in before and doc_id not in after, (status, doc_id, before, after))
         other.send_signal(signal.SIGTERM)
         other.wait(timeout=30)
 

@@ -10,6 +10,8 @@ results=()
 status=0
 cleanup() {
   scripts/postgres.sh stop "$work/pg" || true
+  scripts/pgvector.sh stop "$work/pgvector" || true
+  scripts/chroma.sh stop "$work/chroma" || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -38,16 +40,31 @@ pg_url=$(scripts/postgres.sh start "$work/pg") || { echo "FAIL: PostgreSQL did n
 echo "PostgreSQL at ${pg_url%%\?*}"
 export HYPERION_TEST_POSTGRES_URL="$pg_url"
 export HYPERION_TEST_REQUIRE_POSTGRES=1
+# PostgreSQL 16 with pgvector (PyPI pgserver): the vector store's suites, and a live server with vector.store=pgvector.
+pgvector_url=$(scripts/pgvector.sh start "$work/pgvector") || { echo "FAIL: pgvector did not start"; exit 1; }
+echo "pgvector at ${pgvector_url%%\?*}"
+export HYPERION_TEST_PGVECTOR_URL="$pgvector_url"
+export HYPERION_TEST_REQUIRE_PGVECTOR=1
+# Chroma (PyPI chromadb, REST API v2): its suites, and a live server with vector.store=chroma.
+chroma_url=$(scripts/chroma.sh start "$work/chroma") || { echo "FAIL: Chroma did not start"; exit 1; }
+echo "Chroma at $chroma_url"
+export HYPERION_TEST_CHROMA_URL="$chroma_url"
+export HYPERION_TEST_REQUIRE_CHROMA=1
 
-step "swift test (SQLite + PostgreSQL)" swift test --skip-build
+step "swift test (SQLite + PostgreSQL + pgvector + Chroma)" swift test --skip-build
 # Every committed fuzz input (seeds and past crashes) through its target: a crash found by `make fuzz` stays fixed.
 step "fuzz corpora replayed (Fuzz/corpus)" "$(swift build --show-bin-path)/hyperion-fuzz" Fuzz/corpus
 step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$(swift build --show-bin-path)/hyperion" "$work/eval"
 step "integration: live server, SQLite" scripts/integration.sh "$work/it-sqlite" ""
 step "integration: live server, PostgreSQL" scripts/integration.sh "$work/it-pg" "$pg_url"
+step "integration: live server, PostgreSQL + pgvector" env HYPERION_VECTOR_STORE=pgvector scripts/integration.sh "$work/it-pgvector" "$pgvector_url"
+step "integration: live server, SQLite + Chroma" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" scripts/integration.sh "$work/it-chroma" ""
 step "web UI: headless Chromium (Selenium)" scripts/ui.sh "$work/ui"
 step "jobs: kill -9 resume (SQLite)" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-sqlite"
 step "jobs: kill -9 resume and two instances (PostgreSQL)" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-pg" "$pg_url"
+step "stores: index migrate to pgvector, engine outage (PostgreSQL + pgvector)" python3 scripts/store_checks.py "$(swift build --show-bin-path)/hyperion" "$work/stores" "$pg_url" "$pgvector_url" "$work/pgvector"
+step "jobs: two instances on one vector store (PostgreSQL + pgvector)" env HYPERION_VECTOR_STORE=pgvector python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-pgvector" "$pgvector_url"
+step "jobs: two instances on one vector store (PostgreSQL + Chroma)" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-chroma" "$pg_url"
 
 echo
 echo "================ summary ================"

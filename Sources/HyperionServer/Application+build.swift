@@ -28,10 +28,13 @@ public struct AppDependencies: Sendable {
     var answers: AnswerService
     /// Extra readiness checks registered by components.
     public var readinessChecks: [ReadinessCheck]
+    /// The index catalog's engines (closed at shutdown).
+    let indexEngines: IndexEngines
 
     /// Creates the dependencies.
     init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
-         knowledge: KnowledgeService, answers: AnswerService, readinessChecks: [ReadinessCheck] = []) {
+         knowledge: KnowledgeService, answers: AnswerService, indexEngines: IndexEngines, readinessChecks: [ReadinessCheck] = []) {
+        self.indexEngines = indexEngines
         self.answers = answers
         self.settings = settings
         self.store = store
@@ -63,16 +66,18 @@ public struct AppDependencies: Sendable {
     /// Builds the knowledge and answer services with their providers: the configured ones, plus
     /// `chatModels` (by name; tests pass in-memory twins).
     public static func make(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
-                            embedder: any DocumentEmbedder, chatModels: [String: any ChatModel] = [:], logger: Logger) -> AppDependencies {
+                            embedder: any DocumentEmbedder, chatModels: [String: any ChatModel] = [:], logger: Logger) throws -> AppDependencies {
         let metrics = AnswerMetrics(registry: registry)
         var providers: [String: any ChatModel] = [:]
         for provider in settings.answers.providers { providers[provider.name] = makeChatModel(provider, logger: logger) }
         for (name, model) in chatModels { providers[name] = model }
-        let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: embedder, logger: logger, metrics: metrics,
+        let engines = try IndexEngines.make(settings: settings, store: store, dimension: embedder.dimension, logger: logger)
+        let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: embedder, catalog: engines.catalog, logger: logger, metrics: metrics,
                                               providerNames: Set(providers.keys), modelPolicy: ModelPolicy(providers: providers, settings: settings.answers))
         let answers = AnswerService(store: store, knowledge: knowledge, providers: providers, settings: settings.answers,
                                     metrics: metrics, logger: logger)
-        return AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge, answers: answers)
+        return AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge, answers: answers,
+                               indexEngines: engines, readinessChecks: engines.readiness)
     }
 
     /// Builds the account machinery from settings: signing keys (generated on first start when none is
@@ -116,8 +121,14 @@ public func buildApplication(
         try? await store.close()
         throw error
     }
-    let dependencies = AppDependencies.make(settings: settings, store: store, registry: registry, auth: auth, embedder: embedder,
-                                            chatModels: chatModels, logger: logger)
+    let dependencies: AppDependencies
+    do {
+        dependencies = try AppDependencies.make(settings: settings, store: store, registry: registry, auth: auth, embedder: embedder,
+                                                chatModels: chatModels, logger: logger)
+    } catch {
+        try? await store.close()
+        throw error
+    }
     let knowledge = dependencies.knowledge
     // Queries left running by a crashed process never finish: record them as failed. Only those older than
     // any generation may take, so another instance's queries in flight are left alone.
@@ -143,7 +154,8 @@ public func buildApplication(
     // so a job still running at shutdown can record where it got to before the store closes.
     app.addServices(
         StoreService(store: store, logger: logger),
-        knowledge.worker(settings: settings.ingestion, logger: logger)
+        IndexEngineService(engines: dependencies.indexEngines, logger: logger),
+        knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds, logger: logger)
     )
     return app
 }

@@ -18,9 +18,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "JSON configuration file (HYPERION_CONFIG_FILE).")
     var configFile: String?
 
-    /// The one reader for this process.
-    func reader() async throws -> ConfigReader {
-        var flags: [String: String] = [:]
+    /// The one reader for this process; `overrides` are keys a command's own flags set (they win like flags).
+    func reader(overrides: [String: String] = [:]) async throws -> ConfigReader {
+        var flags = overrides
         flags["host"] = host
         flags["port"] = port
         flags["data_dir"] = dataDir

@@ -4,6 +4,7 @@ import HyperionCore
 import HyperionEmbedding
 import HyperionIndex
 import HyperionServer
+import HyperionStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -40,6 +41,8 @@ struct BEIREvalCommand: AsyncParsableCommand {
     @Option(help: "BM25 k1.") var k1: Float = 0.9
     @Option(help: "BM25 b.") var b: Float = 0.4
     @Option(help: "Overlap between the windows a long document is cut into for the embedding model (0…0.9).") var windowOverlap: Double = 0.25
+    @Option(help: "Write each query's embedding here as JSON lines ({\"id\",\"vector\"}), for comparing engines' own clients.")
+    var saveQueryVectors: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var options: ConfigOptions
 
@@ -78,6 +81,34 @@ struct BEIREvalCommand: AsyncParsableCommand {
                                                    windowOverlap: windowOverlap, directory: indexDir.map { URL(fileURLWithPath: $0) },
                                                    needVectors: mode != .keyword, seconds: &seconds)
 
+            // With vector.store set to an outside engine, the same entries are copied there (vectors into the engine,
+            // keyword postings into the store at database.url) and the run searches those instead.
+            var searched = (vectors: built.vectors, keywords: built.keywords)
+            var closeEngines: (@Sendable () async throws -> Void)?
+            if settings.vectors.engine != .local, let local = built.vectors as? LocalVectorIndex {
+                let logger = makeLogger(settings: settings)
+                let store = try await Store.open(settings.store, logger: logger)
+                try await Migrator(store: store, logger: logger).migrate()
+                let engines = try IndexEngines.make(settings: settings, store: store, dimension: embedder.dimension, logger: logger)
+                closeEngines = { try await engines.close(); try await store.close() }
+                let generation = BEIRIndexes.generation
+                try await engines.catalog.drop(generation)
+                let started = clock.now
+                let keywordEntries = data.corpus.map { KeywordEntry(id: $0.id, text: $0.title + "\n" + $0.text, metadata: EntryMetadata(documentID: $0.id)) }
+                for part in stride(from: 0, to: keywordEntries.count, by: 1000) {
+                    try await engines.catalog.add(IndexEntries(keywords: Array(keywordEntries[part..<min(part + 1000, keywordEntries.count)])), to: generation)
+                }
+                seconds["copy_keywords"] = (clock.now - started).seconds
+                let vectorsStarted = clock.now
+                let vectorEntries = local.entries()
+                for part in stride(from: 0, to: vectorEntries.count, by: 1000) {
+                    try await engines.catalog.add(IndexEntries(vectors: Array(vectorEntries[part..<min(part + 1000, vectorEntries.count)])), to: generation)
+                }
+                seconds["copy_vectors"] = (clock.now - vectorsStarted).seconds
+                let indexes = try await engines.catalog.indexes(of: generation)
+                searched = (indexes.vectors, indexes.keywords)
+            }
+
             let texts = judged.map { data.queries[$0]! }
             var queryVectors: [String: [Float]] = [:]
             if mode != .keyword {
@@ -88,22 +119,37 @@ struct BEIREvalCommand: AsyncParsableCommand {
             }
             let retriever = Retriever(
                 embedder: PrecomputedEmbedder(modelID: embedder.modelID, dimension: embedder.dimension, vectors: queryVectors),
-                vectors: built.vectors, keywords: built.keywords,
+                vectors: searched.vectors, keywords: searched.keywords,
                 settings: RetrieverSettings(fusion: fusion == "rrf" ? .reciprocalRank(k: rrfK) : .weighted(vectorWeight: vectorWeight),
                                             candidates: candidates, granularity: .document)
             )
+            if let saveQueryVectors {
+                struct Line: Encodable { let id: String; let vector: [Float] }
+                let lines = try judged.map { id in
+                    String(decoding: try JSONEncoder().encode(Line(id: id, vector: queryVectors[data.queries[id]!] ?? [])), as: UTF8.self)
+                }
+                try (lines.joined(separator: "\n") + "\n").write(toFile: saveQueryVectors, atomically: true, encoding: .utf8)
+            }
             let started = clock.now
             var perQuery: [RetrievalMetrics] = []
+            var latencies: [Double] = []
             for id in judged {
+                let one = clock.now
                 let results = try await retriever.retrieve(data.queries[id]!, k: topK, mode: mode)
+                latencies.append((clock.now - one).seconds * 1000)
                 perQuery.append(.score(ranking: results.map(\.documentID), judgements: data.qrels[id]!))
             }
             seconds["search"] = (clock.now - started).seconds
+            latencies.sort()
+            seconds["search_p50_ms"] = latencies[latencies.count / 2]
+            seconds["search_p95_ms"] = latencies[min(latencies.count - 1, latencies.count * 95 / 100)]
+            try await closeEngines?()
             let report = Report(
                 mode: mode.rawValue, queries: judged.count, documents: data.corpus.count, passages: built.passages,
                 metrics: .mean(perQuery), seconds: seconds,
                 settings: ["model": embedder.modelID, "fusion": fusion, "rrf_k": "\(rrfK)", "vector_weight": "\(vectorWeight)",
-                           "candidates": "\(candidates)", "k1": "\(k1)", "b": "\(b)", "window_overlap": "\(windowOverlap)"]
+                           "candidates": "\(candidates)", "k1": "\(k1)", "b": "\(b)", "window_overlap": "\(windowOverlap)",
+                           "vector_store": settings.vectors.engine.rawValue]
             )
             if json {
                 let encoder = JSONEncoder()
@@ -125,8 +171,12 @@ struct BEIREvalCommand: AsyncParsableCommand {
             "Recall@100  \(f(m.recallAt100))",
             "MRR@10      \(f(m.mrrAt10))",
         ]
-        for key in ["embed_documents", "index", "load", "embed_queries", "search"] {
+        lines.append("store       \(report.settings["vector_store"] ?? "local")")
+        for key in ["embed_documents", "index", "load", "copy_keywords", "copy_vectors", "embed_queries", "search"] {
             if let s = report.seconds[key] { lines.append("time \(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(format: "%.2f s", s))") }
+        }
+        if let p50 = report.seconds["search_p50_ms"], let p95 = report.seconds["search_p95_ms"] {
+            lines.append("per query        p50 \(String(format: "%.2f", p50)) ms, p95 \(String(format: "%.2f", p95)) ms")
         }
         return lines.joined(separator: "\n")
     }

@@ -14,7 +14,7 @@ struct OpenAPITests {
         let settings = try ServerSettings(reader: testReader(["data_dir": dir.path]))
         let store = try await Store.open(settings.store, logger: Logger(label: "test"))
         let auth = try await AppDependencies.makeAuth(settings: settings, store: store)
-        let dependencies = AppDependencies.make(settings: settings, store: store, registry: PrometheusCollectorRegistry(), auth: auth,
+        let dependencies = try AppDependencies.make(settings: settings, store: store, registry: PrometheusCollectorRegistry(), auth: auth,
                                                 embedder: HashingEmbedder(), logger: Logger(label: "test"))
         let router = buildRouter(dependencies, logger: Logger(label: "test"))
         try await store.close()

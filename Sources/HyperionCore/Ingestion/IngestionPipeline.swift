@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// Runs one ingestion or training job to its end: for each document extract → chunk → embed → store → index, with a
+/// Runs one ingestion or training job to its end: for each document extract → chunk → embed → index → store, with a
 /// checkpoint between the steps, progress on the job, and the generation switch at the end of a training.
 ///
 /// Written against the seams only (``JobQueue``, ``IndexCatalog``, ``DocumentExtractor``, ``DocumentEmbedder``,
@@ -26,12 +26,19 @@ public struct IngestionPipeline: Sendable {
         public var maxChunksPerDocument: Int
         /// Texts embedded per call (a checkpoint between calls).
         public var embeddingBatch: Int
+        /// How long an index write is retried while its engine is unavailable (then the document fails).
+        public var engineRetryFor: Duration
+        /// The first pause between those retries; it doubles up to 30 s.
+        public var engineRetryPause: Duration
 
         /// Creates limits.
-        public init(maxAttempts: Int = 3, maxChunksPerDocument: Int = 0, embeddingBatch: Int = 64) {
+        public init(maxAttempts: Int = 3, maxChunksPerDocument: Int = 0, embeddingBatch: Int = 64, engineRetryFor: Duration = .seconds(300),
+                    engineRetryPause: Duration = .seconds(1)) {
             self.maxAttempts = maxAttempts
             self.maxChunksPerDocument = maxChunksPerDocument
             self.embeddingBatch = embeddingBatch
+            self.engineRetryFor = engineRetryFor
+            self.engineRetryPause = engineRetryPause
         }
     }
 
@@ -163,8 +170,12 @@ public struct IngestionPipeline: Sendable {
         } catch let stop as Stop {
             throw stop
         } catch {
+            if let error = error as? IndexEngineError, error.reason == .needsTraining {
+                try await records.setStatus(ofKnowledgeBase: knowledgeBase.id, .needsTraining)
+            }
             let reason: String = switch error {
             case let error as HyperionError where error.kind == .validation || error.kind == .unsupportedMediaType: error.message
+            case let error as IndexEngineError: error.asHyperionError.message
             case is CocoaError: "original file is missing"
             default: "internal error while processing this document"
             }
@@ -195,17 +206,38 @@ public struct IngestionPipeline: Sendable {
                         tokenCount: draft.tokenCount, embedding: vector)
         }
         let title = extracted.title.flatMap { $0.isEmpty ? nil : String($0.prefix(300)) }
-        guard try await records.replaceChunks(ofDocument: document.id, generation: generation.number, with: chunks,
-                                              title: title, pageCount: extracted.pages.isEmpty ? nil : extracted.pages.count)
-        else { return true }  // deleted while we worked: nothing to index
         var indexed = document
         if let title { indexed.title = title }
         let entries = IndexEntries(chunks: chunks, documents: [document.id: indexed], dimension: catalog.dimension)
-        try await catalog.replace(documentID: document.id.uuidString, with: entries, in: generation)
-        // A delete that raced the indexing above: take the chunks out again.
-        if try await records.document(document.id) == nil {
-            try await catalog.remove(documentID: document.id.uuidString, knowledgeBase: knowledgeBase.id)
+        // Indexed before it is stored: storing marks the document ready, which it must not be before the index
+        // engine took it. Until then a search drops the entries (their chunks are not in the store yet).
+        try await retryingEngine(job) { try await catalog.replace(documentID: document.id.uuidString, with: entries, in: generation) }
+        let stored = try await records.replaceChunks(ofDocument: document.id, generation: generation.number, with: chunks,
+                                                     title: title, pageCount: extracted.pages.isEmpty ? nil : extracted.pages.count)
+        // Deleted while we worked (before the store or just after): take its entries out again.
+        let deleted = try await records.document(document.id) == nil
+        if !stored || deleted {
+            try await retryingEngine(job) { try await catalog.remove(documentID: document.id.uuidString, knowledgeBase: knowledgeBase.id) }
         }
         return true
+    }
+
+    /// Runs an index write, retrying with doubling pauses (up to 30 s) while its engine is unavailable, for at most
+    /// ``Limits/engineRetryFor``; a cancel or a shutdown still stops the job within a second.
+    func retryingEngine(_ job: JobRecord, _ write: () async throws -> Void) async throws {
+        let deadline = ContinuousClock.now + limits.engineRetryFor
+        var pause = limits.engineRetryPause
+        while true {
+            do { return try await write() } catch let error as IndexEngineError where error.reason == .unavailable {
+                guard ContinuousClock.now + pause < deadline else { throw error }
+                logger.warning("index engine unavailable; retrying", metadata: ["error": "\(error)", "pause_ms": "\(pause.milliseconds)"])
+                let until = ContinuousClock.now + pause
+                while ContinuousClock.now < until {
+                    try await checkpoint(job)
+                    try? await Task.sleep(for: min(.seconds(1), until - ContinuousClock.now))
+                }
+                pause = min(pause * 2, .seconds(30))
+            }
+        }
     }
 }

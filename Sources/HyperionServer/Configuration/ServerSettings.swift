@@ -36,6 +36,8 @@ public struct ServerSettings: Sendable {
     public var idleTimeout: Int
     /// Where the store lives.
     public var store: StoreConfiguration
+    /// Where vectors live.
+    public var vectors: VectorStoreSettings
     /// Accounts and tokens.
     public var auth: AuthSettings
     /// In-process embeddings.
@@ -66,6 +68,7 @@ public struct ServerSettings: Sendable {
         trustedProxies = try TrustedProxies(reader.stringList("http.trusted_proxies"))
         indexCacheBytes = try Setting.indexCacheBytes.read(reader)
         store = try StoreConfiguration(reader: reader, dataDirectory: dataDirectory)
+        vectors = try VectorStoreSettings(reader: reader, store: store)
         auth = try AuthSettings(reader: reader)
         embedding = try EmbeddingSettings(reader: reader, dataDirectory: dataDirectory)
         ingestion = try IngestionSettings(reader: reader)

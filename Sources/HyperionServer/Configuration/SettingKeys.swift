@@ -108,6 +108,30 @@ enum Setting {
         "Seconds a connection may send nothing (a half-sent header or body, an idle keep-alive) before it is closed; 0 = never. Responses being streamed are never cut.")
     static let indexCacheBytes = IntSetting("index.cache_bytes", default: 1 << 30, range: 0...(1 << 50),
         "Bytes of vector and keyword indexes kept in memory (1 GiB, estimated); past it the least recently used are saved and released, and load from their files on next use. 0 = no limit.")
+    static let vectorStore = ChoiceSetting("vector.store", default: "local", allowed: VectorStoreSettings.Engine.allCases.map(\.rawValue),
+        "Where vectors live: local (index files under data_dir/indexes, in this process), pgvector (tables in PostgreSQL) or chroma (collections in a Chroma server, REST API v2). With an outside engine every instance shares the vectors, and the keyword side (BM25 postings) lives in the store.")
+    static let vectorTimeout = IntSetting("vector.timeout", default: 10, range: 1...600,
+        "Seconds one call to the vector engine (connecting included) may take; then it counts as unavailable: queries answer 503 naming it.")
+    static let vectorRetryFor = IntSetting("vector.retry_for", default: 300, range: 0...86_400,
+        "Seconds an ingestion job keeps retrying (with backoff, up to 30 s apart) while the vector engine is unavailable before the document fails.")
+    static let pgvectorM = IntSetting("vector.pgvector.m", default: 16, range: 2...100,
+        "HNSW graph degree (m) of new pgvector tables.")
+    static let pgvectorEfConstruction = IntSetting("vector.pgvector.ef_construction", default: 64, range: 4...1000,
+        "HNSW candidate list while building (ef_construction) for new pgvector tables; at least 2 x m.")
+    static let pgvectorEfSearch = IntSetting("vector.pgvector.ef_search", default: 40, range: 1...1000,
+        "HNSW candidate list while searching (hnsw.ef_search), raised to k when k is larger; filtered searches are exact.")
+    static let pgvectorPoolSize = IntSetting("vector.pgvector.pool_size", default: 4, range: 1...64,
+        "pgvector connections per event loop.")
+    static let chromaTenant = StringSetting("vector.chroma.tenant", default: "default_tenant",
+        "Chroma tenant of the collections (created when missing).")
+    static let chromaDatabase = StringSetting("vector.chroma.database", default: "default_database",
+        "Chroma database of the collections (created when missing).")
+    static let chromaEfSearch = IntSetting("vector.chroma.ef_search", default: 200, range: 1...10_000,
+        "HNSW ef_search of new Chroma collections (Chroma's own default, 100, recalls about 0.85 of the true top 10 on hard queries).")
+    static let chromaEfConstruction = IntSetting("vector.chroma.ef_construction", default: 200, range: 1...10_000,
+        "HNSW ef_construction of new Chroma collections.")
+    static let chromaMaxNeighbors = IntSetting("vector.chroma.max_neighbors", default: 32, range: 2...256,
+        "HNSW max_neighbors (M) of new Chroma collections.")
     static let signupEnabled = BoolSetting("auth.signup_enabled", default: true,
         "Whether anyone may sign up; the first account of an empty install always may and becomes admin.")
     static let bcryptCost = IntSetting("auth.bcrypt_cost", default: 12, range: 10...16,

@@ -104,6 +104,8 @@ extension ErrorEnvelope {
             return ErrorEnvelope(detail: error.message, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field)
         case let error as ProviderError:
             return from(error.asHyperionError, requestID: requestID)
+        case let error as IndexEngineError:
+            return from(error.asHyperionError, requestID: requestID)
         case let error as APIError:
             return ErrorEnvelope(detail: error.detail, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field)
         default:

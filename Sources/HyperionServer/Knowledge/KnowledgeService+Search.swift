@@ -22,14 +22,22 @@ extension KnowledgeService {
         let resolvedMode = mode ?? model.retrieval.mode
         let generation = IndexGeneration(knowledgeBase: model.id, number: model.generation)
         let key = RetrievalCacheKey(generation: generation, indexChanges: catalog.changeCount, query: question.text, k: k, mode: resolvedMode, filter: filter)
-        if let hits = await cache.hits(for: key) {
+        // A cached result is served only while every chunk in it still exists: a document deleted through another
+        // instance (whose change this process's counter never saw) is never cited from here afterwards.
+        if let hits = await cache.hits(for: key), try await store.documents.existingChunkIDs(hits.map(\.chunk.id)).count == hits.count {
             metrics?.cacheHits.increment()
             return hits
         }
         metrics?.cacheMisses.increment()
-        let retriever = try await catalog.retriever(for: generation, embedder: embedder, settings: RetrieverSettings(candidates: max(50, k * 4)))
-        // Ask for a few more than k: results whose chunk vanished (deleted meanwhile) are dropped below.
-        let items = try await retriever.retrieve(question.text, k: k + 10, mode: resolvedMode, filter: filter)
+        let items: [RetrievedItem]
+        do {
+            let retriever = try await catalog.retriever(for: generation, embedder: embedder, settings: RetrieverSettings(candidates: max(50, k * 4)))
+            // Ask for a few more than k: results whose chunk vanished (deleted meanwhile) are dropped below.
+            items = try await retriever.retrieve(question.text, k: k + 10, mode: resolvedMode, filter: filter)
+        } catch let error as IndexEngineError where error.reason == .needsTraining {
+            try await store.knowledgeBases.setStatus(id: model.id, .needsTraining)
+            throw error
+        }
         let chunks = Dictionary(uniqueKeysWithValues: try await store.documents.chunks(ids: items.compactMap { UUID(uuidString: $0.id) }).map { ($0.id, $0) })
         let documents = Dictionary(uniqueKeysWithValues: try await store.documents.find(ids: Array(Set(chunks.values.map(\.documentID)))).map { ($0.id, $0) })
         var hits: [ScoredChunk] = []

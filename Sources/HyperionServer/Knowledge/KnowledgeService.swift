@@ -336,14 +336,12 @@ public final class KnowledgeService: Sendable {
 }
 
 extension KnowledgeService {
-    /// Builds the service from settings: the blob and index folders under the data directory, the store's job queue.
-    static func make(settings: ServerSettings, store: Store, embedder: any DocumentEmbedder, logger: Logger,
+    /// Builds the service from settings: the blob folder under the data directory, the store's job queue, `catalog`
+    /// (see ``IndexEngines``).
+    static func make(settings: ServerSettings, store: Store, embedder: any DocumentEmbedder, catalog: any IndexCatalog, logger: Logger,
                      metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil) -> KnowledgeService {
         KnowledgeService(
-            store: store, embedder: embedder,
-            catalog: LocalIndexCatalog(root: settings.dataDirectory.appendingPathComponent("indexes"), dimension: embedder.dimension,
-                                       source: StoreIndexSource(store: store, dimension: embedder.dimension), cacheBytes: settings.indexCacheBytes,
-                                       logger: logger),
+            store: store, embedder: embedder, catalog: catalog,
             jobs: store.jobs,
             blobs: BlobStore(root: settings.dataDirectory.appendingPathComponent("files")), jobSignal: JobSignal(),
             maxFileSize: settings.ingestion.maxFileSize, logger: logger,
@@ -353,10 +351,10 @@ extension KnowledgeService {
     }
 
     /// The worker that runs this service's jobs through the ingestion pipeline.
-    func worker(settings: IngestionSettings, logger: Logger) -> IngestionWorker {
+    func worker(settings: IngestionSettings, engineRetryFor: Int, logger: Logger) -> IngestionWorker {
         let pipeline = IngestionPipeline(
             jobs: jobs, catalog: catalog, records: StoreIngestionRecords(store: store, blobs: blobs), extractor: extractor, embedder: embedder,
-            limits: .init(maxAttempts: settings.maxAttempts, maxChunksPerDocument: settings.maxChunksPerDocument),
+            limits: .init(maxAttempts: settings.maxAttempts, maxChunksPerDocument: settings.maxChunksPerDocument, engineRetryFor: .seconds(engineRetryFor)),
             stopping: { Task.isShuttingDownGracefully }, logger: logger
         )
         return IngestionWorker(jobs: jobs, pipeline: pipeline, signal: jobSignal, concurrency: settings.workers,

@@ -21,6 +21,11 @@ struct ErrorMiddleware: RouterMiddleware {
             if let seconds = error.retryAfter { headers[.retryAfter] = String(seconds) }
             if error.kind == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
             return envelope(error.kind.status, error.code, error.message, error.field, context, headers)
+        } catch let error as IndexEngineError {
+            // Named so an operator sees which engine; the knowledge base was already marked where that applies.
+            context.logger.warning("index engine failed", metadata: ["error": "\(error)"])
+            let mapped = error.asHyperionError
+            return envelope(mapped.kind.status, mapped.code, mapped.message, nil, context, mapped.kind == .unavailable ? [.retryAfter: "5"] : [:])
         } catch let error as HTTPError {
             let unrouted = error.status == .notFound && (context.endpointPath == nil || context.endpointPath == "NotFound")
             if unrouted, let match = routes.match(request.uri.path),

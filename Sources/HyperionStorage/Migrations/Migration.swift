@@ -22,6 +22,7 @@ extension Migration {
         .createAuth,
         .createKnowledge,
         .createAnswers,
+        .createKeywordPostings,
     ]
 
     /// Accounts (issue: accounts and access builds on this table).

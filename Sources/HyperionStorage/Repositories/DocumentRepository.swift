@@ -246,6 +246,12 @@ public struct DocumentRepository: Sendable {
         return try await store.database.select().columns("*").from("chunks").where("id", .in, ids).all(decoding: ChunkRow.self).map(\.record)
     }
 
+    /// Which of `ids` are chunks that still exist (a cached search result is checked against this).
+    public func existingChunkIDs(_ ids: [UUID]) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await store.database.select().column("id").from("chunks").where("id", .in, ids).all().map { try $0.decode(column: "id", as: UUID.self) })
+    }
+
     /// Every chunk of a model generation (to rebuild its index).
     public func chunks(modelID: UUID, generation: Int) async throws -> [ChunkRecord] {
         try await store.database.select().columns("*").from("chunks").where("model_id", .equal, modelID)
