@@ -88,8 +88,8 @@ for store in stores:
     cv, ck = h["seconds"].get("copy_vectors"), h["seconds"].get("copy_keywords")
     vectors_rate = f"{h['passages'] / cv:.0f}" if cv else "(in process)"
     keywords_rate = f"{h['documents'] / ck:.0f}" if ck else "(in process)"
-    print(f"| {store} | {h['metrics']['ndcgAt10']:.4f} | {v['metrics']['ndcgAt10']:.4f} | {kw['metrics']['ndcgAt10']:.4f} | "
-          f"{h['metrics']['recallAt10']:.4f} | {vectors_rate} | {keywords_rate} |")
+    print(f"| {store} | {h['metrics']['ndcg@10']:.4f} | {v['metrics']['ndcg@10']:.4f} | {kw['metrics']['ndcg@10']:.4f} | "
+          f"{h['metrics']['recall@10']:.4f} | {vectors_rate} | {keywords_rate} |")
 print()
 print("Per-query search latency through Hyperion's index seam (ms, p50 / p95):\n")
 print("| store | hybrid | vector | keyword |")

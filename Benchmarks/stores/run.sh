@@ -6,7 +6,8 @@
 # Python client (psycopg, chromadb) on the same tables, for Hyperion's overhead over the engine itself, and each
 # engine's recall@10 against exact search. Engines are started here on 127.0.0.1 and stopped after.
 #   SCIFACT=../shared/data/scifact   OUT=Benchmarks/stores/results.md   STORES="local pgvector chroma"
-# The corpus embeddings are computed once and cached in Benchmarks/stores/.cache (index files of the local store).
+# The corpus embeddings are computed once and cached in Benchmarks/stores/.cache (index files of the local store);
+# the last run's eval results stay in Benchmarks/stores/.cache/run (report.py can print them again).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HERE=Benchmarks/stores
@@ -17,6 +18,8 @@ STORES=${STORES:-local pgvector chroma}
 mkdir -p "$CACHE"
 work=$(mktemp -d /tmp/hyperion-stores.XXXXXX)
 chmod 755 "$work"
+results=$CACHE/run
+rm -rf "$results"; mkdir -p "$results"
 cleanup() { scripts/pgvector.sh stop "$work/pgvector" || true; scripts/chroma.sh stop "$work/chroma" || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
@@ -32,11 +35,11 @@ export HYPERION_EMBEDDING_MODEL_PATH="$(pwd)/data/models/all-MiniLM-L6-v2" HYPER
 for store in $STORES; do
   for mode in hybrid vector keyword; do
     env=(HYPERION_VECTOR_STORE="$store" HYPERION_DATABASE_URL="$pg" HYPERION_VECTOR_CHROMA_URL="$chroma")
-    extra=(); [ "$mode" = vector ] && extra=(--save-query-vectors "$work/queries.jsonl")
+    extra=(); [ "$mode" = vector ] && extra=(--save-query-vectors "$results/queries.jsonl")
     echo "==> $store $mode" >&2
-    env "${env[@]}" "$bin" "${common[@]}" --mode "$mode" "${extra[@]}" > "$work/$store-$mode.json"
+    env "${env[@]}" "$bin" "${common[@]}" --mode "$mode" "${extra[@]}" > "$results/$store-$mode.json"
   done
 done
 .venv-pgvector/bin/pip install -q --disable-pip-version-check numpy >/dev/null 2>&1 || true
 PGVECTOR_PYTHON=.venv-pgvector/bin/python CHROMA_PYTHON=.venv-chroma/bin/python \
-  python3 $HERE/report.py "$work" "$pg" "$chroma" "$STORES" | tee "$OUT"
+  python3 $HERE/report.py "$results" "$pg" "$chroma" "$STORES" | tee "$OUT"
