@@ -9,7 +9,7 @@ import sys
 work, pg, chroma, stores = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
 EVAL_KB = "00000000-0000-4000-8000-0000000000be".replace("-", "")
 NAME = f"hyv_{EVAL_KB}_1"
-K = 100  # what the retriever asks the vector index for (its candidates)
+K = 400  # what the retriever asks each index for here: 100 candidates × 4 at document granularity (Retriever.depth)
 
 PG_CLIENT = r'''
 import json, sys, time, psycopg

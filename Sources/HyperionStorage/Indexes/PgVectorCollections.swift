@@ -132,9 +132,16 @@ public final class PgVectorCollections: GenerationCollections {
         try await run(nil) { db in try await db.raw("SELECT 1").run() }
     }
 
-    /// Runs `body` in a transaction with the statement timeout set, mapping PostgreSQL's failures to
+    /// `SELECT set_config(name, value, true), …`: transaction-local settings in one statement.
+    static func setConfig(_ settings: [(String, String)]) -> SQLQueryString {
+        let calls: [SQLQueryString] = settings.map { "set_config(\(bind: $0.0), \(bind: $0.1), true)" }
+        return "SELECT \(SQLList(calls))"
+    }
+
+    /// Runs `body` in a transaction with the statement timeout (and `extra` settings) set, mapping PostgreSQL's failures to
     /// ``IndexEngineError``: unreachable or too slow → unavailable; the generation's table gone → needs training.
-    func run<T: Sendable>(_ generation: IndexGeneration?, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func run<T: Sendable>(_ generation: IndexGeneration?, settings extra: [(String, String)] = [],
+                          _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         do {
             // The server's statement_timeout ends a slow statement; the deadline also covers a server that stopped
             // answering at all (a hung host, a dropped network), where nothing would ever come back.
@@ -145,7 +152,8 @@ public final class PgVectorCollections: GenerationCollections {
             }) { [database, settings] in try await database.withSession { session in
                 try await session.raw("BEGIN").run()
                 do {
-                    try await session.raw("SET LOCAL statement_timeout = \(literal: "\(settings.timeoutSeconds)s")").run()
+                    // Every setting of the transaction in one round trip (a SET per setting would cost one each).
+                    try await session.raw(Self.setConfig([("statement_timeout", "\(settings.timeoutSeconds)s")] + extra)).run()
                     let value = try await body(session)
                     try await session.raw("COMMIT").run()
                     return value
@@ -238,15 +246,14 @@ struct PgVectorIndex: VectorIndex {
         if let ids = filter.documentIDs, ids.isEmpty { return [] }
         if let tags = filter.anyTags, tags.isEmpty { return [] }
         let vector = Self.literal(query)
-        let settings = owner.settings
-        return try await owner.run(generation) { [table] db in
-            func select(exact: Bool) async throws -> [IndexHit] {
+        let exactOnly = !filter.isEmpty || k > 1000
+        let graph = [("enable_indexscan", exactOnly ? "off" : "on"), ("hnsw.ef_search", "\(min(max(owner.settings.efSearch, k), 1000))")]
+        return try await owner.run(generation, settings: graph) { [table] db in
+            func select() async throws -> [IndexHit] {
                 var conditions: [SQLQueryString] = []
                 if let ids = filter.documentIDs { conditions.append("document_id = ANY(\(bind: ids.sorted()))") }
                 if let tags = filter.anyTags { conditions.append("tags && \(bind: tags.sorted())") }
                 let condition: SQLQueryString = conditions.isEmpty ? "" : "WHERE \(SQLList(conditions, separator: SQLRaw(" AND ")))"
-                try await db.raw("SET LOCAL enable_indexscan = \(unsafeRaw: exact ? "off" : "on")").run()
-                if !exact { try await db.raw("SET LOCAL hnsw.ef_search = \(literal: min(max(settings.efSearch, k), 1000))").run() }
                 return try await db.raw("""
                     SELECT id, document_id, embedding <=> \(bind: vector)::vector AS distance FROM \(ident: table) \(condition)
                     ORDER BY embedding <=> \(bind: vector)::vector LIMIT \(literal: k)
@@ -255,9 +262,10 @@ struct PgVectorIndex: VectorIndex {
                                  score: 1 - Float(try row.decode(column: "distance", as: Double.self)))
                     }
             }
-            if !filter.isEmpty || k > 1000 { return try await select(exact: true) }
-            let hits = try await select(exact: false)
-            return hits.count < k ? try await select(exact: true) : hits
+            let hits = try await select()
+            guard !exactOnly, hits.count < k else { return hits }
+            try await db.raw(PgVectorCollections.setConfig([("enable_indexscan", "off")])).run()
+            return try await select()
         }
     }
 
