@@ -51,9 +51,7 @@ struct BEIRIndexes {
         }
 
         var started = clock.now
-        try await catalog.add(IndexEntries(keywords: data.corpus.map {
-            KeywordEntry(id: $0.id, text: $0.title + "\n" + $0.text, metadata: EntryMetadata(documentID: $0.id))
-        }), to: generation)
+        try await catalog.add(IndexEntries(keywords: keywordEntries(data)), to: generation)
         seconds["index"] = (clock.now - started).seconds
 
         let indexes = try await catalog.indexes(of: generation)
@@ -88,5 +86,30 @@ struct BEIRIndexes {
             try JSONEncoder().encode(manifest).write(to: directory.appendingPathComponent("manifest.json"))
         }
         return BEIRIndexes(vectors: indexes.vectors, keywords: indexes.keywords, passages: passages.count)
+    }
+
+    /// Every document as a keyword entry: its title, then its text.
+    static func keywordEntries(_ data: BEIRDataset) -> [KeywordEntry] {
+        data.corpus.map { KeywordEntry(id: $0.id, text: $0.title + "\n" + $0.text, metadata: EntryMetadata(documentID: $0.id)) }
+    }
+
+    /// Copies these entries into `catalog` (an outside engine's) as a fresh generation, 1,000 at a time, timing the
+    /// keyword and the vector half; returns that generation's indexes.
+    func copy(into catalog: any IndexCatalog, data: BEIRDataset, seconds: inout [String: Double]) async throws -> GenerationIndexes {
+        guard let local = vectors as? LocalVectorIndex else { return try await catalog.indexes(of: Self.generation) }
+        let clock = ContinuousClock()
+        try await catalog.drop(Self.generation)
+        func add(_ entries: (Range<Int>) -> IndexEntries, count: Int) async throws -> Double {
+            let started = clock.now
+            for start in stride(from: 0, to: count, by: 1000) {
+                try await catalog.add(entries(start..<min(start + 1000, count)), to: Self.generation)
+            }
+            return (clock.now - started).seconds
+        }
+        let keywords = Self.keywordEntries(data)
+        seconds["copy_keywords"] = try await add({ IndexEntries(keywords: Array(keywords[$0])) }, count: keywords.count)
+        let vectorEntries = local.entries()
+        seconds["copy_vectors"] = try await add({ IndexEntries(vectors: Array(vectorEntries[$0])) }, count: vectorEntries.count)
+        return try await catalog.indexes(of: Self.generation)
     }
 }

@@ -85,27 +85,13 @@ struct BEIREvalCommand: AsyncParsableCommand {
             // keyword postings into the store at database.url) and the run searches those instead.
             var searched = (vectors: built.vectors, keywords: built.keywords)
             var closeEngines: (@Sendable () async throws -> Void)?
-            if settings.vectors.engine != .local, let local = built.vectors as? LocalVectorIndex {
+            if settings.vectors.engine != .local {
                 let logger = makeLogger(settings: settings)
                 let store = try await Store.open(settings.store, logger: logger)
                 try await Migrator(store: store, logger: logger).migrate()
                 let engines = try IndexEngines.make(settings: settings, store: store, dimension: embedder.dimension, logger: logger)
                 closeEngines = { try await engines.close(); try await store.close() }
-                let generation = BEIRIndexes.generation
-                try await engines.catalog.drop(generation)
-                let started = clock.now
-                let keywordEntries = data.corpus.map { KeywordEntry(id: $0.id, text: $0.title + "\n" + $0.text, metadata: EntryMetadata(documentID: $0.id)) }
-                for part in stride(from: 0, to: keywordEntries.count, by: 1000) {
-                    try await engines.catalog.add(IndexEntries(keywords: Array(keywordEntries[part..<min(part + 1000, keywordEntries.count)])), to: generation)
-                }
-                seconds["copy_keywords"] = (clock.now - started).seconds
-                let vectorsStarted = clock.now
-                let vectorEntries = local.entries()
-                for part in stride(from: 0, to: vectorEntries.count, by: 1000) {
-                    try await engines.catalog.add(IndexEntries(vectors: Array(vectorEntries[part..<min(part + 1000, vectorEntries.count)])), to: generation)
-                }
-                seconds["copy_vectors"] = (clock.now - vectorsStarted).seconds
-                let indexes = try await engines.catalog.indexes(of: generation)
+                let indexes = try await built.copy(into: engines.catalog, data: data, seconds: &seconds)
                 searched = (indexes.vectors, indexes.keywords)
             }
 

@@ -49,7 +49,7 @@ enum ChromaServer {
         let generation = IndexGeneration(knowledgeBase: UUID(), number: 2)
         let index = try await collections.collection(of: generation)
         try await index.add([VectorEntry(id: "a", vector: [1, 0, 0, 0], metadata: EntryMetadata(documentID: "d"))])
-        let answer = try await collections.client.call(.DELETE, "\(collections.databasePath)/collections/\(ChromaCollections.name(generation))")
+        let answer = try await collections.client.call(.DELETE, "\(collections.databasePath)/collections/\(generation.collectionName)")
         #expect(answer.status == 200)
         let error = await #expect(throws: IndexEngineError.self) { try await index.search([1, 0, 0, 0], k: 1, filter: .none) }
         #expect(error?.reason == .needsTraining)

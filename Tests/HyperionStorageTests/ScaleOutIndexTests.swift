@@ -80,7 +80,7 @@ func withCleanup<T>(_ body: () async throws -> T, cleanup: () async throws -> Vo
         let generation = IndexGeneration(knowledgeBase: UUID(), number: 3)
         let index = try await collections.collection(of: generation)
         try await index.add([VectorEntry(id: "a", vector: [1, 0, 0, 0], metadata: EntryMetadata(documentID: "d"))])
-        try await collections.database.raw("DROP TABLE \(ident: PgVectorCollections.table(generation))").run()
+        try await collections.database.raw("DROP TABLE \(ident: generation.collectionName)").run()
         let error = await #expect(throws: IndexEngineError.self) { try await index.search([1, 0, 0, 0], k: 1, filter: .none) }
         #expect(error?.reason == .needsTraining)
         #expect(error?.knowledgeBase == generation.knowledgeBase)

@@ -52,8 +52,6 @@ public final class ChromaCollections: GenerationCollections {
 
     var databasePath: String { "/api/v2/tenants/\(settings.tenant)/databases/\(settings.database)" }
 
-    static func name(_ generation: IndexGeneration) -> String { generation.collectionName }
-
     struct Collection: Decodable { let id: String; let name: String; let dimension: Int? }
 
     /// Creates the tenant and database once, when they are not Chroma's defaults (409: they exist).
@@ -87,7 +85,7 @@ public final class ChromaCollections: GenerationCollections {
             let configuration: Configuration
             let get_or_create = true
         }
-        let body = Create(name: Self.name(generation), configuration: .init(hnsw: .init(ef_search: settings.efSearch, ef_construction: settings.efConstruction,
+        let body = Create(name: generation.collectionName, configuration: .init(hnsw: .init(ef_search: settings.efSearch, ef_construction: settings.efConstruction,
                                                                                           max_neighbors: settings.maxNeighbors)))
         let answer = try await client.call(.POST, "\(databasePath)/collections", json: body, knowledgeBase: generation.knowledgeBase)
         guard answer.status < 300 else { throw refused(answer, generation, "creating its collection") }
@@ -119,7 +117,7 @@ public final class ChromaCollections: GenerationCollections {
 
     public func drop(_ generation: IndexGeneration) async throws {
         ids.withLock { _ = $0.removeValue(forKey: generation) }
-        let answer = try await client.call(.DELETE, "\(databasePath)/collections/\(Self.name(generation))", knowledgeBase: generation.knowledgeBase)
+        let answer = try await client.call(.DELETE, "\(databasePath)/collections/\(generation.collectionName)", knowledgeBase: generation.knowledgeBase)
         guard answer.status < 300 || answer.status == 404 else { throw refused(answer, generation, "deleting its collection") }
     }
 

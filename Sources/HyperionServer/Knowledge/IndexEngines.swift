@@ -27,25 +27,23 @@ public struct IndexEngines: Sendable {
         case .pgvector:
             guard let pgvector = settings.vectors.pgvector else { throw HyperionError.invalid("vector.pgvector.url", "is required") }
             let vectors = try PgVectorCollections(settings: pgvector, dimension: dimension, logger: logger)
-            let keywords = StoreKeywordCollections(store: store)
-            return IndexEngines(
-                catalog: SplitIndexCatalog(dimension: dimension, vectors: vectors, keywords: keywords),
-                readiness: [ReadinessCheck(name: vectors.engine) {
-                    do { try await vectors.ping() } catch let error as IndexEngineError { throw ReadinessFailure(error.description) }
-                }],
-                close: { try await vectors.close() }
-            )
+            return split(vectors: vectors, store: store, dimension: dimension, close: { try await vectors.close() })
         case .chroma:
             guard let chroma = settings.vectors.chroma else { throw HyperionError.invalid("vector.chroma.url", "is required") }
-            let vectors = ChromaCollections(settings: chroma, dimension: dimension)
-            return IndexEngines(
-                catalog: SplitIndexCatalog(dimension: dimension, vectors: vectors, keywords: StoreKeywordCollections(store: store)),
-                readiness: [ReadinessCheck(name: vectors.engine) {
-                    do { try await vectors.ping() } catch let error as IndexEngineError { throw ReadinessFailure(error.description) }
-                }],
-                close: {}
-            )
+            return split(vectors: ChromaCollections(settings: chroma, dimension: dimension), store: store, dimension: dimension, close: {})
         }
+    }
+
+    /// Vectors in an outside engine, keyword postings in the store, and a readiness check named after the engine.
+    private static func split(vectors: any GenerationCollections<any VectorIndex>, store: Store, dimension: Int,
+                              close: @escaping @Sendable () async throws -> Void) -> IndexEngines {
+        IndexEngines(
+            catalog: SplitIndexCatalog(dimension: dimension, vectors: vectors, keywords: StoreKeywordCollections(store: store)),
+            readiness: [ReadinessCheck(name: vectors.engine) {
+                do { try await vectors.ping() } catch let error as IndexEngineError { throw ReadinessFailure(error.description) }
+            }],
+            close: close
+        )
     }
 }
 

@@ -109,20 +109,11 @@ public final class Store: Sendable {
     }
 
     private func runTransaction<T: Sendable>(lock: TransactionLock?, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let begin = dialect.beginTransaction
-        return try await database.withSession { session in
-            try await session.raw(SQLQueryString(begin)).run()
+        try await database.inTransaction(begin: dialect.beginTransaction) { session in
             if let lock {
                 try await session.raw("SELECT pg_advisory_xact_lock(\(bind: lock.key))").run()
             }
-            do {
-                let value = try await body(session)
-                try await session.raw("COMMIT").run()
-                return value
-            } catch {
-                try? await session.raw("ROLLBACK").run()
-                throw error
-            }
+            return try await body(session)
         }
     }
 

@@ -78,16 +78,14 @@ public final class PgVectorCollections: GenerationCollections {
     /// Closes every connection.
     public func close() async throws { try await shutdown() }
 
-    static func table(_ generation: IndexGeneration) -> String { generation.collectionName }
-
     public func collection(of generation: IndexGeneration) async throws -> any VectorIndex {
-        let index = PgVectorIndex(owner: self, generation: generation, table: Self.table(generation))
+        let index = PgVectorIndex(owner: self, generation: generation)
         if known.withLock({ $0.contains(generation) }) { return index }
         try await run(generation) { db in
             // One creator at a time: concurrent CREATE ... IF NOT EXISTS of the same table can still collide.
             try await db.raw("SELECT pg_advisory_xact_lock(\(bind: Int64(0x4859_5045_5256_0001)))").run()
             try await db.raw("CREATE EXTENSION IF NOT EXISTS vector").run()
-            let table = Self.table(generation)
+            let table = generation.collectionName
             try await db.raw("""
                 CREATE TABLE IF NOT EXISTS \(ident: table) (id TEXT PRIMARY KEY, document_id TEXT NOT NULL,
                 tags TEXT[] NOT NULL DEFAULT '{}', embedding vector(\(literal: self.dimension)) NOT NULL)
@@ -120,7 +118,7 @@ public final class PgVectorCollections: GenerationCollections {
 
     public func drop(_ generation: IndexGeneration) async throws {
         known.withLock { _ = $0.remove(generation) }
-        try await run(nil) { db in try await db.raw("DROP TABLE IF EXISTS \(ident: Self.table(generation))").run() }
+        try await run(nil) { db in try await db.raw("DROP TABLE IF EXISTS \(ident: generation.collectionName)").run() }
     }
 
     public func drop(knowledgeBase: UUID) async throws {
@@ -149,19 +147,13 @@ public final class PgVectorCollections: GenerationCollections {
             return try await withDeadline(limit, timeout: { [engine] in
                 IndexEngineError(.unavailable, engine: engine, knowledgeBase: generation?.knowledgeBase,
                                  "no answer within \(limit.components.seconds) s (vector.timeout)")
-            }) { [database, settings] in try await database.withSession { session in
-                try await session.raw("BEGIN").run()
-                do {
+            }) { [database, settings] in
+                try await database.inTransaction { session in
                     // Every setting of the transaction in one round trip (a SET per setting would cost one each).
                     try await session.raw(Self.setConfig([("statement_timeout", "\(settings.timeoutSeconds)s")] + extra)).run()
-                    let value = try await body(session)
-                    try await session.raw("COMMIT").run()
-                    return value
-                } catch {
-                    try? await session.raw("ROLLBACK").run()
-                    throw error
+                    return try await body(session)
                 }
-            } }
+            }
         } catch let error as IndexEngineError {
             throw error
         } catch let error as PSQLError where error.serverInfo != nil {
@@ -191,11 +183,11 @@ public final class PgVectorCollections: GenerationCollections {
 struct PgVectorIndex: VectorIndex {
     let owner: PgVectorCollections
     let generation: IndexGeneration
-    let table: String
     /// Rows per INSERT: a 384-dimension vector as text is about 4 KB.
     static let batch = 200
 
     var dimension: Int { owner.dimension }
+    var table: String { generation.collectionName }
 
     func count() async throws -> Int {
         try await owner.run(generation) { [table] db in

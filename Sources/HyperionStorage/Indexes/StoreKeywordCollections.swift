@@ -82,9 +82,8 @@ struct StoreKeywordIndex: KeywordIndex {
         guard !kept.isEmpty else { return }
         let analysed = kept.map { analyzer.terms($0.text) }
         try await store.transaction { [kb, generation] db in
-            var (count, length) = try await Self.delete(ids: kept.map(\.id), kb: kb, generation: generation.number, in: db)
-            count = -count
-            length = -length
+            let (replaced, replacedLength) = try await Self.delete(ids: kept.map(\.id), kb: kb, generation: generation.number, in: db)
+            var count = -replaced, length = -replacedLength
             for part in Array(zip(kept, analysed)).chunked(Self.batch) {
                 var rows: [SQLQueryString] = []
                 var postings: [SQLQueryString] = []
