@@ -32,6 +32,12 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         // Streaming HTTP client for LLM and embedding providers.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Milvus's own gRPC API (its REST API in 2.3 cannot choose index type, search parameters or consistency).
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         // Templates of the web UI's pages (escaped by default).
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
@@ -77,6 +83,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Vector indexes in Milvus over its gRPC API; Generated/ holds the messages and client cut from milvus-proto
+        // v2.3.5 (scripts/milvus-proto), generated once and committed.
+        .target(
+            name: "HyperionMilvus",
+            dependencies: [
+                "HyperionCore",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            ]
+        ),
         // SQLKit store for SQLite (default) and PostgreSQL, migrations, repositories; pgvector and the keyword
         // postings of scale-out catalogs.
         .target(
@@ -106,6 +126,7 @@ let package = Package(
                 "HyperionEmbedding",
                 "HyperionExtract",
                 "HyperionProviders",
+                "HyperionMilvus",
                 "CKernels",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -182,6 +203,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HyperionEmbeddingTests", dependencies: ["HyperionEmbedding", "HyperionCore", "CKernels"]),
+        .testTarget(
+            name: "HyperionMilvusTests",
+            dependencies: ["HyperionMilvus", "HyperionCore", "HyperionConformance", .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         .testTarget(
             name: "HyperionStorageTests",
             dependencies: ["HyperionStorage", "HyperionConformance", .product(name: "Configuration", package: "swift-configuration")]
