@@ -215,6 +215,7 @@ let package = Package(
             name: "HyperionServerTests",
             dependencies: [
                 "HyperionServer",
+                "HyperionMilvus",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]

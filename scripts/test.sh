@@ -12,6 +12,7 @@ cleanup() {
   scripts/postgres.sh stop "$work/pg" || true
   scripts/pgvector.sh stop "$work/pgvector" || true
   scripts/chroma.sh stop "$work/chroma" || true
+  scripts/milvus.sh stop "$work/milvus" || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -50,8 +51,14 @@ chroma_url=$(scripts/chroma.sh start "$work/chroma") || { echo "FAIL: Chroma did
 echo "Chroma at $chroma_url"
 export HYPERION_TEST_CHROMA_URL="$chroma_url"
 export HYPERION_TEST_REQUIRE_CHROMA=1
+# Milvus 2.3 (PyPI milvus, gRPC API) in a loopback-only network namespace: its suites, and a live server with
+# vector.store=milvus.
+milvus_url=$(scripts/milvus.sh start "$work/milvus") || { echo "FAIL: Milvus did not start"; exit 1; }
+echo "Milvus at $milvus_url"
+export HYPERION_TEST_MILVUS_URL="$milvus_url"
+export HYPERION_TEST_REQUIRE_MILVUS=1
 
-step "swift test (SQLite + PostgreSQL + pgvector + Chroma)" swift test --skip-build
+step "swift test (SQLite + PostgreSQL + pgvector + Chroma + Milvus)" swift test --skip-build
 # Every committed fuzz input (seeds and past crashes) through its target: a crash found by `make fuzz` stays fixed.
 step "fuzz corpora replayed (Fuzz/corpus)" "$(swift build --show-bin-path)/hyperion-fuzz" Fuzz/corpus
 step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$(swift build --show-bin-path)/hyperion" "$work/eval"
@@ -59,12 +66,14 @@ step "integration: live server, SQLite" scripts/integration.sh "$work/it-sqlite"
 step "integration: live server, PostgreSQL" scripts/integration.sh "$work/it-pg" "$pg_url"
 step "integration: live server, PostgreSQL + pgvector" env HYPERION_VECTOR_STORE=pgvector scripts/integration.sh "$work/it-pgvector" "$pgvector_url"
 step "integration: live server, SQLite + Chroma" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" scripts/integration.sh "$work/it-chroma" ""
+step "integration: live server, SQLite + Milvus" env HYPERION_VECTOR_STORE=milvus HYPERION_VECTOR_MILVUS_URL="$milvus_url" scripts/integration.sh "$work/it-milvus" ""
 step "web UI: headless Chromium (Selenium)" scripts/ui.sh "$work/ui"
 step "jobs: kill -9 resume (SQLite)" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-sqlite"
 step "jobs: kill -9 resume and two instances (PostgreSQL)" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-pg" "$pg_url"
 step "stores: index migrate to pgvector, engine outage (PostgreSQL + pgvector)" python3 scripts/store_checks.py "$(swift build --show-bin-path)/hyperion" "$work/stores" "$pg_url" "$pgvector_url" "$work/pgvector"
 step "jobs: two instances on one vector store (PostgreSQL + pgvector)" env HYPERION_VECTOR_STORE=pgvector python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-pgvector" "$pgvector_url"
 step "jobs: two instances on one vector store (PostgreSQL + Chroma)" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-chroma" "$pg_url"
+step "jobs: two instances on one vector store (PostgreSQL + Milvus)" env HYPERION_VECTOR_STORE=milvus HYPERION_VECTOR_MILVUS_URL="$milvus_url" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-milvus" "$pg_url"
 
 echo
 echo "================ summary ================"

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import HyperionCore
+import HyperionMilvus
 import HyperionServer
 import Testing
 
@@ -25,6 +26,41 @@ struct ConfigurationTests {
         #expect(error?.kind == .validation)
         #expect(error?.field == key)
         #expect(error?.message.hasPrefix(key) == true)
+    }
+
+    @Test("vector store settings that cannot work stop start-up naming the key", arguments: [
+        (["vector.store": "faiss"], "vector.store"),
+        (["vector.store": "milvus"], "vector.milvus.url"),
+        (["vector.store": "milvus", "vector.milvus.url": "ftp://milvus"], "vector.milvus.url"),
+        (["vector.store": "milvus", "vector.milvus.url": "milvus:99999"], "vector.milvus.url"),
+        (["vector.store": "milvus", "vector.milvus.url": "milvus", "vector.milvus.database": "my-db"], "vector.milvus.database"),
+        (["vector.store": "milvus", "vector.milvus.url": "milvus", "vector.milvus.index": "diskann"], "vector.milvus.index"),
+        (["vector.store": "milvus", "vector.milvus.url": "milvus", "vector.milvus.consistency": "session"], "vector.milvus.consistency"),
+        (["vector.store": "milvus", "vector.milvus.url": "milvus", "vector.milvus.nprobe": "0"], "vector.milvus.nprobe"),
+        (["vector.store": "chroma", "vector.chroma.url": "chroma:8000"], "vector.chroma.url"),
+    ])
+    func badVectorStores(values: [String: String], key: String) {
+        let error = error(values)
+        #expect(error?.kind == .validation)
+        #expect(error?.field == key)
+    }
+
+    @Test("a Milvus store reads its endpoint, credentials and tuning")
+    func milvusSettings() throws {
+        let settings = try ServerSettings(reader: testReader([
+            "vector.store": "milvus", "vector.milvus.url": "https://milvus.internal:443", "vector.milvus.token": "root:Milvus",
+            "vector.milvus.database": "hyperion", "vector.milvus.index": "ivf_flat", "vector.milvus.nlist": "256", "vector.milvus.nprobe": "8",
+            "vector.milvus.consistency": "bounded", "vector.timeout": "3",
+        ]))
+        let milvus = try #require(settings.vectors.milvus)
+        #expect(settings.vectors.engine == .milvus)
+        #expect(milvus.host == "milvus.internal" && milvus.port == 443 && milvus.tls)
+        #expect(milvus.token == "root:Milvus" && milvus.database == "hyperion")
+        #expect(milvus.indexType == .ivfFlat && milvus.nlist == 256 && milvus.nprobe == 8)
+        #expect(milvus.consistency == .bounded && milvus.timeoutSeconds == 3)
+        let defaults = try #require(try ServerSettings(reader: testReader(["vector.store": "milvus", "vector.milvus.url": "127.0.0.1"])).vectors.milvus)
+        #expect(defaults.port == 19530 && !defaults.tls && defaults.token == nil && defaults.database == "default")
+        #expect(defaults.indexType == .hnsw && defaults.consistency == .strong)
     }
 
     @Test("defaults are the embedded ones")

@@ -1,4 +1,5 @@
 import Configuration
+import HyperionMilvus
 import HyperionProviders
 import Logging
 
@@ -109,7 +110,7 @@ enum Setting {
     static let indexCacheBytes = IntSetting("index.cache_bytes", default: 1 << 30, range: 0...(1 << 50),
         "Bytes of vector and keyword indexes kept in memory (1 GiB, estimated); past it the least recently used are saved and released, and load from their files on next use. 0 = no limit.")
     static let vectorStore = ChoiceSetting("vector.store", default: "local", allowed: VectorStoreSettings.Engine.allCases.map(\.rawValue),
-        "Where vectors live: local (index files under data_dir/indexes, in this process), pgvector (tables in PostgreSQL) or chroma (collections in a Chroma server, REST API v2). With an outside engine every instance shares the vectors, and the keyword side (BM25 postings) lives in the store.")
+        "Where vectors live: local (index files under data_dir/indexes, in this process), pgvector (tables in PostgreSQL), milvus (collections in a Milvus server, gRPC API) or chroma (collections in a Chroma server, REST API v2). With an outside engine every instance shares the vectors, and the keyword side (BM25 postings) lives in the store.")
     static let vectorTimeout = IntSetting("vector.timeout", default: 10, range: 1...600,
         "Seconds one call to the vector engine (connecting included) may take; then it counts as unavailable: queries answer 503 naming it.")
     static let vectorRetryFor = IntSetting("vector.retry_for", default: 300, range: 0...86_400,
@@ -132,6 +133,22 @@ enum Setting {
         "HNSW ef_construction of new Chroma collections.")
     static let chromaMaxNeighbors = IntSetting("vector.chroma.max_neighbors", default: 32, range: 2...256,
         "HNSW max_neighbors (M) of new Chroma collections.")
+    static let milvusDatabase = StringSetting("vector.milvus.database", default: "default",
+        "Milvus database of the collections (created when missing).")
+    static let milvusIndex = ChoiceSetting("vector.milvus.index", default: "hnsw", allowed: MilvusSettings.IndexType.allCases.map(\.rawValue),
+        "Index of new Milvus collections: hnsw (vector.milvus.m, ef_construction, ef_search) or ivf_flat (vector.milvus.nlist, nprobe). Cosine either way.")
+    static let milvusM = IntSetting("vector.milvus.m", default: 16, range: 2...2048,
+        "HNSW links per node (M) of new Milvus collections.")
+    static let milvusEfConstruction = IntSetting("vector.milvus.ef_construction", default: 200, range: 8...512,
+        "HNSW efConstruction of new Milvus collections.")
+    static let milvusEfSearch = IntSetting("vector.milvus.ef_search", default: 200, range: 1...32_768,
+        "HNSW ef of Milvus searches, raised to k when k is larger.")
+    static let milvusNlist = IntSetting("vector.milvus.nlist", default: 1024, range: 1...65_536,
+        "IVF_FLAT clusters (nlist) of new Milvus collections.")
+    static let milvusNprobe = IntSetting("vector.milvus.nprobe", default: 32, range: 1...65_536,
+        "IVF_FLAT clusters searched (nprobe).")
+    static let milvusConsistency = ChoiceSetting("vector.milvus.consistency", default: "strong", allowed: MilvusSettings.Consistency.allCases.map(\.rawValue),
+        "Which writes a Milvus search sees: strong (every write that returned, from any instance: a succeeded document is found, a deleted one never; waits for Milvus's next time tick, about 2 x its proxy.timeTickInterval), bounded (older than Milvus's common.gracefulTime) or eventually.")
     static let signupEnabled = BoolSetting("auth.signup_enabled", default: true,
         "Whether anyone may sign up; the first account of an empty install always may and becomes admin.")
     static let bcryptCost = IntSetting("auth.bcrypt_cost", default: 12, range: 10...16,

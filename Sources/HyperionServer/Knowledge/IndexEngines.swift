@@ -1,6 +1,7 @@
 import Foundation
 import HyperionCore
 import HyperionIndex
+import HyperionMilvus
 import HyperionProviders
 import HyperionStorage
 import Logging
@@ -28,6 +29,9 @@ public struct IndexEngines: Sendable {
             guard let pgvector = settings.vectors.pgvector else { throw HyperionError.invalid("vector.pgvector.url", "is required") }
             let vectors = try PgVectorCollections(settings: pgvector, dimension: dimension, logger: logger)
             return split(vectors: vectors, store: store, dimension: dimension, close: { try await vectors.close() })
+        case .milvus:
+            guard let milvus = settings.vectors.milvus else { throw HyperionError.invalid("vector.milvus.url", "is required") }
+            return split(vectors: try MilvusCollections(settings: milvus, dimension: dimension), store: store, dimension: dimension, close: {})
         case .chroma:
             guard let chroma = settings.vectors.chroma else { throw HyperionError.invalid("vector.chroma.url", "is required") }
             return split(vectors: ChromaCollections(settings: chroma, dimension: dimension), store: store, dimension: dimension, close: {})
