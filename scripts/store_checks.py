@@ -1,9 +1,10 @@
-"""An outside vector store from outside, with real server processes and a real pgvector:
-  1. `hyperion index migrate --to pgvector` while a server answers from its local index files: no query fails
-     meanwhile, and a server started on pgvector (with an empty data directory) finds the same documents;
+"""An outside vector store from outside, with real server processes and a real engine (pgvector or Milvus):
+  1. `hyperion index migrate --to ENGINE` while a server answers from its local index files: no query fails
+     meanwhile, and a server started on the engine (with an empty data directory) finds the same documents;
   2. the engine stops answering (SIGSTOP): queries answer 503 naming it within vector.timeout, /ready names it,
      an ingestion job waits instead of failing, and finishes once the engine is back (SIGCONT).
-   store_checks.py BINARY WORKDIR STORE_URL PGVECTOR_URL PGVECTOR_DIR"""
+   store_checks.py BINARY WORKDIR STORE_URL ENGINE ENGINE_URL ENGINE_DIR
+ENGINE_DIR is the directory scripts/pgvector.sh or scripts/milvus.sh started the engine in."""
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import time
 
 from server_checks import call, check, failures, start_server, upload, wait_job
 
-binary, work, store_url, pgvector_url, pgvector_dir = sys.argv[1:6]
+binary, work, store_url, engine, engine_url, engine_dir = sys.argv[1:7]
 os.makedirs(work, exist_ok=True)
 run = os.urandom(4).hex()  # the store may be shared with other checks
 email = f"stores-{run}@example.com"
@@ -24,7 +25,7 @@ started = []
 
 def environment(store):
     return {**os.environ, "HYPERION_DATABASE_URL": store_url, "HYPERION_LOG_FORMAT": "json", "HYPERION_EMBEDDING_MODEL_PATH": model_path,
-            "HYPERION_AUTH_BCRYPT_COST": "10", "HYPERION_VECTOR_STORE": store, "HYPERION_VECTOR_PGVECTOR_URL": pgvector_url,
+            "HYPERION_AUTH_BCRYPT_COST": "10", "HYPERION_VECTOR_STORE": store, f"HYPERION_VECTOR_{engine.upper()}_URL": engine_url,
             "HYPERION_VECTOR_TIMEOUT": "2", "HYPERION_QUERY_CACHE_SIZE": "0"}
 
 
@@ -40,11 +41,18 @@ def top_documents(base, token, model, docs):
     return found
 
 
+def descendants(pid):
+    children = [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    return [pid] + [d for child in children for d in descendants(child)]
+
+
 def engine_pids():
-    with open(os.path.join(pgvector_dir, "pgdata", "postmaster.pid")) as f:
-        main = int(f.readline())
-    children = subprocess.run(["pgrep", "-P", str(main)], capture_output=True, text=True).stdout.split()
-    return [main] + [int(p) for p in children]
+    """The engine's processes: PostgreSQL's postmaster and its children, or Milvus's wrapper and its server."""
+    if engine == "pgvector":
+        with open(os.path.join(engine_dir, "pgdata", "postmaster.pid")) as f:
+            return descendants(int(f.readline()))
+    with open(os.path.join(engine_dir, "pid")) as f:
+        return descendants(int(f.read()))
 
 
 try:
@@ -70,23 +78,23 @@ try:
             statuses.append(call(base, "POST", f"/api/v1/models/{model['id']}/search", {"query": corpus[3]["title"], "top_k": 3}, token)[0])
     asker = threading.Thread(target=ask)
     asker.start()
-    migrate = subprocess.run([binary, "index", "migrate", "--to", "pgvector", "--data-dir", os.path.join(work, "data-local")],
+    migrate = subprocess.run([binary, "index", "migrate", "--to", engine, "--data-dir", os.path.join(work, "data-local")],
                              env=environment("local"), capture_output=True, text=True, timeout=600)
     stop.set()
     asker.join()
-    check("hyperion index migrate --to pgvector copies every knowledge base", migrate.returncode == 0 and f"Stores {run}" in migrate.stdout
-          and "knowledge bases copied into pgvector" in migrate.stdout, (migrate.returncode, migrate.stdout[-500:], migrate.stderr[-500:]))
+    check(f"hyperion index migrate --to {engine} copies every knowledge base", migrate.returncode == 0 and f"Stores {run}" in migrate.stdout
+          and f"knowledge bases copied into {engine}" in migrate.stdout, (migrate.returncode, migrate.stdout[-500:], migrate.stderr[-500:]))
     check("queries kept answering during the migration", statuses and all(s == 200 for s in statuses), statuses[:20])
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
 
-    proc, base = start("pgvector", "pgvector", os.path.join(work, "data-pgvector"))
+    proc, base = start(engine, engine, os.path.join(work, f"data-{engine}"))
     # Another data directory holds another signing key: sign in again.
     _, tokens = call(base, "POST", "/api/v1/auth/login", {"email": email, "password": "stores-password-1"})
     token = tokens.get("access_token")
     after = top_documents(base, token, model["id"], corpus[:20])
-    check("a server on pgvector (empty data directory) finds the same documents", after == before, (before, after))
-    check("no index files were written", not os.path.exists(os.path.join(work, "data-pgvector", "indexes")))
+    check(f"a server on {engine} (empty data directory) finds the same documents", after == before, (before, after))
+    check("no index files were written", not os.path.exists(os.path.join(work, f"data-{engine}", "indexes")))
 
     # 2. The engine stops answering, then comes back.
     pids = engine_pids()
@@ -97,10 +105,10 @@ try:
         status, body = call(base, "POST", f"/api/v1/models/{model['id']}/search", {"query": corpus[3]["title"], "top_k": 3}, token)
         elapsed = time.time() - t0
         check("a query while the engine hangs: 503 naming it, within the timeout",
-              status == 503 and body.get("code") == "index_unavailable" and "pgvector" in body.get("detail", "") and elapsed < 10,
+              status == 503 and body.get("code") == "index_unavailable" and engine in body.get("detail", "") and elapsed < 10,
               (status, body, round(elapsed, 1)))
         status, ready = call(base, "GET", "/ready")
-        check("/ready names the engine", status == 503 and "pgvector" in json.dumps(ready), (status, ready))
+        check("/ready names the engine", status == 503 and engine in json.dumps(ready), (status, ready))
         _, up = upload(base, token, model["id"], corpus[20:22])
         time.sleep(4)
         _, job = call(base, "GET", f"/api/v1/jobs/{up.get('job_id')}", token=token)

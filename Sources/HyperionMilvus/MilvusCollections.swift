@@ -19,6 +19,8 @@ public final class MilvusCollections: GenerationCollections {
     public let dimension: Int
     let settings: MilvusSettings
     let connection: MilvusConnection
+    /// Seconds a new collection may take to load.
+    static let loadTimeoutSeconds = 60
     /// Generations whose collection is known to exist, indexed and loaded.
     private let ready = Mutex<Set<IndexGeneration>>([])
     private let databaseReady = Mutex(false)
@@ -209,7 +211,10 @@ public final class MilvusCollections: GenerationCollections {
         var probe = Milvus_Proto_Milvus_GetLoadStateRequest()
         probe.dbName = settings.database
         probe.collectionName = generation.collectionName
-        let deadline = ContinuousClock.now + .seconds(settings.timeoutSeconds)
+        // Loading a new collection takes Milvus about 2 s, longer than a call may: its own, longer limit (a caller with a
+        // deadline of its own still stops waiting at it).
+        let limit = max(settings.timeoutSeconds, Self.loadTimeoutSeconds)
+        let deadline = ContinuousClock.now + .seconds(limit)
         while true {
             let answer = try await call(generation.knowledgeBase, "waiting for its collection to load") { service, metadata, options in
                 try await service.getLoadState(probe, metadata: metadata, options: options)
@@ -218,7 +223,7 @@ public final class MilvusCollections: GenerationCollections {
             if answer.state == .loaded { return }
             guard ContinuousClock.now < deadline else {
                 throw IndexEngineError(.unavailable, engine: engine, knowledgeBase: generation.knowledgeBase,
-                                       "collection \(generation.collectionName) did not load within \(settings.timeoutSeconds) s")
+                                       "collection \(generation.collectionName) did not load within \(limit) s")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
