@@ -1,12 +1,12 @@
 """Reads the `hyperion eval beir --json` results of run.sh, times the same vector queries through each engine's own
 Python client, and prints the Markdown report.
-   report.py WORKDIR PGVECTOR_URL CHROMA_URL "STORES" """
+   report.py WORKDIR PGVECTOR_URL CHROMA_URL MILVUS_ADDRESS "STORES" """
 import json
 import os
 import subprocess
 import sys
 
-work, pg, chroma, stores = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
+work, pg, chroma, milvus, stores = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5].split()
 EVAL_KB = "00000000-0000-4000-8000-0000000000be".replace("-", "")
 NAME = f"hyv_{EVAL_KB}_1"
 K = 400  # what the retriever asks each index for here: 100 candidates × 4 at document granularity (Retriever.depth)
@@ -52,6 +52,29 @@ recall = sum(len(set(a) & set(e)) for a, e in zip(ann, exact)) / sum(len(e) for 
 print(json.dumps({"p50": lat[len(lat) // 2], "p95": lat[len(lat) * 95 // 100], "recall10": recall}))
 '''
 
+# Hyperion's own settings: HNSW ef = max(vector.milvus.ef_search 200, k), strong consistency, the document id returned.
+MILVUS_CLIENT = r'''
+import json, sys, time
+from pymilvus import connections, Collection
+address, name, k, path, exact_path = sys.argv[1:6]
+k = int(k)
+host, port = address.split(":")
+connections.connect(host=host, port=port)
+col = Collection(name)
+queries = [json.loads(l)["vector"] for l in open(path)]
+exact = json.load(open(exact_path))
+params = {"metric_type": "COSINE", "params": {"ef": max(200, k)}}
+def run(q):
+    return col.search([q], "vector", params, limit=k, output_fields=["document_id"], consistency_level="Strong")[0]
+for q in queries[:20]: run(q)
+lat, ann = [], []
+for q in queries:
+    t = time.perf_counter(); r = run(q); lat.append((time.perf_counter() - t) * 1000); ann.append(list(r.ids)[:10])
+lat.sort()
+recall = sum(len(set(a) & set(e)) for a, e in zip(ann, exact)) / sum(len(e) for e in exact)
+print(json.dumps({"p50": lat[len(lat) // 2], "p95": lat[len(lat) * 95 // 100], "recall10": recall}))
+'''
+
 results = {}
 for store in stores:
     for mode in ("hybrid", "vector", "keyword"):
@@ -73,6 +96,14 @@ if "chroma" in stores and os.path.exists(os.path.join(work, "exact.json")):
                           os.path.join(work, "exact.json")], capture_output=True, text=True)
     if out.returncode == 0:
         native["chroma"] = json.loads(out.stdout)
+    else:
+        print(out.stderr, file=sys.stderr)
+
+if "milvus" in stores and os.path.exists(os.path.join(work, "exact.json")):
+    out = subprocess.run([os.environ.get("MILVUS_PYTHON", "python3"), "-c", MILVUS_CLIENT, milvus, NAME, str(K), queries,
+                          os.path.join(work, "exact.json")], capture_output=True, text=True)
+    if out.returncode == 0:
+        native["milvus"] = json.loads(out.stdout)
     else:
         print(out.stderr, file=sys.stderr)
 
@@ -103,7 +134,7 @@ if native:
     print(f"The same vector queries (k = {K}) through each engine's own Python client, same tables, same run:\n")
     print("| engine | client | client p50 / p95 (ms) | Hyperion p50 / p95 (ms) | Hyperion's overhead at p50 | engine recall@10 vs exact |")
     print("|---|---|---|---|---|---|")
-    for store, client in (("pgvector", "psycopg 3"), ("chroma", "chromadb")):
+    for store, client in (("pgvector", "psycopg 3"), ("milvus", "pymilvus 2.3.8"), ("chroma", "chromadb")):
         if store in native and (store, "vector") in results:
             n, h = native[store], results[(store, "vector")]["seconds"]
             print(f"| {store} | {client} | {n['p50']:.2f} / {n['p95']:.2f} | {h['search_p50_ms']:.2f} / {h['search_p95_ms']:.2f} | "
