@@ -35,7 +35,7 @@ print(json.dumps({"p50": lat[len(lat) // 2], "p95": lat[len(lat) * 95 // 100], "
 
 CHROMA_CLIENT = r'''
 import json, sys, time, chromadb
-url, name, k, path, exact_path = sys.argv[1:6]
+exact_path, url, name, k, path = sys.argv[1:6]
 k = int(k)
 host, port = url.split("://")[1].split(":")
 client = chromadb.HttpClient(host=host, port=int(port))
@@ -56,7 +56,7 @@ print(json.dumps({"p50": lat[len(lat) // 2], "p95": lat[len(lat) * 95 // 100], "
 MILVUS_CLIENT = r'''
 import json, sys, time
 from pymilvus import connections, Collection
-address, name, k, path, exact_path = sys.argv[1:6]
+exact_path, address, name, k, path = sys.argv[1:6]
 k = int(k)
 host, port = address.split(":")
 connections.connect(host=host, port=port)
@@ -84,28 +84,25 @@ for store in stores:
 
 queries = os.path.join(work, "queries.jsonl")
 native = {}
-if "pgvector" in stores:
-    out = subprocess.run([os.environ.get("PGVECTOR_PYTHON", "python3"), "-c", PG_CLIENT, pg, NAME, str(K), queries], capture_output=True, text=True)
-    if out.returncode == 0:
-        native["pgvector"] = json.loads(out.stdout)
-        json.dump(native["pgvector"]["exact"], open(os.path.join(work, "exact.json"), "w"))
-    else:
-        print(out.stderr, file=sys.stderr)
-if "chroma" in stores and os.path.exists(os.path.join(work, "exact.json")):
-    out = subprocess.run([os.environ.get("CHROMA_PYTHON", "python3"), "-c", CHROMA_CLIENT, chroma, NAME, str(K), queries,
-                          os.path.join(work, "exact.json")], capture_output=True, text=True)
-    if out.returncode == 0:
-        native["chroma"] = json.loads(out.stdout)
-    else:
-        print(out.stderr, file=sys.stderr)
+exact = os.path.join(work, "exact.json")
 
-if "milvus" in stores and os.path.exists(os.path.join(work, "exact.json")):
-    out = subprocess.run([os.environ.get("MILVUS_PYTHON", "python3"), "-c", MILVUS_CLIENT, milvus, NAME, str(K), queries,
-                          os.path.join(work, "exact.json")], capture_output=True, text=True)
-    if out.returncode == 0:
-        native["milvus"] = json.loads(out.stdout)
-    else:
+
+def client(store, python, script, *args):
+    """Runs one engine's own client; its JSON result, or None (with its error printed) when it failed."""
+    out = subprocess.run([os.environ.get(python, "python3"), "-c", script, *args, NAME, str(K), queries], capture_output=True, text=True)
+    if out.returncode != 0:
         print(out.stderr, file=sys.stderr)
+        return None
+    native[store] = json.loads(out.stdout)
+    return native[store]
+
+
+# pgvector's exact search gives the truth the other engines' recall is measured against.
+if "pgvector" in stores and client("pgvector", "PGVECTOR_PYTHON", PG_CLIENT, pg):
+    json.dump(native["pgvector"]["exact"], open(exact, "w"))
+for store, python, script, address in (("chroma", "CHROMA_PYTHON", CHROMA_CLIENT, chroma), ("milvus", "MILVUS_PYTHON", MILVUS_CLIENT, milvus)):
+    if store in stores and os.path.exists(exact):
+        client(store, python, script, exact, address)
 
 first = next(iter(results.values()))
 print(f"SciFact train: {first['queries']} queries, {first['documents']} documents, {first['passages']} passages; "

@@ -256,6 +256,20 @@ public final class MilvusCollections: GenerationCollections {
         for generation in try await generations(of: knowledgeBase) { try await drop(generation) }
     }
 
+    /// Seals the collection's growing segments (Milvus's Flush, which returns once they are sealed; indexing follows in
+    /// the background). Until then Milvus searches new rows through an interim IVF index of its own: recall@10 was
+    /// 0.93–0.97 on SciFact while the data sat in growing segments, 1.000 once sealed and indexed.
+    public func persist(_ generation: IndexGeneration) async throws {
+        guard ready.withLock({ $0.contains(generation) }) else { return }  // nothing written through this instance
+        var request = Milvus_Proto_Milvus_FlushRequest()
+        request.dbName = settings.database
+        request.collectionNames = [generation.collectionName]
+        let answer = try await call(generation.knowledgeBase, "sealing its collection") { service, metadata, options in
+            try await service.flush(request, metadata: metadata, options: options)
+        }
+        try check(answer.status, generation, "sealing its collection")
+    }
+
     public func ping() async throws {
         let answer = try await call(nil, "health check") { service, metadata, options in
             try await service.checkHealth(Milvus_Proto_Milvus_CheckHealthRequest(), metadata: metadata, options: options)

@@ -20,6 +20,14 @@ public protocol GenerationCollections<Index>: Sendable {
     func drop(knowledgeBase: UUID) async throws
     /// Throws ``IndexEngineError`` unless the engine answers.
     func ping() async throws
+    /// Called when a job has finished writing to the generation: an engine that buffers recent writes in a less
+    /// precise form (Milvus's growing segments) seals them here. Writes are searchable before this either way.
+    func persist(_ generation: IndexGeneration) async throws
+}
+
+extension GenerationCollections {
+    /// Every write is final when it returns: nothing to do.
+    public func persist(_ generation: IndexGeneration) async throws {}
 }
 
 /// A failure of an index engine, named so an operator knows which engine and which knowledge base.

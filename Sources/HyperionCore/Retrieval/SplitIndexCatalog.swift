@@ -56,8 +56,11 @@ public final class SplitIndexCatalog: IndexCatalog {
         }
     }
 
-    /// Every write is durable when it returns; nothing to do.
-    public func persist(_ generation: IndexGeneration) async throws {}
+    /// Every write is durable when it returns; engines that keep recent writes apart (Milvus) seal them.
+    public func persist(_ generation: IndexGeneration) async throws {
+        try await vectors.persist(generation)
+        try await keywords.persist(generation)
+    }
 
     public func drop(_ generation: IndexGeneration) async throws {
         defer { changes.add(1, ordering: .relaxed) }
