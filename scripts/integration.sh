@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 dir="$1"; db="${2:-}"
 mkdir -p "$dir"
-bin=$(swift build --show-bin-path)/hyperion
+bin=${HYPERION_BIN_DIR:-$(swift build --show-bin-path)}/hyperion
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 data="$dir/data"
 scripts/fetch-assets.sh "$data" >/dev/null || { echo "could not fetch Swagger UI assets"; exit 1; }

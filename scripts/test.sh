@@ -28,8 +28,11 @@ step() {  # step NAME COMMAND...
 scripts/ensure-system.sh test || { echo "FAIL: could not install system packages"; exit 1; }
 step "python tools (.venv)" scripts/venv.sh
 step "swift build (debug, with tests)" swift build --build-tests
+# Asked once: every SwiftPM invocation leaves an empty /tmp/TemporaryDirectory.* behind.
+bindir=$(swift build --show-bin-path)
+export HYPERION_BIN_DIR="$bindir"
 # The faithfulness tests need the real all-MiniLM-L6-v2 (pulled once into ./data, SHA-256 checked).
-step "embedding model (pulled when missing)" "$(swift build --show-bin-path)/hyperion" models pull --data-dir "$root/data"
+step "embedding model (pulled when missing)" "$bindir/hyperion" models pull --data-dir "$root/data"
 if [ $status -ne 0 ]; then printf '%s\n' "${results[@]}"; echo "TESTS FAILED"; exit 1; fi
 
 # The stemmer is checked word for word against snowballstemmer over every distinct SciFact word.
@@ -60,21 +63,21 @@ export HYPERION_TEST_REQUIRE_MILVUS=1
 
 step "swift test (SQLite + PostgreSQL + pgvector + Chroma + Milvus)" swift test --skip-build
 # Every committed fuzz input (seeds and past crashes) through its target: a crash found by `make fuzz` stays fixed.
-step "fuzz corpora replayed (Fuzz/corpus)" "$(swift build --show-bin-path)/hyperion-fuzz" Fuzz/corpus
-step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$(swift build --show-bin-path)/hyperion" "$work/eval"
+step "fuzz corpora replayed (Fuzz/corpus)" "$bindir/hyperion-fuzz" Fuzz/corpus
+step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$bindir/hyperion" "$work/eval"
 step "integration: live server, SQLite" scripts/integration.sh "$work/it-sqlite" ""
 step "integration: live server, PostgreSQL" scripts/integration.sh "$work/it-pg" "$pg_url"
 step "integration: live server, PostgreSQL + pgvector" env HYPERION_VECTOR_STORE=pgvector scripts/integration.sh "$work/it-pgvector" "$pgvector_url"
 step "integration: live server, SQLite + Chroma" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" scripts/integration.sh "$work/it-chroma" ""
 step "integration: live server, SQLite + Milvus" env HYPERION_VECTOR_STORE=milvus HYPERION_VECTOR_MILVUS_URL="$milvus_url" scripts/integration.sh "$work/it-milvus" ""
 step "web UI: headless Chromium (Selenium)" scripts/ui.sh "$work/ui"
-step "jobs: kill -9 resume (SQLite)" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-sqlite"
-step "jobs: kill -9 resume and two instances (PostgreSQL)" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-pg" "$pg_url"
-step "stores: index migrate to pgvector, engine outage (PostgreSQL + pgvector)" python3 scripts/store_checks.py "$(swift build --show-bin-path)/hyperion" "$work/stores" "$pg_url" pgvector "$pgvector_url" "$work/pgvector"
-step "stores: index migrate to Milvus, engine outage (PostgreSQL + Milvus)" python3 scripts/store_checks.py "$(swift build --show-bin-path)/hyperion" "$work/stores-milvus" "$pg_url" milvus "$milvus_url" "$work/milvus"
-step "jobs: two instances on one vector store (PostgreSQL + pgvector)" env HYPERION_VECTOR_STORE=pgvector python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-pgvector" "$pgvector_url"
-step "jobs: two instances on one vector store (PostgreSQL + Chroma)" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-chroma" "$pg_url"
-step "jobs: two instances on one vector store (PostgreSQL + Milvus)" env HYPERION_VECTOR_STORE=milvus HYPERION_VECTOR_MILVUS_URL="$milvus_url" python3 scripts/jobs_checks.py "$(swift build --show-bin-path)/hyperion" "$work/jobs-milvus" "$pg_url"
+step "jobs: kill -9 resume (SQLite)" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-sqlite"
+step "jobs: kill -9 resume and two instances (PostgreSQL)" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-pg" "$pg_url"
+step "stores: index migrate to pgvector, engine outage (PostgreSQL + pgvector)" python3 scripts/store_checks.py "$bindir/hyperion" "$work/stores" "$pg_url" pgvector "$pgvector_url" "$work/pgvector"
+step "stores: index migrate to Milvus, engine outage (PostgreSQL + Milvus)" python3 scripts/store_checks.py "$bindir/hyperion" "$work/stores-milvus" "$pg_url" milvus "$milvus_url" "$work/milvus"
+step "jobs: two instances on one vector store (PostgreSQL + pgvector)" env HYPERION_VECTOR_STORE=pgvector python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-pgvector" "$pgvector_url"
+step "jobs: two instances on one vector store (PostgreSQL + Chroma)" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-chroma" "$pg_url"
+step "jobs: two instances on one vector store (PostgreSQL + Milvus)" env HYPERION_VECTOR_STORE=milvus HYPERION_VECTOR_MILVUS_URL="$milvus_url" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-milvus" "$pg_url"
 
 echo
 echo "================ summary ================"

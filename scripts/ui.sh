@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 dir="$1"
 mkdir -p "$dir"
-bin=$(swift build --show-bin-path)/hyperion
+bin=${HYPERION_BIN_DIR:-$(swift build --show-bin-path)}/hyperion
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 scripts/llm_standin.py "$dir/standin.port" >"$dir/standin.log" 2>&1 &
 standin_pid=$!
