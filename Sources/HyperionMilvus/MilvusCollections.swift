@@ -57,7 +57,7 @@ public final class MilvusCollections: GenerationCollections {
             case .unavailable, .deadlineExceeded, .resourceExhausted, .aborted, .cancelled:
                 if error.code == .cancelled { try Task.checkCancellation() }
                 throw IndexEngineError(.unavailable, engine: engine, knowledgeBase: knowledgeBase,
-                                       "cannot be reached at \(settings.host):\(settings.port) (\(doing)): \(error.code) \(error.message) CAUSE \(String(describing: error.cause))")
+                                       "cannot be reached at \(settings.host):\(settings.port) (\(doing)): \(error.code) \(error.message)")
             default:
                 throw IndexEngineError(.badResponse, engine: engine, knowledgeBase: knowledgeBase, "\(doing): \(error.code) \(error.message)")
             }
@@ -86,6 +86,11 @@ public final class MilvusCollections: GenerationCollections {
         ready.withLock { _ = $0.remove(generation) }
     }
 
+    /// Whether `generation`'s collection is known to exist, indexed and loaded.
+    func isReady(_ generation: IndexGeneration) -> Bool {
+        ready.withLock { $0.contains(generation) }
+    }
+
     // MARK: Collections
 
     /// Creates the configured database once, when it is not Milvus's default.
@@ -110,7 +115,7 @@ public final class MilvusCollections: GenerationCollections {
     /// first use; two instances creating it at once both end up using the same collection.
     func prepared(_ generation: IndexGeneration) async throws -> String {
         let name = generation.collectionName
-        if ready.withLock({ $0.contains(generation) }) { return name }
+        if isReady(generation) { return name }
         try await prepareDatabase()
         let kb = generation.knowledgeBase
         if let stored = try await storedDimension(generation) {
@@ -260,7 +265,7 @@ public final class MilvusCollections: GenerationCollections {
     /// the background). Until then Milvus searches new rows through an interim IVF index of its own: recall@10 was
     /// 0.93–0.97 on SciFact while the data sat in growing segments, 1.000 once sealed and indexed.
     public func persist(_ generation: IndexGeneration) async throws {
-        guard ready.withLock({ $0.contains(generation) }) else { return }  // nothing written through this instance
+        guard isReady(generation) else { return }  // nothing written through this instance
         var request = Milvus_Proto_Milvus_FlushRequest()
         request.dbName = settings.database
         request.collectionNames = [generation.collectionName]

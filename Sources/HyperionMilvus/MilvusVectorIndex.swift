@@ -23,11 +23,13 @@ struct MilvusVectorIndex: VectorIndex {
     private var settings: MilvusSettings { owner.settings }
     private var kb: UUID { generation.knowledgeBase }
 
-    /// Runs `body` on the prepared collection; a collection released behind our back is loaded again once.
+    /// Runs `body` on the prepared collection; a collection released behind our back is loaded again once (the owner's
+    /// `check` forgets a collection Milvus reports as not loaded, so the next `prepared` loads it).
     private func onCollection<Result: Sendable>(_ body: (String) async throws -> Result) async throws -> Result {
+        let name = try await owner.prepared(generation)
         do {
-            return try await body(try await owner.prepared(generation))
-        } catch let error as IndexEngineError where error.reason == .unavailable && error.detail.contains("not loaded") {
+            return try await body(name)
+        } catch let error as IndexEngineError where error.reason == .unavailable && !owner.isReady(generation) {
             return try await body(try await owner.prepared(generation))
         }
     }

@@ -83,6 +83,23 @@ enum MilvusServer {
     }
 
     @Test(.enabled(if: MilvusServer.enabled))
+    func aCollectionReleasedBehindOurBackIsLoadedAgain() async throws {
+        let collections = try MilvusServer.collections(dimension: 4)
+        let generation = IndexGeneration(knowledgeBase: UUID(), number: 1)
+        let index = try await collections.collection(of: generation)
+        try await index.add([VectorEntry(id: "a", vector: [1, 0, 0, 0], metadata: EntryMetadata(documentID: "d"))])
+        var release = Milvus_Proto_Milvus_ReleaseCollectionRequest()
+        release.collectionName = generation.collectionName
+        let status = try await collections.call(nil, "releasing") { service, metadata, options in
+            try await service.releaseCollection(release, metadata: metadata, options: options)
+        }
+        #expect(MilvusFailure(status) == nil)
+        #expect(collections.isReady(generation), "this instance still believes the collection is loaded")
+        #expect(try await index.search([1, 0, 0, 0], k: 1, filter: .none).map(\.id) == ["a"])
+        #expect(collections.isReady(generation))
+    }
+
+    @Test(.enabled(if: MilvusServer.enabled))
     func aCollectionOfAnotherDimensionAsksForTraining() async throws {
         let generation = IndexGeneration(knowledgeBase: UUID(), number: 1)
         try await MilvusServer.collections(dimension: 4).collection(of: generation)

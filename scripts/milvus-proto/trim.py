@@ -14,7 +14,7 @@ from pathlib import Path
 
 RPCS = [
     "CreateCollection", "DropCollection", "HasCollection", "DescribeCollection", "ShowCollections", "LoadCollection",
-    "GetLoadState", "CreateIndex", "DescribeIndex", "Insert", "Delete", "Upsert", "Search", "Query", "Flush",
+    "GetLoadState", "ReleaseCollection", "CreateIndex", "DescribeIndex", "Insert", "Delete", "Upsert", "Search", "Query", "Flush",
     "CheckHealth", "GetVersion", "CreateDatabase", "ListDatabases",
 ]
 # Messages sent serialized inside a `bytes` field, so no RPC reaches them by type.

@@ -72,6 +72,19 @@ internal enum Milvus_Proto_Milvus_MilvusService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ReleaseCollection" metadata.
+        internal enum ReleaseCollection: Sendable {
+            /// Request type for "ReleaseCollection".
+            internal typealias Input = Milvus_Proto_Milvus_ReleaseCollectionRequest
+            /// Response type for "ReleaseCollection".
+            internal typealias Output = Milvus_Proto_Common_Status
+            /// Descriptor for "ReleaseCollection".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "ReleaseCollection",
+                type: .unary
+            )
+        }
         /// Namespace for "DescribeCollection" metadata.
         internal enum DescribeCollection: Sendable {
             /// Request type for "DescribeCollection".
@@ -273,6 +286,7 @@ internal enum Milvus_Proto_Milvus_MilvusService: Sendable {
             DropCollection.descriptor,
             HasCollection.descriptor,
             LoadCollection.descriptor,
+            ReleaseCollection.descriptor,
             DescribeCollection.descriptor,
             ShowCollections.descriptor,
             GetLoadState.descriptor,
@@ -378,6 +392,25 @@ extension Milvus_Proto_Milvus_MilvusService {
         func loadCollection<Result>(
             request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_LoadCollectionRequest>,
             serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_LoadCollectionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReleaseCollection" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ReleaseCollectionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_ReleaseCollectionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func releaseCollection<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ReleaseCollectionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_ReleaseCollectionRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result
@@ -798,6 +831,36 @@ extension Milvus_Proto_Milvus_MilvusService {
             try await self.client.unary(
                 request: request,
                 descriptor: Milvus_Proto_Milvus_MilvusService.Method.LoadCollection.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ReleaseCollection" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ReleaseCollectionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_ReleaseCollectionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func releaseCollection<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ReleaseCollectionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_ReleaseCollectionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.ReleaseCollection.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1360,6 +1423,31 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
         )
     }
 
+    /// Call the "ReleaseCollection" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_ReleaseCollectionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func releaseCollection<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ReleaseCollectionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.releaseCollection(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_ReleaseCollectionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Common_Status>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "DescribeCollection" method.
     ///
     /// - Parameters:
@@ -1849,6 +1937,35 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
             metadata: metadata
         )
         return try await self.loadCollection(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReleaseCollection" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func releaseCollection<Result>(
+        _ message: Milvus_Proto_Milvus_ReleaseCollectionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_ReleaseCollectionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.releaseCollection(
             request: request,
             options: options,
             onResponse: handleResponse
