@@ -33,6 +33,22 @@ struct StoreTests {
         }
     }
 
+    @Test("a store dropped without close() closes itself instead of trapping; close() twice is harmless", arguments: Backend.available)
+    func droppedStoreClosesItself(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, configuration in
+            // AsyncKit asserts when a pool is released open: before OwnedPool this crashed the test process.
+            for _ in 0..<3 {
+                var dropped: Store? = try await Store.open(configuration, logger: testLogger)
+                try await dropped?.ping()
+                dropped = nil
+            }
+            let twice = try await Store.open(configuration, logger: testLogger)
+            try await twice.close()
+            try await twice.close()
+            try await store.ping()
+        }
+    }
+
     @Test("users round-trip with UUID ids and UTC timestamps", arguments: Backend.available)
     func userRoundTrip(backend: Backend) async throws {
         try await withFreshStore(backend) { store, _ in

@@ -40,7 +40,12 @@ func withFreshStore<T>(_ backend: Backend, migrate: Bool = true, _ body: (Store,
         }
         let name = "hyp_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let adminStore = try await Store.open(StoreConfiguration(backend: .postgres(url: admin)), logger: testLogger)
-        try await adminStore.database.raw("CREATE DATABASE \(unsafeRaw: String(name))").run()
+        do {
+            try await adminStore.database.raw("CREATE DATABASE \(unsafeRaw: String(name))").run()
+        } catch {
+            try? await adminStore.close()
+            throw error
+        }
         configuration = StoreConfiguration(backend: .postgres(url: admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?")), poolSize: 2)
         cleanup = {
             try await adminStore.database.raw("DROP DATABASE IF EXISTS \(unsafeRaw: String(name)) WITH (FORCE)").run()
@@ -49,9 +54,9 @@ func withFreshStore<T>(_ backend: Backend, migrate: Bool = true, _ body: (Store,
     }
     do {
         let store = try await Store.open(configuration, logger: testLogger)
-        if migrate { try await Migrator(store: store, logger: testLogger).migrate() }
         let result: T
         do {
+            if migrate { try await Migrator(store: store, logger: testLogger).migrate() }
             result = try await body(store, configuration)
         } catch {
             try? await store.close()

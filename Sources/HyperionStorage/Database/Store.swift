@@ -49,12 +49,9 @@ public final class Store: Sendable {
                 logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton
             )
-            let close: @Sendable () async throws -> Void = {
-                try await pool.shutdownAsync()
-                try await threads.shutdownGracefully()
-            }
-            let store = Store(database: SQLitePoolDatabase(pool: pool, logger: logger), dialect: .sqlite, shutdown: close)
-            try await store.checkReachable(pool: close)
+            let owned = OwnedPool(pool, threads: threads, logger: logger)
+            let store = Store(database: SQLitePoolDatabase(pool: pool, logger: logger), dialect: .sqlite, shutdown: owned.close)
+            try await store.checkReachable()
             return store
         case .postgres(let url):
             let sqlConfiguration: SQLPostgresConfiguration
@@ -70,16 +67,14 @@ public final class Store: Sendable {
                 logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton
             )
-            let store = Store(
-                database: pool.database(logger: logger).sql(queryLogLevel: .trace), dialect: .postgres,
-                shutdown: { try await pool.shutdownAsync() }
-            )
-            try await store.checkReachable(pool: { try await pool.shutdownAsync() })
+            let owned = OwnedPool(pool, logger: logger)
+            let store = Store(database: pool.database(logger: logger).sql(queryLogLevel: .trace), dialect: .postgres, shutdown: owned.close)
+            try await store.checkReachable()
             return store
         }
     }
 
-    private func checkReachable(pool close: () async throws -> Void) async throws {
+    private func checkReachable() async throws {
         do {
             try await ping()
         } catch {
@@ -131,7 +126,7 @@ public final class Store: Sendable {
         return try await filter(query).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
-    /// Closes every connection. Safe to call once at shutdown.
+    /// Closes every connection. Later calls do nothing; a store released unclosed closes itself.
     public func close() async throws {
         try await shutdown()
     }

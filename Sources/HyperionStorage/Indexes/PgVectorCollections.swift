@@ -70,7 +70,7 @@ public final class PgVectorCollections: GenerationCollections {
             on: MultiThreadedEventLoopGroup.singleton
         )
         database = pool.database(logger: logger).sql(queryLogLevel: .trace)
-        shutdown = { try await pool.shutdownAsync() }
+        shutdown = OwnedPool(pool, logger: logger).close
         self.settings = settings
         self.dimension = dimension
     }
