@@ -38,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        // TLS for rediss:// (already built for AsyncHTTPClient).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // Templates of the web UI's pages (escaped by default).
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
@@ -97,6 +99,19 @@ let package = Package(
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
         ),
+        // Shared state between instances in Redis: a small RESP2 client on SwiftNIO (no Swift Redis client is among the
+        // packages here), the rate limiter and the broadcast bus built on it.
+        .target(
+            name: "HyperionRedis",
+            dependencies: [
+                "HyperionCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // SQLKit store for SQLite (default) and PostgreSQL, migrations, repositories; pgvector and the keyword
         // postings of scale-out catalogs.
         .target(
@@ -127,6 +142,7 @@ let package = Package(
                 "HyperionExtract",
                 "HyperionProviders",
                 "HyperionMilvus",
+                "HyperionRedis",
                 "CKernels",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -206,6 +222,10 @@ let package = Package(
         .testTarget(
             name: "HyperionMilvusTests",
             dependencies: ["HyperionMilvus", "HyperionCore", "HyperionConformance", .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "HyperionRedisTests",
+            dependencies: ["HyperionRedis", "HyperionCore", "HyperionConformance", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "HyperionStorageTests",

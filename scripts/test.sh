@@ -13,6 +13,7 @@ cleanup() {
   scripts/pgvector.sh stop "$work/pgvector" || true
   scripts/chroma.sh stop "$work/chroma" || true
   scripts/milvus.sh stop "$work/milvus" || true
+  scripts/redis.sh stop "$work/redis" || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -61,7 +62,17 @@ echo "Milvus at $milvus_url"
 export HYPERION_TEST_MILVUS_URL="$milvus_url"
 export HYPERION_TEST_REQUIRE_MILVUS=1
 
-step "swift test (SQLite + PostgreSQL + pgvector + Chroma + Milvus)" swift test --skip-build
+# Redis 7 (Debian) with a password, TLS (a CA made by the script) and a unix socket: the client's suites, the shared
+# rate limiter and the broadcast bus.
+redis_url=$(scripts/redis.sh start "$work/redis") || { echo "FAIL: Redis did not start"; exit 1; }
+echo "Redis at ${redis_url##*@}"
+# shellcheck disable=SC1091
+. "$work/redis/env"
+export HYPERION_TEST_REDIS_URL="$REDIS_URL" HYPERION_TEST_REDIS_TLS_URL="$REDIS_TLS_URL" HYPERION_TEST_REDIS_CA="$REDIS_CA"
+export HYPERION_TEST_REDIS_SOCKET_URL="$REDIS_SOCKET_URL"
+export HYPERION_TEST_REQUIRE_REDIS=1
+
+step "swift test (SQLite + PostgreSQL + pgvector + Chroma + Milvus + Redis)" swift test --skip-build
 # Every committed fuzz input (seeds and past crashes) through its target: a crash found by `make fuzz` stays fixed.
 step "fuzz corpora replayed (Fuzz/corpus)" "$bindir/hyperion-fuzz" Fuzz/corpus
 step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$bindir/hyperion" "$work/eval"

@@ -26,12 +26,15 @@ public struct User: Sendable, Equatable, Identifiable {
     public var createdAt: Date
     /// Last change (UTC).
     public var updatedAt: Date
+    /// Moved on by a password change or sign-out everywhere: access tokens issued in an earlier epoch are refused.
+    public var sessionEpoch: Int
 
     /// Creates a user value.
     public init(
         id: UUID = UUID(), email: String, fullName: String? = nil, role: Role, isDisabled: Bool = false,
-        passwordHash: String, createdAt: Date = Date(), updatedAt: Date = Date()
+        passwordHash: String, createdAt: Date = Date(), updatedAt: Date = Date(), sessionEpoch: Int = 0
     ) {
+        self.sessionEpoch = sessionEpoch
         self.id = id
         self.email = email
         self.fullName = fullName

@@ -30,11 +30,15 @@ public struct AppDependencies: Sendable {
     public var readinessChecks: [ReadinessCheck]
     /// The index catalog's engines (closed at shutdown).
     let indexEngines: IndexEngines
+    /// Redis or this process's memory: rate limits, login windows, the user-state bus.
+    let shared: SharedState
 
     /// Creates the dependencies.
     init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
-         knowledge: KnowledgeService, answers: AnswerService, indexEngines: IndexEngines, readinessChecks: [ReadinessCheck] = []) {
+         knowledge: KnowledgeService, answers: AnswerService, indexEngines: IndexEngines, readinessChecks: [ReadinessCheck] = [],
+         shared: SharedState = .local) {
         self.indexEngines = indexEngines
+        self.shared = shared
         self.answers = answers
         self.settings = settings
         self.store = store
@@ -66,7 +70,8 @@ public struct AppDependencies: Sendable {
     /// Builds the knowledge and answer services with their providers: the configured ones, plus
     /// `chatModels` (by name; tests pass in-memory twins).
     public static func make(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
-                            embedder: any DocumentEmbedder, chatModels: [String: any ChatModel] = [:], logger: Logger) throws -> AppDependencies {
+                            embedder: any DocumentEmbedder, chatModels: [String: any ChatModel] = [:], shared: SharedState = .local,
+                            logger: Logger) throws -> AppDependencies {
         let metrics = AnswerMetrics(registry: registry)
         var providers: [String: any ChatModel] = [:]
         for provider in settings.answers.providers { providers[provider.name] = makeChatModel(provider, logger: logger) }
@@ -77,16 +82,16 @@ public struct AppDependencies: Sendable {
         let answers = AnswerService(store: store, knowledge: knowledge, providers: providers, settings: settings.answers,
                                     metrics: metrics, logger: logger)
         return AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge, answers: answers,
-                               indexEngines: engines, readinessChecks: engines.readiness)
+                               indexEngines: engines, readinessChecks: engines.readiness + shared.readiness, shared: shared)
     }
 
     /// Builds the account machinery from settings: signing keys (generated on first start when none is
     /// configured), token service, bcrypt hasher, login throttle and user-state cache.
-    public static func makeAuth(settings: ServerSettings, store: Store, hasher: PasswordHasher? = nil) async throws -> AuthService {
+    public static func makeAuth(settings: ServerSettings, store: Store, hasher: PasswordHasher? = nil, shared: SharedState = .local) async throws -> AuthService {
         let keys = try SigningKeys.load(settings: settings.auth, dataDirectory: settings.dataDirectory)
         return AuthService(
             store: store, settings: settings.auth, hasher: hasher ?? PasswordHasher(cost: settings.auth.bcryptCost),
-            tokens: await TokenService.make(keys: keys, settings: settings.auth), throttle: LoginThrottle(), cache: UserStateCache()
+            tokens: await TokenService.make(keys: keys, settings: settings.auth), cache: UserStateCache(), limiter: shared.limiter, bus: shared.bus
         )
     }
 }
@@ -108,6 +113,7 @@ public func buildApplication(
     let logger = makeLogger(settings: settings, sink: logSink)
     try FileManager.default.createDirectory(at: settings.dataDirectory, withIntermediateDirectories: true)
     let store = try await Store.open(settings.store, logger: logger)
+    let shared = SharedState.make(settings: settings.shared, logger: logger)
     do {
         try await Migrator(store: store, logger: logger).migrate()
     } catch {
@@ -116,7 +122,7 @@ public func buildApplication(
     }
     let auth: AuthService
     do {
-        auth = try await AppDependencies.makeAuth(settings: settings, store: store, hasher: passwordHasher)
+        auth = try await AppDependencies.makeAuth(settings: settings, store: store, hasher: passwordHasher, shared: shared)
     } catch {
         try? await store.close()
         throw error
@@ -124,7 +130,7 @@ public func buildApplication(
     let dependencies: AppDependencies
     do {
         dependencies = try AppDependencies.make(settings: settings, store: store, registry: registry, auth: auth, embedder: embedder,
-                                                chatModels: chatModels, logger: logger)
+                                                chatModels: chatModels, shared: shared, logger: logger)
     } catch {
         try? await store.close()
         throw error
@@ -154,6 +160,7 @@ public func buildApplication(
     // so a job still running at shutdown can record where it got to before the store closes.
     app.addServices(
         StoreService(store: store, logger: logger),
+        ClusterListener(shared: shared, cache: auth.cache, logger: logger),
         IndexEngineService(engines: dependencies.indexEngines, logger: logger),
         knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds, logger: logger)
     )
@@ -196,12 +203,13 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     ).addRoutes(to: router)
     MetricsController(registry: dependencies.registry, token: settings.metricsToken).addRoutes(to: router)
     let body = JSONBody(limit: settings.maxBodySize)
-    AuthController(auth: dependencies.auth, body: body).addRoutes(to: router)
-    UsersController(auth: dependencies.auth, body: body).addRoutes(to: router)
-    KnowledgeController(auth: dependencies.auth, knowledge: dependencies.knowledge, body: body,
+    let budgets = dependencies.shared.budgets
+    AuthController(auth: dependencies.auth, budgets: budgets, body: body).addRoutes(to: router)
+    UsersController(auth: dependencies.auth, budgets: budgets, body: body).addRoutes(to: router)
+    KnowledgeController(auth: dependencies.auth, budgets: budgets, knowledge: dependencies.knowledge, body: body,
                         uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)
-    AnswersController(auth: dependencies.auth, answers: dependencies.answers, body: body).addRoutes(to: router)
-    OpenAICompatController(auth: dependencies.auth, answers: dependencies.answers, body: body).addRoutes(to: router)
+    AnswersController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)
+    OpenAICompatController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)
     do {
         try WebUIController(auth: dependencies.auth, signupEnabled: settings.auth.signupEnabled).addRoutes(to: router)
     } catch {

@@ -30,6 +30,17 @@ extension ConformanceCheck: CustomTestStringConvertible {
         try await check.run(JobQueueHarness(open: { InMemoryJobQueue(shelf: shelf) }))
     }
 
+    @Test(arguments: RateLimiterConformance.checks)
+    func inMemoryRateLimiter(_ check: ConformanceCheck<RateLimiterHarness>) async throws {
+        try await check.run(RateLimiterHarness { InMemoryRateLimiter() })
+    }
+
+    @Test(arguments: ClusterBusConformance.checks)
+    func localClusterBus(_ check: ConformanceCheck<ClusterBusHarness>) async throws {
+        let bus = LocalClusterBus()
+        try await check.run(ClusterBusHarness { (bus, bus) })
+    }
+
     @Test(arguments: QueryCacheConformance.checks)
     func inProcessQueryCache(_ check: ConformanceCheck<QueryCacheHarness>) async throws {
         try await check.run(QueryCacheHarness { InProcessQueryCache(capacity: $0, ttl: $1) })

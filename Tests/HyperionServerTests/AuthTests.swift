@@ -1,7 +1,9 @@
+import NIOConcurrencyHelpers
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import HyperionCore
 import HyperionServer
 import Testing
 
@@ -159,6 +161,10 @@ struct AuthTests {
             #expect(try await client.json(.post, "/api/v1/auth/refresh", ["refresh_token": one.refresh]).status == .unauthorized)
             #expect(try await client.json(.post, "/api/v1/auth/logout-all", token: two.access).status == .noContent)
             #expect(try await client.json(.post, "/api/v1/auth/refresh", ["refresh_token": two.refresh]).status == .unauthorized)
+            // Every access token issued before is refused at once; a new sign-in works.
+            #expect(try await client.json(.get, "/api/v1/auth/me", token: two.access).status == .unauthorized)
+            let three = try await client.login("a@example.com")
+            #expect(try await client.json(.get, "/api/v1/auth/me", token: three.access).status == .ok)
         }
     }
 
@@ -172,8 +178,10 @@ struct AuthTests {
             let ok = try await client.json(.post, "/api/v1/auth/me/password", ["current_password": "old password", "new_password": "new password"], token: tokens.access)
             #expect(ok.status == .noContent)
             #expect(try await client.json(.post, "/api/v1/auth/refresh", ["refresh_token": tokens.refresh]).status == .unauthorized)
-            _ = try await client.login("a@example.com", password: "new password")
-            let patched = try await client.json(.patch, "/api/v1/auth/me", ["full_name": "  Ada  "], token: tokens.access)
+            // The access token of the old session stops working too, not only its refresh token.
+            #expect(try await client.json(.get, "/api/v1/auth/me", token: tokens.access).status == .unauthorized)
+            let fresh = try await client.login("a@example.com", password: "new password")
+            let patched = try await client.json(.patch, "/api/v1/auth/me", ["full_name": "  Ada  "], token: fresh.access)
             #expect(patched.body["full_name"] as? String == "Ada")
         }
     }
@@ -199,33 +207,41 @@ struct AuthTests {
 /// only after the password check.
 @Suite("Login throttle")
 struct LoginThrottleTests {
+    /// A clock moved by hand.
+    final class ManualClock: Sendable {
+        private let now = NIOLockedValueBox(ContinuousClock.now)
+        func read() -> ContinuousClock.Instant { now.withLockedValue { $0 } }
+        func advance(_ by: Duration) { now.withLockedValue { $0 += by } }
+    }
+
     @Test("a burst of parallel attempts lets at most the limit through")
     func parallelBurst() async {
         let throttle = LoginThrottle(perEmail: 5, perAddress: 20)
         let admitted = await withTaskGroup(of: Bool.self) { group in
-            for _ in 0..<40 { group.addTask { throttle.beginAttempt(email: "a@x.org", address: "1.2.3.4") == nil } }
+            for _ in 0..<40 { group.addTask { await throttle.beginAttempt(email: "a@x.org", address: "1.2.3.4") == nil } }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         #expect(admitted == 5)
         // Per address: 20 different emails, then the 21st is refused too.
         let other = LoginThrottle(perEmail: 5, perAddress: 20)
-        for i in 0..<20 { #expect(other.beginAttempt(email: "u\(i)@x.org", address: "5.6.7.8") == nil) }
-        #expect(other.beginAttempt(email: "new@x.org", address: "5.6.7.8") != nil)
+        for i in 0..<20 { #expect(await other.beginAttempt(email: "u\(i)@x.org", address: "5.6.7.8") == nil) }
+        #expect(await other.beginAttempt(email: "new@x.org", address: "5.6.7.8") != nil)
     }
 
     @Test("a success takes its own attempt back and clears the email; the window expires")
-    func successAndWindow() {
-        let throttle = LoginThrottle(perEmail: 2, perAddress: 3, window: 60)
-        let t0 = Date()
-        #expect(throttle.beginAttempt(email: "a", address: "ip", now: t0) == nil)
-        #expect(throttle.beginAttempt(email: "a", address: "ip", now: t0) == nil)
-        #expect(throttle.beginAttempt(email: "a", address: "ip", now: t0) == 60)
+    func successAndWindow() async {
+        let clock = ManualClock()
+        let throttle = LoginThrottle(limiter: InMemoryRateLimiter(clock: clock.read), perEmail: 2, perAddress: 3, window: .seconds(60))
+        #expect(await throttle.beginAttempt(email: "a", address: "ip") == nil)
+        #expect(await throttle.beginAttempt(email: "a", address: "ip") == nil)
+        #expect(await throttle.beginAttempt(email: "a", address: "ip") == 60)
         // Another email on the same address: one attempt left there (two counted), and a success gives it back.
-        #expect(throttle.beginAttempt(email: "b", address: "ip", now: t0) == nil)
-        throttle.recordSuccess(email: "b", address: "ip")
-        #expect(throttle.beginAttempt(email: "c", address: "ip", now: t0) == nil)
-        #expect(throttle.beginAttempt(email: "d", address: "ip", now: t0) != nil)
-        #expect(throttle.beginAttempt(email: "a", address: "other", now: t0.addingTimeInterval(61)) == nil, "the window moved on")
+        #expect(await throttle.beginAttempt(email: "b", address: "ip") == nil)
+        await throttle.recordSuccess(email: "b", address: "ip")
+        #expect(await throttle.beginAttempt(email: "c", address: "ip") == nil)
+        #expect(await throttle.beginAttempt(email: "d", address: "ip") != nil)
+        clock.advance(.seconds(61))
+        #expect(await throttle.beginAttempt(email: "a", address: "other") == nil, "the window moved on")
     }
 
     @Test("parallel wrong passwords over HTTP answer 429 beyond the limit")

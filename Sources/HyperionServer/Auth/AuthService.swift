@@ -24,18 +24,23 @@ public struct AuthService: Sendable {
     let cache: UserStateCache
     /// Where security events go (the audit table by default).
     let events: any EventSink
-    /// Signups per client address in the last hour.
-    let signups = SlidingWindow(window: 3_600)
+    /// Counts signups per client address (and, through ``throttle``, failed logins); shared by the instances with Redis.
+    let limiter: any RateLimiter
+    /// Tells every instance (this one included) that a user changed, so their cached state and tokens are checked again.
+    let bus: any ClusterBus
 
-    /// Creates the service.
-    public init(store: Store, settings: AuthSettings, hasher: PasswordHasher, tokens: TokenService, throttle: LoginThrottle, cache: UserStateCache,
-                events: (any EventSink)? = nil) {
+    /// Creates the service. Without a `limiter` or `bus`, counting and broadcasting stay in this process.
+    public init(store: Store, settings: AuthSettings, hasher: PasswordHasher, tokens: TokenService, throttle: LoginThrottle? = nil, cache: UserStateCache,
+                events: (any EventSink)? = nil, limiter: (any RateLimiter)? = nil, bus: (any ClusterBus)? = nil) {
+        let limiter = limiter ?? throttle?.limiter ?? InMemoryRateLimiter()
+        self.limiter = limiter
+        self.bus = bus ?? LocalClusterBus()
         self.store = store
         self.events = events ?? store.audit
         self.settings = settings
         self.hasher = hasher
         self.tokens = tokens
-        self.throttle = throttle
+        self.throttle = throttle ?? LoginThrottle(limiter: limiter)
         self.cache = cache
     }
 
@@ -81,7 +86,10 @@ public struct AuthService: Sendable {
         // Cheap early refusal before paying for the hash; the decision that counts is made again below.
         if !signupEnabled, try await store.users.count() > 0 { throw refused }
         // Each signup costs a bcrypt hash: one address may not queue them by the dozen.
-        if settings.signupsPerHour > 0, let wait = signups.admit([("a:" + (clientAddress ?? "unknown"), settings.signupsPerHour)]) {
+        if settings.signupsPerHour > 0,
+           case let decision = await limiter.admit([RateLimitRule(key: "signup-address:" + (clientAddress ?? "unknown"), limit: settings.signupsPerHour,
+                                                                  window: .seconds(3600))]),
+           !decision.allowed, let wait = decision.retryAfter {
             throw HyperionError(.tooManyRequests, code: "too_many_signups", message: "too many signups from this address; try again in \(wait) seconds",
                                 retryAfter: wait)
         }
@@ -109,7 +117,7 @@ public struct AuthService: Sendable {
     /// time (a different answer for a disabled account would tell whether a guessed password was right).
     public func login(email rawEmail: String, password: String, clientAddress: String) async throws -> TokenPair {
         let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
-        if let wait = throttle.beginAttempt(email: email, address: clientAddress) {
+        if let wait = await throttle.beginAttempt(email: email, address: clientAddress) {
             throw HyperionError(.tooManyRequests, code: "too_many_attempts", message: "too many failed logins; try again in \(wait) seconds", retryAfter: wait)
         }
         let user = try await store.users.find(email: email)
@@ -119,7 +127,7 @@ public struct AuthService: Sendable {
                                                     detail: user?.isDisabled == true ? "account disabled" : nil))
             throw HyperionError(.unauthorized, code: "invalid_credentials", message: "incorrect email or password")
         }
-        throttle.recordSuccess(email: email, address: clientAddress)
+        await throttle.recordSuccess(email: email, address: clientAddress)
         try await events.record(AuditEvent(kind: .loginSucceeded, userID: user.id, email: email, clientAddress: clientAddress))
         return try await issuePair(for: user, family: UUID())
     }
@@ -155,8 +163,17 @@ public struct AuthService: Sendable {
     }
 
     /// Revokes every refresh token of a user.
+    /// Revokes every refresh token of a user and, by moving their session epoch on, every access token.
     public func logoutAll(userID: UUID) async throws {
         try await store.refreshTokens.revokeAll(userID: userID)
+        try await store.users.advanceSessionEpoch(id: userID)
+        await userChanged(userID)
+    }
+
+    /// Drops this instance's cached state of a user and tells the other instances to do the same.
+    func userChanged(_ id: UUID) async {
+        cache.invalidate(id)
+        await bus.publish(.userChanged(id))
     }
 
     /// Changes the caller's password after checking the current one; signs out every session.
@@ -169,7 +186,8 @@ public struct AuthService: Sendable {
         updated.passwordHash = try await hasher.hash(new)
         try await store.users.update(updated)
         try await store.refreshTokens.revokeAll(userID: user.id)
-        cache.invalidate(user.id)
+        try await store.users.advanceSessionEpoch(id: user.id)
+        await userChanged(user.id)
         try await events.record(AuditEvent(kind: .passwordChanged, userID: user.id))
     }
 
@@ -180,7 +198,8 @@ public struct AuthService: Sendable {
         user.passwordHash = try await hasher.hash(new)
         try await store.users.update(user)
         try await store.refreshTokens.revokeAll(userID: userID)
-        cache.invalidate(userID)
+        try await store.users.advanceSessionEpoch(id: userID)
+        await userChanged(userID)
         try await events.record(AuditEvent(kind: .passwordChanged, userID: userID, detail: "reset"))
     }
 
@@ -189,7 +208,7 @@ public struct AuthService: Sendable {
         var updated = user
         updated.fullName = try Self.validateFullName(fullName)
         let saved = try await store.users.update(updated)
-        cache.invalidate(user.id)
+        await userChanged(user.id)
         return saved
     }
 
@@ -208,7 +227,7 @@ public struct AuthService: Sendable {
             throw HyperionError(.conflict, code: "last_admin", message: "the last active admin cannot be demoted or disabled")
         }
         let saved = try await store.users.update(user)
-        cache.invalidate(id)
+        await userChanged(id)
         if before.role != saved.role {
             try await events.record(AuditEvent(kind: .roleChanged, userID: id, actorID: actorID, detail: "\(before.role.rawValue)->\(saved.role.rawValue)"))
         }
@@ -229,7 +248,7 @@ public struct AuthService: Sendable {
             throw HyperionError(.conflict, code: "last_admin", message: "the last active admin cannot be deleted")
         }
         _ = try await store.users.delete(id: id)
-        cache.invalidate(id)
+        await userChanged(id)
         try await events.record(AuditEvent(kind: .userDeleted, userID: id, actorID: actorID, email: user.email))
     }
 
@@ -296,7 +315,8 @@ public struct AuthService: Sendable {
             }
             return Identity(user: user, credential: .apiKey(key.id))
         }
-        guard let verified = await tokens.verify(credential), let user = try await liveUser(verified.userID) else { return nil }
+        guard let verified = await tokens.verify(credential), let user = try await liveUser(verified.userID),
+              verified.sessionEpoch == user.sessionEpoch else { return nil }
         return Identity(user: user, credential: .accessToken)
     }
 

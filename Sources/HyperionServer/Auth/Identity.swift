@@ -23,7 +23,8 @@ public struct Identity: Sendable, Equatable {
 
 /// Users by id for a few seconds, so each authenticated request need not read the store; any change
 /// to a user invalidates its entry at once, so a disabled user's live token stops working immediately
-/// on this instance (other instances within ``ttl``).
+/// on this instance, and on the others as soon as the cluster bus carries the change (Redis pub/sub; without Redis
+/// there is one instance, or the others notice within ``ttl``).
 public final class UserStateCache: Sendable {
     /// How long an entry is trusted.
     public let ttl: TimeInterval
@@ -45,6 +46,11 @@ public final class UserStateCache: Sendable {
             entries[id] = (user, now)
         }
         return user
+    }
+
+    /// Drops every entry (changes may have been missed).
+    public func removeAll() {
+        entries.withLockedValue { $0.removeAll() }
     }
 
     /// Drops a user's entry after a change.

@@ -11,6 +11,8 @@ struct AccessClaims: JWTPayload {
     var exp: ExpirationClaim
     var jti: IDClaim
     var iss: IssuerClaim
+    /// The user's session epoch at issue time (absent in tokens of earlier versions: epoch 0).
+    var sep: Int?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {
         // Expiry and issue time are checked in TokenService, which knows the allowed clock skew.
@@ -32,6 +34,8 @@ public struct TokenService: Sendable {
         public let role: Role
         /// Token id.
         public let tokenID: String
+        /// The user's session epoch when the token was issued.
+        public let sessionEpoch: Int
     }
 
     /// Builds the key collection from `keys`.
@@ -67,7 +71,7 @@ public struct TokenService: Sendable {
         let claims = AccessClaims(
             sub: SubjectClaim(value: user.id.lowercasedString), role: user.role.rawValue,
             iat: IssuedAtClaim(value: now), exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(ttl))),
-            jti: IDClaim(value: UUID().lowercasedString), iss: IssuerClaim(value: issuer)
+            jti: IDClaim(value: UUID().lowercasedString), iss: IssuerClaim(value: issuer), sep: user.sessionEpoch == 0 ? nil : user.sessionEpoch
         )
         return (try await keys.sign(claims, kid: JWKIdentifier(string: currentKid)), ttl)
     }
@@ -85,7 +89,7 @@ public struct TokenService: Sendable {
               let id = UUID(uuidString: claims.sub.value),
               let role = Role(rawValue: claims.role)
         else { return nil }
-        let result = Verified(userID: id, role: role, tokenID: claims.jti.value)
+        let result = Verified(userID: id, role: role, tokenID: claims.jti.value, sessionEpoch: claims.sep ?? 0)
         // Only tokens already valid now are remembered, so a future-dated token is re-checked every time.
         verified.put(token, result, expiry: claims.exp.value)
         return result

@@ -46,6 +46,8 @@ public struct ServerSettings: Sendable {
     public var ingestion: IngestionSettings
     /// LLM providers and answering.
     public var answers: AnswerSettings
+    /// Redis and the per-caller request budgets.
+    public var shared: SharedStateSettings
 
     /// Reads and validates every server key.
     public init(reader: ConfigReader) throws {
@@ -73,5 +75,6 @@ public struct ServerSettings: Sendable {
         embedding = try EmbeddingSettings(reader: reader, dataDirectory: dataDirectory)
         ingestion = try IngestionSettings(reader: reader)
         answers = try AnswerSettings(reader: reader)
+        shared = try SharedStateSettings(reader: reader)
     }
 }

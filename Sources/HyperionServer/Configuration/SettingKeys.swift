@@ -163,6 +163,20 @@ enum Setting {
         "Seconds of clock skew tolerated when checking token times.")
     static let signupsPerHour = IntSetting("auth.signups_per_hour", default: 10, range: 0...1_000_000,
         "Signups allowed per client address per hour (each costs a bcrypt hash); more answer 429 with Retry-After. 0 = unlimited.")
+    static let redisTimeout = IntSetting("redis.timeout_ms", default: 1000, range: 10...60_000,
+        "Milliseconds one Redis command (or connection attempt) may take; then Redis counts as down: the server carries on without it and tries again once a second.")
+    static let redisKeyPrefix = StringSetting("redis.key_prefix", default: "hyperion:",
+        "Prefix of every Redis key and channel Hyperion uses, so several deployments can share one Redis.")
+    static let redisStrict = BoolSetting("redis.strict", default: false,
+        "Whether /ready answers 503 while Redis is down. Off: /ready stays 200 and reports redis as degraded (the server works without Redis: limits count per instance).")
+    static let requestsPerMinute = IntSetting("rate_limit.requests_per_minute", default: 0, range: 0...1_000_000,
+        "Authenticated requests per minute per user (access token) or per API key, sliding window, shared by every instance through Redis; more answer 429 with Retry-After and RateLimit-* headers. 0 = off.")
+    static let llmRequestsPerMinute = IntSetting("rate_limit.llm_requests_per_minute", default: 0, range: 0...1_000_000,
+        "A separate budget for the calls that may run an LLM (POST /api/v1/query, /api/v1/generate, /v1/chat/completions), counted on top of the general one. 0 = off.")
+    static let adminRequestsPerMinute = IntSetting("rate_limit.admin_requests_per_minute", default: -1, range: -1...1_000_000, shown: "-1 (same as users)",
+        "rate_limit.requests_per_minute for admins; 0 = unlimited.")
+    static let adminLLMRequestsPerMinute = IntSetting("rate_limit.admin_llm_requests_per_minute", default: -1, range: -1...1_000_000, shown: "-1 (same as users)",
+        "rate_limit.llm_requests_per_minute for admins; 0 = unlimited.")
     static let embeddingThreads = IntSetting("embedding.threads", default: 0, range: 0...256, note: "all cores",
         "Threads of one embedding forward pass.")
     static let embeddingProvider = ChoiceSetting("embedding.provider", default: "local", allowed: ["local", "hashing"] + EmbeddingProviderKind.allCases.map(\.rawValue),

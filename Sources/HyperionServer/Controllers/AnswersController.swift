@@ -6,15 +6,19 @@ import HyperionCore
 /// and the LLM provider list, under `/api/v1`.
 struct AnswersController {
     let auth: AuthService
+    /// Per-caller request budgets of authenticated routes (none unless configured).
+    var budgets = RequestBudgets.none
     let answers: AnswerService
     let body: JSONBody
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(auth: auth))
+        let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(auth: auth)).add(limit: budgets.requests)
+        // Routes that may run an LLM count against the LLM budget too.
+        let llm = api.group().add(limit: budgets.llm)
         let heartbeat = Duration.seconds(answers.settings.heartbeatSeconds)
 
         // MARK: query
-        api.post("/query") { request, context in
+        llm.post("/query") { request, context in
             let input = try await body.decode(QueryRequest.self, from: request)
             let caller = try context.caller.user
             guard let modelID = UUID(uuidString: input.model_id) else { throw HyperionError.invalid("model_id", "must be a UUID") }
@@ -108,7 +112,7 @@ struct AnswersController {
                                           models: $0.models ?? [], error: $0.error) }
             )
         }
-        api.post("/generate") { request, context in
+        llm.post("/generate") { request, context in
             let caller = try context.caller.user
             let input = try await body.decode(GenerateRequest.self, from: request)
             let provider = try answers.provider(named: input.provider)

@@ -6,6 +6,8 @@ import HyperionCore
 /// caller's profile and password, and API keys.
 struct AuthController {
     let auth: AuthService
+    /// Per-caller request budgets of authenticated routes (none unless configured).
+    var budgets = RequestBudgets.none
     let body: JSONBody
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -23,7 +25,7 @@ struct AuthController {
             return Response(status: .noContent)
         }
 
-        let me = router.group("/api/v1/auth").add(middleware: AuthenticationMiddleware(auth: auth))
+        let me = router.group("/api/v1/auth").add(middleware: AuthenticationMiddleware(auth: auth)).add(limit: budgets.requests)
         me.post("/logout-all") { _, context in
             try await auth.logoutAll(userID: try context.caller.user.id)
             return Response(status: .noContent)

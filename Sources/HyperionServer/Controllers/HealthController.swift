@@ -28,22 +28,30 @@ struct HealthController {
     private func ready(_ context: AppRequestContext) async throws -> Ready {
         var results: [String: String] = [:]
         var failing: [String] = []
+        var degraded = false
         for check in checks {
+            let reason: String
             do {
                 try await check.run()
                 results[check.name] = "ok"
+                continue
             } catch let failure as ReadinessFailure {
-                results[check.name] = failure.description
-                failing.append("\(check.name) (\(failure.description))")
+                reason = failure.description
             } catch {
-                results[check.name] = "failed"
-                failing.append(check.name)
+                reason = "failed"
                 context.logger.warning("readiness check failed", metadata: ["check": "\(check.name)", "error": "\(error)"])
+            }
+            if check.critical {
+                results[check.name] = reason
+                failing.append(reason == "failed" ? check.name : "\(check.name) (\(reason))")
+            } else {
+                results[check.name] = "degraded: " + reason
+                degraded = true
             }
         }
         guard failing.isEmpty else {
             throw APIError(.serviceUnavailable, code: "not_ready", detail: "not ready: \(failing.joined(separator: ", "))")
         }
-        return Ready(status: "ready", checks: results)
+        return Ready(status: degraded ? "degraded" : "ready", checks: results)
     }
 }

@@ -5,12 +5,14 @@ import HyperionCore
 /// RAG models, uploads, documents, jobs and search under `/api/v1`.
 struct KnowledgeController {
     let auth: AuthService
+    /// Per-caller request budgets of authenticated routes (none unless configured).
+    var budgets = RequestBudgets.none
     let knowledge: KnowledgeService
     let body: JSONBody
     let uploadLimit: Int
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(auth: auth))
+        let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(auth: auth)).add(limit: budgets.requests)
 
         // MARK: models
         api.post("/models") { request, context in

@@ -9,11 +9,14 @@ import HyperionCore
 /// `POST /v1/embeddings`. Errors use OpenAI's `{"error":{...}}` shape.
 struct OpenAICompatController {
     let auth: AuthService
+    /// Per-caller request budgets of authenticated routes (none unless configured).
+    var budgets = RequestBudgets.none
     let answers: AnswerService
     let body: JSONBody
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let v1 = router.group("/v1").add(middleware: OpenAIErrorMiddleware()).add(middleware: AuthenticationMiddleware(auth: auth))
+            .add(limit: budgets.requests)
         let knowledge = answers.knowledge
         let heartbeat = Duration.seconds(answers.settings.heartbeatSeconds)
 
@@ -25,7 +28,7 @@ struct OpenAICompatController {
             })
         }
 
-        v1.post("/chat/completions") { request, context in
+        v1.group().add(limit: budgets.llm).post("/chat/completions") { request, context in
             let caller = try context.caller.user
             let input = try await body.decode(OpenAIChatRequest.self, from: request)
             if let n = input.n, n != 1 { throw HyperionError.invalid("n", "only n=1 is supported") }
@@ -165,7 +168,15 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
             }
             return OpenAIErrorBody(error: .init(message: error.message, type: type, param: error.field, code: error.code))
         case let error as APIError:
-            return OpenAIErrorBody(error: .init(message: error.detail, type: error.status.code < 500 ? "invalid_request_error" : "api_error",
+            let type = switch error.status.code {
+            case 429: "rate_limit_error"
+            case 401: "authentication_error"
+            case 403: "permission_error"
+            case 404: "not_found_error"
+            case ..<500: "invalid_request_error"
+            default: "api_error"
+            }
+            return OpenAIErrorBody(error: .init(message: error.detail, type: type,
                                                 param: error.field, code: error.code))
         default:
             return OpenAIErrorBody(error: .init(message: "internal server error", type: "api_error", param: nil, code: "internal_error"))

@@ -5,11 +5,14 @@ import HyperionCore
 /// Admin user management under `/api/v1/users`, and the audit log at `/api/v1/logs`.
 struct UsersController {
     let auth: AuthService
+    /// Per-caller request budgets of authenticated routes (none unless configured).
+    var budgets = RequestBudgets.none
     let body: JSONBody
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let admin = router.group("/api/v1")
             .add(middleware: AuthenticationMiddleware(auth: auth))
+            .add(limit: budgets.requests)
             .add(middleware: RequireAdminMiddleware())
         admin.get("/users") { request, _ in
             let query = request.uri.queryParameters

@@ -6,10 +6,14 @@ public struct ReadinessCheck: Sendable {
     public let name: String
     /// The check itself.
     public let run: @Sendable () async throws -> Void
+    /// Whether a failure makes the instance not ready (503). A component the server can work without (Redis) only
+    /// degrades it: `/ready` stays 200 with status `degraded` and says why.
+    public let critical: Bool
 
     /// Creates a check.
-    public init(name: String, run: @escaping @Sendable () async throws -> Void) {
+    public init(name: String, critical: Bool = true, run: @escaping @Sendable () async throws -> Void) {
         self.name = name
+        self.critical = critical
         self.run = run
     }
 

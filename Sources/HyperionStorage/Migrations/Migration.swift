@@ -23,7 +23,14 @@ extension Migration {
         .createKnowledge,
         .createAnswers,
         .createKeywordPostings,
+        .addSessionEpoch,
     ]
+
+    /// A user's session epoch: access tokens carry the epoch they were issued in, and a password change or
+    /// sign-out-everywhere moves it on, so every instance refuses the older tokens (not only the refresh tokens).
+    static let addSessionEpoch = Migration(version: 6, name: "add users.session_epoch") { d in
+        ["ALTER TABLE users ADD COLUMN session_epoch \(d.bigint) NOT NULL DEFAULT 0"]
+    }
 
     /// Accounts (issue: accounts and access builds on this table).
     static let createUsers = Migration(version: 1, name: "create users") { d in

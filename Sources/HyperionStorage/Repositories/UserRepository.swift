@@ -15,6 +15,7 @@ public struct UserRepository: Sendable {
         var password_hash: String
         var created_at: Date
         var updated_at: Date
+        var session_epoch: Int
 
         init(_ user: User) {
             id = user.id
@@ -25,6 +26,7 @@ public struct UserRepository: Sendable {
             password_hash = user.passwordHash
             created_at = user.createdAt
             updated_at = user.updatedAt
+            session_epoch = user.sessionEpoch
         }
 
         func user() throws -> User {
@@ -33,7 +35,7 @@ public struct UserRepository: Sendable {
             }
             return User(
                 id: id, email: email, fullName: full_name, role: role, isDisabled: is_disabled,
-                passwordHash: password_hash, createdAt: created_at, updatedAt: updated_at
+                passwordHash: password_hash, createdAt: created_at, updatedAt: updated_at, sessionEpoch: session_epoch
             )
         }
     }
@@ -121,7 +123,20 @@ public struct UserRepository: Sendable {
         return !rows.isEmpty
     }
 
+    /// Moves the user's session epoch on (access tokens issued before stop working); returns the new epoch.
+    /// - Throws: ``HyperionError`` `not_found` when the user does not exist.
+    @discardableResult
+    public func advanceSessionEpoch(id: UUID) async throws -> Int {
+        try await store.database.update("users")
+            .set(SQLIdentifier("session_epoch"), to: SQLBinaryExpression(SQLIdentifier("session_epoch"), .add, SQLLiteral.numeric("1")))
+            .where("id", .equal, id)
+            .run()
+        guard let user = try await find(id: id) else { throw HyperionError.notFound("user") }
+        return user.sessionEpoch
+    }
+
     /// Saves changed fields of an existing user; `updated_at` is set to now.
+    /// The session epoch is not among them: only ``advanceSessionEpoch(id:)`` moves it, atomically.
     /// - Throws: ``HyperionError`` `not_found` when the user does not exist.
     @discardableResult
     public func update(_ user: User) async throws -> User {

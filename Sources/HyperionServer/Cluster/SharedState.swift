@@ -1,0 +1,83 @@
+import HyperionCore
+import HyperionRedis
+import Logging
+import ServiceLifecycle
+
+/// The request budgets of authenticated routes; nil where no role has a limit.
+struct RequestBudgets: Sendable {
+    /// Every authenticated request.
+    var requests: RateLimitMiddleware?
+    /// Requests that may run an LLM, on top of ``requests``.
+    var llm: RateLimitMiddleware?
+
+    /// No budgets.
+    static let none = RequestBudgets()
+}
+
+/// What the instances share: Redis when `redis.url` is set (rate-limit and login windows, the user-state bus), this
+/// process's memory otherwise.
+public struct SharedState: Sendable {
+    /// The Redis client, when configured.
+    let redis: RedisClient?
+    /// Sliding windows: request budgets, login throttling, signups.
+    let limiter: any RateLimiter
+    /// User-state and revocation broadcasts.
+    let bus: any ClusterBus
+    /// The configured per-caller budgets.
+    let budgets: RequestBudgets
+    /// Whether `/ready` fails while Redis is down.
+    let strict: Bool
+
+    /// Everything in this process: what a single instance without Redis uses, and what tests get by default.
+    public static let local = SharedState(redis: nil, limiter: InMemoryRateLimiter(), bus: LocalClusterBus(), budgets: .none, strict: false)
+
+    /// Builds the shared state `settings` configure. Nothing connects yet: Redis is reached at first use, and a
+    /// server whose Redis is down starts and serves (degraded).
+    static func make(settings: SharedStateSettings, logger: Logger) -> SharedState {
+        let redis = settings.redis.map { RedisClient(settings: $0, logger: logger) }
+        let limiter: any RateLimiter = redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter()
+        let bus: any ClusterBus = redis.map { RedisClusterBus(client: $0, logger: logger) } ?? LocalClusterBus()
+        let requests = RateLimitMiddleware(budget: "requests", limiter: limiter, limits: settings.requestsPerMinute)
+        let llm = RateLimitMiddleware(budget: "llm", limiter: limiter, limits: settings.llmRequestsPerMinute)
+        return SharedState(redis: redis, limiter: limiter, bus: bus,
+                           budgets: RequestBudgets(requests: requests.isActive ? requests : nil, llm: llm.isActive ? llm : nil),
+                           strict: settings.strict)
+    }
+
+    /// `/ready`'s check of Redis: degraded (200) while it is down, unless `redis.strict` is set.
+    var readiness: [ReadinessCheck] {
+        guard let redis else { return [] }
+        return [ReadinessCheck(name: "redis", critical: strict) {
+            do { try await redis.ping() } catch {
+                throw ReadinessFailure("unavailable (\(redis.settings.displayName)): serving without it: per-instance limits, no cross-instance revocation")
+            }
+        }]
+    }
+
+    /// Closes the bus and the connection.
+    func shutdown() async {
+        if let bus = bus as? RedisClusterBus { await bus.shutdown() }
+        redis?.close()
+    }
+}
+
+/// Applies what other instances broadcast: a changed user's cached state is dropped, so their next request is
+/// checked against the store (disabled, role, session epoch). After the bus reconnects, every cached user is
+/// dropped, since changes published meanwhile were missed.
+struct ClusterListener: Service {
+    let shared: SharedState
+    let cache: UserStateCache
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            for await delivery in shared.bus.events() {
+                switch delivery {
+                case .event(.userChanged(let id)): cache.invalidate(id)
+                case .resync: cache.removeAll()
+                }
+            }
+        }
+        await shared.shutdown()
+    }
+}
