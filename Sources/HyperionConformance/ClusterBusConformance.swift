@@ -11,12 +11,13 @@ public struct ClusterBusHarness: Sendable {
 }
 
 /// What every ``ClusterBus`` must do: a listener's stream starts with ``ClusterDelivery/resync`` once it is listening;
-/// from then on every event published on either bus reaches every listener, in the order one publisher sent them,
-/// within a second; a listener that goes away does not hold up the others.
+/// from then on every event published on either bus reaches every listener, in the order one publisher sent them;
+/// a listener that goes away does not hold up the others. Waits are generous (the suites run with every other test
+/// on two cores); how fast delivery is on a quiet machine is a benchmark's business.
 public enum ClusterBusConformance {
     /// Every check of the suite.
     public static let checks: [ConformanceCheck<ClusterBusHarness>] = [
-        .init("an event published on one instance reaches listeners on both within a second") { harness in
+        .init("an event published on one instance reaches listeners on both") { harness in
             let (a, b) = try await harness.make()
             var onA = a.events().makeAsyncIterator()
             var onB = b.events().makeAsyncIterator()
@@ -56,13 +57,14 @@ public enum ClusterBusConformance {
         },
     ]
 
-    /// The next delivery, or a failure after a second.
-    private static func next(_ iterator: inout AsyncStream<ClusterDelivery>.Iterator, line: UInt = #line) async throws -> ClusterDelivery {
+    /// The next delivery, or a failure after `limit`.
+    private static func next(_ iterator: inout AsyncStream<ClusterDelivery>.Iterator, within limit: Duration = .seconds(10),
+                             line: UInt = #line) async throws -> ClusterDelivery {
         let box = IteratorBox(iterator)
         let delivery = try await withThrowingTaskGroup(of: ClusterDelivery?.self) { group in
             group.addTask { await box.next() }
             group.addTask {
-                try await Task.sleep(for: .seconds(1))
+                try await Task.sleep(for: limit)
                 return nil
             }
             let first = try await group.next()!
@@ -70,7 +72,7 @@ public enum ClusterBusConformance {
             return first
         }
         iterator = box.iterator
-        guard let delivery else { throw ConformanceFailure(message: "nothing delivered within a second", line: line) }
+        guard let delivery else { throw ConformanceFailure(message: "nothing delivered within \(limit)", line: line) }
         return delivery
     }
 }

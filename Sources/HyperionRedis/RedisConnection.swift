@@ -75,11 +75,16 @@ final class RedisConnection: Sendable {
         var buffer = channel.allocator.buffer(capacity: 64)
         RESPCommand.write(arguments, into: &buffer)
         let reply = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.writeAndFlush(NIOAny((command: buffer, reply: reply)), promise: nil)
+        // A write that never reaches the command handler (the channel closed and its pipeline is gone) must still
+        // answer the caller; a promise completed twice keeps its first result.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { reply.fail(RedisError.unavailable("the connection closed: \($0)")) }
+        channel.writeAndFlush(NIOAny((command: buffer, reply: reply)), promise: written)
         let channel = channel
         let timedOut = timedOut
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(timeout))) {
             timedOut.withLockedValue { $0 = true }
+            reply.fail(RedisError.unavailable("no reply within \(timeout)"))
             channel.close(promise: nil)
         }
         defer { timer.cancel() }

@@ -140,6 +140,9 @@ public func buildApplication(
     // any generation may take, so another instance's queries in flight are left alone.
     let longest = settings.answers.providers.map { Int($0.totalTimeout.components.seconds) }.max() ?? 0
     try? await dependencies.store.queries.failStale(before: Date().addingTimeInterval(-Double(max(longest, 300) + 60)))
+    // Where this instance starts following the index change log: read before anything loads an index.
+    let followedCatalog = dependencies.indexEngines.local
+    let logEnd = followedCatalog == nil ? 0 : (try? await dependencies.store.indexChanges.latest()) ?? 0
     let router = buildRouter(dependencies, logger: logger)
     var app = Application(
         router: router,
@@ -161,6 +164,9 @@ public func buildApplication(
     app.addServices(
         StoreService(store: store, logger: logger),
         ClusterListener(shared: shared, cache: auth.cache, logger: logger),
+        IndexFollowerService(follower: followedCatalog.map {
+            IndexFollower(store: store, catalog: $0, dimension: dependencies.knowledge.embedder.dimension, start: logEnd, logger: logger)
+        }),
         IndexEngineService(engines: dependencies.indexEngines, logger: logger),
         knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds, logger: logger)
     )

@@ -125,7 +125,9 @@ enum MilvusServer {
         let error = await #expect(throws: IndexEngineError.self) { try await collections.ping() }
         #expect(error?.reason == .unavailable)
         #expect(error?.asHyperionError.message.contains("milvus") == true)
-        #expect(ContinuousClock.now - started < .seconds(30))
+        // Milliseconds alone; 31 s was seen with every suite running at once on two cores (CPU-bound tests hold the
+        // cooperative threads), so the bound only rules out a hang.
+        #expect(ContinuousClock.now - started < .seconds(90))
     }
 
     @Test func urlsNameHostPortAndTLS() {

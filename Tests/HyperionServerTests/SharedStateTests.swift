@@ -143,7 +143,7 @@ struct TwoInstanceTests {
         }
     }
 
-    @Test("a user disabled, or signed out everywhere, through one instance is refused by the other within a second")
+    @Test("a user disabled, or signed out everywhere, through one instance is refused by the other at once")
     func revocation() async throws {
         try await withTwoInstances(try ServerTestRedis.values()) { a, b in
             try await a.signup("admin@example.com")
@@ -153,12 +153,14 @@ struct TwoInstanceTests {
             let user = try await a.login("user@example.com").access
             let userID = try await b.me(user)  // b now holds the user in its user-state cache
             #expect(try await a.json(.patch, "/api/v1/users/\(userID)", ["is_disabled": true], token: admin).status == .ok)
-            #expect(try await refusedWithin(.seconds(1), b, user), "the disabled user still works on the other instance")
+            // Milliseconds on a quiet machine (BENCHMARKS.md); the bound allows for every suite running at once on two
+            // cores, and stays far below the user-state cache's 10 s that would otherwise hide the change.
+            #expect(try await refusedWithin(.seconds(5), b, user), "the disabled user still works on the other instance")
 
             let other = try await b.login("other@example.com").access
             _ = try await b.me(other)
             #expect(try await a.json(.post, "/api/v1/auth/logout-all", token: other).status == .noContent)
-            #expect(try await refusedWithin(.seconds(1), b, other), "a signed-out access token still works on the other instance")
+            #expect(try await refusedWithin(.seconds(5), b, other), "a signed-out access token still works on the other instance")
         }
     }
 

@@ -147,6 +147,30 @@ public actor LocalIndexCatalog: IndexCatalog {
         }
     }
 
+    /// Whether the generation is in memory (a follower applies others' changes only to those: one loaded later reads
+    /// the store, which already has them).
+    public func isOpen(_ generation: IndexGeneration) -> Bool { open[generation] != nil }
+
+    /// Removes a document from the generations of its knowledge base that are in memory. Those on disk are checked
+    /// against the store when loaded, so they cannot bring it back.
+    public func removeFromOpen(documentID: String, knowledgeBase: UUID) {
+        var changed = false
+        for (generation, opened) in open where generation.knowledgeBase == knowledgeBase {
+            opened.vectors.removeSync(documentIDs: [documentID])
+            opened.keywords.removeSync(documentIDs: [documentID])
+            changed = true
+        }
+        if changed { changes.add(1, ordering: .relaxed) }
+    }
+
+    /// Releases every generation from memory without saving, so each is checked against the store (and rebuilt if
+    /// out of step) at its next use: what a follower does when it may have missed changes.
+    public func forgetOpen() {
+        changes.add(1, ordering: .relaxed)
+        open.removeAll()
+        lastUse.removeAll()
+    }
+
     /// The generations of a knowledge base that have a folder.
     private func onDisk(_ knowledgeBase: UUID) -> [IndexGeneration] {
         let folder = root.appendingPathComponent(knowledgeBase.lowercasedString)

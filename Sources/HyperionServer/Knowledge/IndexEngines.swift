@@ -15,6 +15,8 @@ public struct IndexEngines: Sendable {
     let readiness: [ReadinessCheck]
     /// Closes the engines' connections at shutdown.
     public let close: @Sendable () async throws -> Void
+    /// The in-process catalog, when `vector.store = local`: it follows the store's change log.
+    var local: LocalIndexCatalog? = nil
 
     /// `vector.store = local`: index files under the data directory, rebuilt from the store when out of step;
     /// otherwise vectors in the engine and keyword postings in the store.
@@ -24,7 +26,7 @@ public struct IndexEngines: Sendable {
             let catalog = LocalIndexCatalog(root: settings.dataDirectory.appendingPathComponent("indexes"), dimension: dimension,
                                             source: StoreIndexSource(store: store, dimension: dimension), cacheBytes: settings.indexCacheBytes,
                                             logger: logger)
-            return IndexEngines(catalog: catalog, readiness: [], close: {})
+            return IndexEngines(catalog: catalog, readiness: [], close: {}, local: catalog)
         case .pgvector:
             guard let pgvector = settings.vectors.pgvector else { throw HyperionError.invalid("vector.pgvector.url", "is required") }
             let vectors = try PgVectorCollections(settings: pgvector, dimension: dimension, logger: logger)

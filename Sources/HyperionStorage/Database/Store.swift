@@ -17,6 +17,8 @@ public final class Store: Sendable {
     let database: any SQLDatabase
     /// Which backend is behind ``database``.
     public let dialect: StoreDialect
+    /// Names this process's writes in the index change log, so it skips what it applied itself.
+    public let origin = UUID().lowercasedString
     private let shutdown: @Sendable () async throws -> Void
     /// SQLite has one writer: write transactions queue here (without holding a thread) instead of in
     /// `busy_timeout`. PostgreSQL needs no gate.
@@ -142,6 +144,8 @@ public final class Store: Sendable {
     public var knowledgeBases: KnowledgeBaseRepository { KnowledgeBaseRepository(store: self) }
     /// Documents and chunks.
     public var documents: DocumentRepository { DocumentRepository(store: self) }
+    /// The index change log.
+    public var indexChanges: IndexChangeRepository { IndexChangeRepository(store: self) }
     /// The query log.
     public var queries: QueryRepository { QueryRepository(store: self) }
     /// Chat sessions and messages.

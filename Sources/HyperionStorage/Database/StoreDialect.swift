@@ -22,6 +22,8 @@ public enum StoreDialect: String, Sendable {
     public var int: String { "INTEGER" }
     /// Column type for floating-point numbers.
     public var double: String { self == .postgres ? "DOUBLE PRECISION" : "REAL" }
+    /// An auto-numbered 64-bit primary key column.
+    public var serialKey: String { self == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT" }
     /// Column type for raw bytes.
     public var bytes: String { self == .postgres ? "BYTEA" : "BLOB" }
 

@@ -24,7 +24,27 @@ extension Migration {
         .createAnswers,
         .createKeywordPostings,
         .addSessionEpoch,
+        .createIndexChanges,
     ]
+
+    /// The index change log: written in the same transaction as the chunks it describes, read by every instance
+    /// with in-process indexes so each applies what the others ingested and deleted (see `IndexChangeRepository`).
+    static let createIndexChanges = Migration(version: 7, name: "create index change log") { d in
+        [
+            """
+            CREATE TABLE index_changes (
+                seq \(d.serialKey),
+                knowledge_base \(d.text) NOT NULL,
+                generation \(d.int),
+                document_id \(d.text) NOT NULL,
+                kind \(d.text) NOT NULL,
+                origin \(d.text) NOT NULL,
+                created_at \(d.timestamp) NOT NULL
+            )
+            """,
+            "CREATE INDEX index_changes_created ON index_changes (created_at)",
+        ]
+    }
 
     /// A user's session epoch: access tokens carry the epoch they were issued in, and a password change or
     /// sign-out-everywhere moves it on, so every instance refuses the older tokens (not only the refresh tokens).

@@ -172,6 +172,15 @@ public struct DocumentRepository: Sendable {
             if let title { update = update.set("title", to: title) }
             if let pageCount { update = update.set("page_count", to: pageCount) }
             try await update.where("id", .equal, documentID).run()
+            var modelID = chunks.first?.modelID
+            if modelID == nil {
+                modelID = try await db.select().column("model_id").from("documents").where("id", .equal, documentID).first()?
+                    .decode(column: "model_id", as: UUID.self)
+            }
+            if let modelID {
+                try await IndexChangeRepository.record(.upsert, knowledgeBase: modelID, generation: generation, documentID: documentID,
+                                                       origin: store.origin, in: db)
+            }
             return true
         }
     }
@@ -194,9 +203,23 @@ public struct DocumentRepository: Sendable {
         }
     }
 
-    /// Deletes a document and its chunks. Returns false when it did not exist.
+    /// Deletes a document and its chunks (and logs the removal for other instances' indexes). Returns false when it
+    /// did not exist.
     public func delete(id: UUID) async throws -> Bool {
-        !(try await store.database.delete(from: "documents").where("id", .equal, id).returning("id").all()).isEmpty
+        let origin = store.origin
+        return try await store.transaction { db in
+            let rows = try await db.delete(from: "documents").where("id", .equal, id).returning("model_id").all()
+            guard let row = rows.first else { return false }
+            try await IndexChangeRepository.record(.remove, knowledgeBase: try row.decode(column: "model_id", as: UUID.self), generation: nil,
+                                                   documentID: id, origin: origin, in: db)
+            return true
+        }
+    }
+
+    /// Every chunk of a document in one generation, in order.
+    public func chunks(documentID: UUID, generation: Int) async throws -> [ChunkRecord] {
+        try await store.database.select().columns("*").from("chunks").where("document_id", .equal, documentID)
+            .where("generation", .equal, generation).orderBy("ordinal").all(decoding: ChunkRow.self).map(\.record)
     }
 
     // MARK: chunks
