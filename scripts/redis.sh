@@ -3,15 +3,22 @@
 # certificate authority made here, and a unix socket, so tests reach every kind of URL Hyperion accepts.
 #   scripts/redis.sh start DIR   → prints the redis:// URL; DIR/env holds every URL as shell assignments
 #   scripts/redis.sh stop DIR
+#   scripts/redis.sh restart DIR → the same server again (same port, password and files), e.g. after a stop
 set -euo pipefail
 cmd="$1"; dir="$2"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 case "$cmd" in
-  start)
+  start|restart)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    port=$(free_port); tls_port=$(free_port)
-    password=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
+    if [ "$cmd" = restart ]; then
+      # shellcheck disable=SC1091
+      . "$dir/env"
+      port=$REDIS_PORT; tls_port=$REDIS_TLS_PORT; password=$REDIS_PASSWORD
+    else
+      port=$(free_port); tls_port=$(free_port)
+      password=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
+    fi
     ( cd "$dir"
       openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=Hyperion test CA" 2>/dev/null
       openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
@@ -33,6 +40,7 @@ REDIS_TLS_URL='rediss://:$password@127.0.0.1:$tls_port/0'
 REDIS_CA='$dir/ca.crt'
 REDIS_SOCKET_URL='unix://$dir/redis.sock?password=$password'
 REDIS_PORT=$port
+REDIS_TLS_PORT=$tls_port
 REDIS_PASSWORD=$password
 ENV
     echo "redis://:$password@127.0.0.1:$port/0"
@@ -46,5 +54,5 @@ ENV
       rm -f "$dir/redis.pid"
     fi
     ;;
-  *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart DIR" >&2; exit 2 ;;
 esac

@@ -88,6 +88,10 @@ step "stores: index migrate to pgvector, engine outage (PostgreSQL + pgvector)" 
 step "stores: index migrate to Milvus, engine outage (PostgreSQL + Milvus)" python3 scripts/store_checks.py "$bindir/hyperion" "$work/stores-milvus" "$pg_url" milvus "$milvus_url" "$work/milvus"
 step "jobs: two instances on one vector store (PostgreSQL + pgvector)" env HYPERION_VECTOR_STORE=pgvector python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-pgvector" "$pgvector_url"
 step "jobs: two instances on one vector store (PostgreSQL + Chroma)" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-chroma" "$pg_url"
+# Two instances behind nginx on a database of their own in the same PostgreSQL and on the same Redis (restarted
+# mid-run by the checks, after every Swift suite that uses it has finished).
+cluster_db="${pg_url/\/postgres\?/\/cluster?}"
+step "cluster: two instances behind nginx (PostgreSQL + Redis)" bash -c "psql '$pg_url' -qc 'CREATE DATABASE cluster' && CLUSTER_DATABASE_URL='$cluster_db' CLUSTER_REDIS_URL='$redis_url' python3 scripts/cluster_checks.py '$bindir/hyperion' '$work/cluster' '$work/redis'"
 step "jobs: two instances on one vector store (PostgreSQL + Milvus)" env HYPERION_VECTOR_STORE=milvus HYPERION_VECTOR_MILVUS_URL="$milvus_url" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-milvus" "$pg_url"
 
 echo

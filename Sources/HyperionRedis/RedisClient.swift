@@ -81,6 +81,23 @@ public final class RedisClient: Sendable {
         guard try await send(["PING"]).string == "PONG" else { throw RedisError.unexpectedReply("PING did not answer PONG") }
     }
 
+    /// `PING` that, while Redis is down, tries to connect now (once, shared with concurrent callers) instead of failing
+    /// fast: what a readiness probe needs, so a Redis that came back is reported as soon as it is asked about.
+    public func probe() async throws {
+        if !isAvailable {
+            let task: Task<RedisConnection, any Error> = state.withLockedValue { state in
+                if let connecting = state.connecting { return connecting }
+                let settings = settings, group = group
+                let task = Task { try await RedisConnection.connect(settings, group: group) }
+                state.connecting = task
+                state.lastAttempt = .now
+                return task
+            }
+            _ = try await finish(task)
+        }
+        try await ping()
+    }
+
     /// Closes the connection. Later commands reconnect.
     public func close() {
         let connection = state.withLockedValue { state in

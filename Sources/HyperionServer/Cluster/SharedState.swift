@@ -48,7 +48,7 @@ public struct SharedState: Sendable {
     var readiness: [ReadinessCheck] {
         guard let redis else { return [] }
         return [ReadinessCheck(name: "redis", critical: strict) {
-            do { try await redis.ping() } catch {
+            do { try await redis.probe() } catch {
                 throw ReadinessFailure("unavailable (\(redis.settings.displayName)): serving without it: per-instance limits, no cross-instance revocation")
             }
         }]

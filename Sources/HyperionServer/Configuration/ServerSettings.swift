@@ -34,6 +34,8 @@ public struct ServerSettings: Sendable {
     /// Seconds a connection may send nothing (no header, no body chunk) before it is closed; 0 = never.
     /// A request being answered (an SSE stream included) is never cut.
     public var idleTimeout: Int
+    /// Where uploaded originals are kept (`files.dir`): every instance that runs jobs must see the same folder.
+    public var filesDirectory: URL
     /// Where the store lives.
     public var store: StoreConfiguration
     /// Where vectors live.
@@ -69,6 +71,8 @@ public struct ServerSettings: Sendable {
         idleTimeout = try Setting.idleTimeout.read(reader)
         trustedProxies = try TrustedProxies(reader.stringList("http.trusted_proxies"))
         indexCacheBytes = try Setting.indexCacheBytes.read(reader)
+        let files = reader.string(forKey: "files.dir")?.trimmingCharacters(in: .whitespaces) ?? ""
+        filesDirectory = files.isEmpty ? dataDirectory.appendingPathComponent("files") : URL(fileURLWithPath: files).standardizedFileURL
         store = try StoreConfiguration(reader: reader, dataDirectory: dataDirectory)
         vectors = try VectorStoreSettings(reader: reader, store: store)
         auth = try AuthSettings(reader: reader)

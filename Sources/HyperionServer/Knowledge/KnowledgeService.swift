@@ -343,7 +343,7 @@ extension KnowledgeService {
         KnowledgeService(
             store: store, embedder: embedder, catalog: catalog,
             jobs: store.jobs,
-            blobs: BlobStore(root: settings.dataDirectory.appendingPathComponent("files")), jobSignal: JobSignal(),
+            blobs: BlobStore(root: settings.filesDirectory), jobSignal: JobSignal(),
             maxFileSize: settings.ingestion.maxFileSize, logger: logger,
             cache: InProcessQueryCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),
             metrics: metrics, providerNames: providerNames, modelPolicy: modelPolicy, quota: settings.ingestion.quota
