@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 
-from server_checks import call, check, failures, free_port, upload, wait_job
+from server_checks import call, check, failures, free_port, upload, wait_job, wait_progress
 
 binary, work = sys.argv[1], sys.argv[2]
 redis_dir = sys.argv[3] if len(sys.argv) > 3 else None
@@ -111,11 +111,9 @@ try:
           statuses.count(200) == LIMIT and statuses[LIMIT:] == [429] * 5 and retry_after, (statuses.count(200), statuses[LIMIT:], retry_after))
 
     # Disabled through one instance: refused by both at once.
-    _, me = call(a, "GET", "/api/v1/auth/me", token=admin)
     _, users = call(a, "GET", "/api/v1/users?email=user@example.com", token=admin)
     user_id = next((u["id"] for u in users.get("items", []) if u["email"] == "user@example.com"), None)
     call(a, "PATCH", f"/api/v1/users/{user_id}", {"is_disabled": True}, admin)
-    refused_at = time.time()
     both = [raw(host, "GET", "/api/v1/auth/me", user)[0] for host in (a, b)]
     check("a user disabled through one instance is refused by both as the change returns", both == [401, 401], both)
 
@@ -168,11 +166,7 @@ try:
     _, big = call(url, "POST", "/api/v1/models", {"name": "Kill", "chunking": {"size_tokens": 64, "overlap_tokens": 8}}, admin)
     _, up = upload(a, admin, big["id"], corpus[20:60])
     job_id = up.get("job_id")
-    for _ in range(600):
-        _, j = call(a, "GET", f"/api/v1/jobs/{job_id}", token=admin)
-        if j.get("progress", {}).get("done", 0) >= 3 or j.get("status") == "succeeded":
-            break
-        time.sleep(0.1)
+    j = wait_progress(a, admin, job_id)
     ran_on_a = j.get("status") == "running"
     os.kill(int(open(os.path.join(cluster, "a.pid")).read()), 9)
     during = [raw(url, "GET", "/api/v1/auth/me", admin)[0] for _ in range(6)]

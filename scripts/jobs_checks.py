@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from server_checks import call, check, failures, start_server, upload, wait_job
+from server_checks import call, check, failures, start_server, upload, wait_job, wait_progress
 
 binary, work = sys.argv[1], sys.argv[2]
 db = sys.argv[3] if len(sys.argv) > 3 else ""
@@ -47,11 +47,7 @@ try:
     check("40 abstracts queued", status == 202 and up.get("job_id"), up)
     job = up.get("job_id")
     # Kill -9 once the job is part-way through.
-    for _ in range(600):
-        _, j = call(base, "GET", f"/api/v1/jobs/{job}", token=token)
-        if j.get("progress", {}).get("done", 0) >= 3 or j.get("status") == "succeeded":
-            break
-        time.sleep(0.1)
+    j = wait_progress(base, token, job)
     part_way = j.get("status") == "running"
     proc.send_signal(signal.SIGKILL)
     proc.wait()

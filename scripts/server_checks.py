@@ -76,3 +76,15 @@ def wait_job(base, token, job, timeout=600):
             return body
         time.sleep(0.2)
     return body
+
+
+def wait_progress(base, token, job, done=3, timeout=60):
+    """Polls a job until `done` documents are through (or it ended); returns the job as last seen."""
+    deadline = time.time() + timeout
+    body = {}
+    while time.time() < deadline:
+        _, body = call(base, "GET", f"/api/v1/jobs/{job}", token=token)
+        if body.get("progress", {}).get("done", 0) >= done or body.get("status") == "succeeded":
+            return body
+        time.sleep(0.1)
+    return body
