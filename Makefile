@@ -3,7 +3,7 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening bench-stores clean
+.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening bench-stores bench-redis clean
 
 run: ## install what is missing, build (release), fetch assets, migrate and serve
 	@scripts/ensure-system.sh run
@@ -64,6 +64,10 @@ bench-ingest: ## release build; SciFact through the HTTP API vs sentence-transfo
 bench-stores: ## release build; SciFact through the local index files, pgvector and Chroma: quality, copy rate, latency vs each engine's own client
 	@scripts/ensure-system.sh bench
 	@Benchmarks/stores/run.sh
+
+bench-redis: ## release build; one rate-limit check with Redis on loopback vs redis-benchmark running the same script
+	@scripts/ensure-system.sh test
+	@Benchmarks/redis/run.sh
 
 clean:
 	rm -rf .build .venv

@@ -196,6 +196,11 @@ let package = Package(
             path: "Fuzz/Sources"
         ),
         .executableTarget(
+            name: "hyperion-redis-bench",
+            dependencies: ["HyperionRedis", "HyperionCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/redis/Sources"
+        ),
+        .executableTarget(
             name: "hyperion-index-bench",
             dependencies: ["HyperionIndex", "HyperionCore"],
             path: "Benchmarks/index/Sources"
