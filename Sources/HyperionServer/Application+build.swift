@@ -87,7 +87,10 @@ public struct AppDependencies: Sendable {
 
     /// Builds the account machinery from settings: signing keys (generated on first start when none is
     /// configured), token service, bcrypt hasher, login throttle and user-state cache.
-    public static func makeAuth(settings: ServerSettings, store: Store, hasher: PasswordHasher? = nil, shared: SharedState = .local) async throws -> AuthService {
+    /// Without `shared`, the one the settings configure: `hyperion users disable` then reaches running servers through
+    /// Redis like a change made through the API.
+    public static func makeAuth(settings: ServerSettings, store: Store, hasher: PasswordHasher? = nil, shared: SharedState? = nil) async throws -> AuthService {
+        let shared = shared ?? SharedState.make(settings: settings.shared, logger: Logger(label: "hyperion"))
         let keys = try SigningKeys.load(settings: settings.auth, dataDirectory: settings.dataDirectory)
         return AuthService(
             store: store, settings: settings.auth, hasher: hasher ?? PasswordHasher(cost: settings.auth.bcryptCost),

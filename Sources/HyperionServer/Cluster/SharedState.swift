@@ -28,8 +28,10 @@ public struct SharedState: Sendable {
     /// Whether `/ready` fails while Redis is down.
     let strict: Bool
 
-    /// Everything in this process: what a single instance without Redis uses, and what tests get by default.
-    public static let local = SharedState(redis: nil, limiter: InMemoryRateLimiter(), bus: LocalClusterBus(), budgets: .none, strict: false)
+    /// Everything in this process (fresh each time): what tests get by default.
+    public static var local: SharedState {
+        SharedState(redis: nil, limiter: InMemoryRateLimiter(), bus: LocalClusterBus(), budgets: .none, strict: false)
+    }
 
     /// Builds the shared state `settings` configure. Nothing connects yet: Redis is reached at first use, and a
     /// server whose Redis is down starts and serves (degraded).
