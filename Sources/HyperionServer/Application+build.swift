@@ -116,7 +116,7 @@ public func buildApplication(
     let logger = makeLogger(settings: settings, sink: logSink)
     try FileManager.default.createDirectory(at: settings.dataDirectory, withIntermediateDirectories: true)
     let store = try await Store.open(settings.store, logger: logger)
-    let shared = SharedState.make(settings: settings.shared, logger: logger)
+    let shared = SharedState.make(settings: settings.shared, registry: registry, logger: logger)
     do {
         try await Migrator(store: store, logger: logger).migrate()
     } catch {

@@ -64,6 +64,8 @@ struct RateLimitTests {
             #expect((refused.body["detail"] as? String)?.contains("4 requests per minute") == true, "\(refused.body)")
             #expect((1...60).contains(Int(refused.headers[.retryAfter] ?? "") ?? 0))
             #expect(refused.headers[HTTPField.Name("RateLimit-Remaining")!] == "0")
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"hyperion_rate_limited_total{budget="requests"} 1"#), "\(metrics.prefix(2000))")
             // The API key has a budget of its own.
             for _ in 0..<4 { #expect(try await client.json(.get, "/api/v1/auth/me", token: key).status == .ok) }
             #expect(try await client.json(.get, "/api/v1/auth/me", token: key).status == .tooManyRequests)

@@ -1,6 +1,7 @@
 import HyperionCore
 import HyperionRedis
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// The request budgets of authenticated routes; nil where no role has a limit.
@@ -35,12 +36,12 @@ public struct SharedState: Sendable {
 
     /// Builds the shared state `settings` configure. Nothing connects yet: Redis is reached at first use, and a
     /// server whose Redis is down starts and serves (degraded).
-    static func make(settings: SharedStateSettings, logger: Logger) -> SharedState {
+    static func make(settings: SharedStateSettings, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger) -> SharedState {
         let redis = settings.redis.map { RedisClient(settings: $0, logger: logger) }
         let limiter: any RateLimiter = redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter()
         let bus: any ClusterBus = redis.map { RedisClusterBus(client: $0, logger: logger) } ?? LocalClusterBus()
-        let requests = RateLimitMiddleware(budget: "requests", limiter: limiter, limits: settings.requestsPerMinute)
-        let llm = RateLimitMiddleware(budget: "llm", limiter: limiter, limits: settings.llmRequestsPerMinute)
+        let requests = RateLimitMiddleware(budget: "requests", limiter: limiter, limits: settings.requestsPerMinute, registry: registry)
+        let llm = RateLimitMiddleware(budget: "llm", limiter: limiter, limits: settings.llmRequestsPerMinute, registry: registry)
         return SharedState(redis: redis, limiter: limiter, bus: bus,
                            budgets: RequestBudgets(requests: requests.isActive ? requests : nil, llm: llm.isActive ? llm : nil),
                            strict: settings.strict)

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import HyperionCore
-import Metrics
+import Prometheus
 
 extension HTTPField.Name {
     static let rateLimitLimit = HTTPField.Name("RateLimit-Limit")!
@@ -20,13 +20,15 @@ struct RateLimitMiddleware: RouterMiddleware {
     let budget: String
     let limiter: any RateLimiter
     let limits: [Role: Int]
-    let refused: Counter
+    /// `hyperion_rate_limited_total{budget}` in `/metrics`.
+    let refused: Prometheus.Counter
 
-    init(budget: String, limiter: any RateLimiter, limits: [Role: Int]) {
+    init(budget: String, limiter: any RateLimiter, limits: [Role: Int], registry: PrometheusCollectorRegistry) {
         self.budget = budget
         self.limiter = limiter
         self.limits = limits
-        refused = Counter(label: "hyperion_rate_limited_total", dimensions: [("budget", budget)])
+        refused = registry.makeCounter(descriptor: .named("hyperion_rate_limited_total", help: "Requests refused by a per-caller budget"),
+                                       labels: [("budget", budget)])
     }
 
     /// Whether any role has a limit (a middleware with none is not installed).
