@@ -80,7 +80,7 @@ public struct AppDependencies: Sendable {
         let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: embedder, catalog: engines.catalog, logger: logger, metrics: metrics,
                                               providerNames: Set(providers.keys), modelPolicy: ModelPolicy(providers: providers, settings: settings.answers))
         let answers = AnswerService(store: store, knowledge: knowledge, providers: providers, settings: settings.answers,
-                                    metrics: metrics, logger: logger)
+                                    metrics: metrics, bus: shared.bus, logger: logger)
         return AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge, answers: answers,
                                indexEngines: engines, readinessChecks: engines.readiness + shared.readiness, shared: shared)
     }
@@ -166,7 +166,7 @@ public func buildApplication(
     // so a job still running at shutdown can record where it got to before the store closes.
     app.addServices(
         StoreService(store: store, logger: logger),
-        ClusterListener(shared: shared, cache: auth.cache, logger: logger),
+        ClusterListener(shared: shared, cache: auth.cache, answers: dependencies.answers, logger: logger),
         IndexFollowerService(follower: followedCatalog.map {
             IndexFollower(store: store, catalog: $0, dimension: dependencies.knowledge.embedder.dimension, start: logEnd, logger: logger)
         }),

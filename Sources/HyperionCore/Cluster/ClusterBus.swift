@@ -6,6 +6,8 @@ public enum ClusterEvent: Sendable, Equatable, Codable {
     /// A user's role, status, password or sessions changed: cached state for them is stale and their access tokens
     /// must be checked against the store again.
     case userChanged(UUID)
+    /// Someone asked to stop a query; the instance generating its answer stops it.
+    case stopQuery(UUID)
 }
 
 /// Broadcast between instances: the seam behind user-state and token revocation. The embedded default is

@@ -4,11 +4,14 @@ import HyperionIndex
 import HyperionProviders
 import HyperionStorage
 import Logging
+import Synchronization
 
 /// Answers questions over a RAG model: checks who may ask what, picks the model's LLM, and hands the work to the
 /// domain's ``AnswerEngine`` (retrieve, prompt, generate, cite, record). Queries and sessions are read here too.
 /// Every query is stored, failed and cancelled ones included.
 final class AnswerService: Sendable {
+    /// Queries generating in this process, with what stops each.
+    let running = Mutex<[UUID: @Sendable () -> Void]>([:])
     let store: Store
     let knowledge: KnowledgeService
     /// Configured providers by name.
@@ -17,13 +20,16 @@ final class AnswerService: Sendable {
     /// Also counts what plain generation (`/generate`) uses.
     let metrics: AnswerMetrics
     let engine: AnswerEngine
+    /// Carries a stop to the instance that runs the query.
+    let bus: any ClusterBus
 
     typealias Prepared = AnswerEngine.Prepared
     typealias Event = AnswerEvent
 
     init(store: Store, knowledge: KnowledgeService, providers: [String: any ChatModel], settings: AnswerSettings,
-         metrics: AnswerMetrics, logger: Logger) {
+         metrics: AnswerMetrics, bus: any ClusterBus = LocalClusterBus(), logger: Logger) {
         self.store = store
+        self.bus = bus
         self.knowledge = knowledge
         self.providers = providers
         self.settings = settings
@@ -98,8 +104,38 @@ final class AnswerService: Sendable {
         }
     }
 
-    /// Generates the answer of a prepared query, streaming its steps (see ``AnswerEngine/run(_:)``).
-    func run(_ prepared: Prepared) -> AsyncThrowingStream<Event, any Error> { engine.run(prepared) }
+    /// Generates the answer of a prepared query, streaming its steps (see ``AnswerEngine/run(_:)``). While it runs,
+    /// ``stop(_:)`` ends it on request (the stream then fails with `query_stopped`).
+    func run(_ prepared: Prepared) -> AsyncThrowingStream<Event, any Error> {
+        let id = prepared.record.id
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Event.self)
+        let inner = engine.run(prepared)
+        let task = Task { [self] in
+            do {
+                for try await event in inner { continuation.yield(event) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+            _ = self.running.withLock { $0.removeValue(forKey: id) }
+        }
+        running.withLock {
+            $0[id] = {
+                continuation.finish(throwing: HyperionError(.conflict, code: "query_stopped", message: "the query was stopped before its answer was complete"))
+                // Ends the engine's stream, which cancels the provider call; the query is stored as cancelled.
+                task.cancel()
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Stops a query running in this process; false when it does not run here.
+    func stopHere(_ id: UUID) -> Bool {
+        guard let stop = running.withLock({ $0.removeValue(forKey: id) }) else { return false }
+        stop()
+        return true
+    }
 
     // MARK: queries and sessions
 

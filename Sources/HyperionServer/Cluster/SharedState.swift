@@ -70,6 +70,8 @@ public struct SharedState: Sendable {
 struct ClusterListener: Service {
     let shared: SharedState
     let cache: UserStateCache
+    /// Stops the queries generating here when asked through another instance.
+    var answers: AnswerService?
     let logger: Logger
 
     func run() async throws {
@@ -77,6 +79,7 @@ struct ClusterListener: Service {
             for await delivery in shared.bus.events() {
                 switch delivery {
                 case .event(.userChanged(let id)): cache.invalidate(id)
+                case .event(.stopQuery(let id)): _ = answers?.stopHere(id)
                 case .resync: cache.removeAll()
                 }
             }

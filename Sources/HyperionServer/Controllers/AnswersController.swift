@@ -60,6 +60,15 @@ struct AnswersController {
                 }
             }
         }
+        // A stop that lands on another instance than the stream reaches it through the cluster bus.
+        api.post("/query/:id/stop") { _, context in
+            let query = try await answers.visibleQuery(try context.uuidParameter("id"), caller: try context.caller.user)
+            guard query.status == .running else {
+                throw HyperionError(.conflict, code: "query_finished", message: "the query is no longer running (\(query.status.rawValue))")
+            }
+            if !answers.stopHere(query.id) { await answers.bus.publish(.stopQuery(query.id)) }
+            return EditedResponse(status: .accepted, response: StopResponse(id: query.id.lowercasedString, status: "stopping"))
+        }
         api.get("/query/:id") { request, context in
             try QueryResponse(try await answers.visibleQuery(try context.uuidParameter("id"), caller: try context.caller.user))
                 .response(from: request, context: context)

@@ -127,6 +127,10 @@ enum AnswersDocs {
     static let operations: [APIOperation] = [
         A.op("post", "/api/v1/query", "query", "Ask a RAG model: retrieve, answer with [n] citations, store the query", tag: "query", access: .user,
              body: A.jsonBody("QueryRequest"), success: [("200", streamed)]),
+        A.op("post", "/api/v1/query/{id}/stop", "stopQuery",
+             "Stop a query while its answer is generated, on whichever instance runs it (owner or admin); its stream ends with a query_stopped error event and it is stored as cancelled",
+             tag: "query", access: .user, parameters: [A.idParameter],
+             success: [("202", D.json("Stopping", ["type": "object", "properties": ["id": A.uuid, "status": ["type": "string"]]]))]),
         A.op("get", "/api/v1/query/{id}", "getQuery", "A stored query with its answer (owner or admin)", tag: "query", access: .user,
              parameters: [A.idParameter], success: [("200", D.json("The query", D.ref("Query")))]),
         A.op("get", "/api/v1/queries", "listQueries", "The caller's query history, newest first", tag: "query", access: .user,

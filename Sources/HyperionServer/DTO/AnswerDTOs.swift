@@ -226,3 +226,9 @@ extension SearchRequest.Filters {
         return filter
     }
 }
+
+/// `202` of `POST /api/v1/query/{id}/stop`.
+struct StopResponse: ResponseEncodable, Sendable {
+    let id: String
+    let status: String
+}
