@@ -5,6 +5,7 @@ import HyperionCore
 import HyperionEmbedding
 import HyperionProviders
 import HyperionStorage
+import HyperionRedis
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -32,13 +33,16 @@ public struct AppDependencies: Sendable {
     let indexEngines: IndexEngines
     /// Redis or this process's memory: rate limits, login windows, the user-state bus.
     let shared: SharedState
+    /// How far the in-process indexes follow the change log, when a shared query cache needs to know.
+    var followerPosition: FollowerPosition?
 
     /// Creates the dependencies.
     init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
          knowledge: KnowledgeService, answers: AnswerService, indexEngines: IndexEngines, readinessChecks: [ReadinessCheck] = [],
-         shared: SharedState = .local) {
+         shared: SharedState = .local, followerPosition: FollowerPosition? = nil) {
         self.indexEngines = indexEngines
         self.shared = shared
+        self.followerPosition = followerPosition
         self.answers = answers
         self.settings = settings
         self.store = store
@@ -77,12 +81,20 @@ public struct AppDependencies: Sendable {
         for provider in settings.answers.providers { providers[provider.name] = makeChatModel(provider, logger: logger) }
         for (name, model) in chatModels { providers[name] = model }
         let engines = try IndexEngines.make(settings: settings, store: store, dimension: embedder.dimension, logger: logger)
+        // With Redis the query cache is shared; keyed by the change log, and stored only when this instance's indexes are
+        // caught up with it.
+        let sharedCache = shared.redis.map {
+            RedisQueryCache(client: $0, capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds))
+        }
+        let follower = sharedCache != nil && engines.local != nil ? FollowerPosition(0) : nil
         let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: embedder, catalog: engines.catalog, logger: logger, metrics: metrics,
-                                              providerNames: Set(providers.keys), modelPolicy: ModelPolicy(providers: providers, settings: settings.answers))
+                                              providerNames: Set(providers.keys), modelPolicy: ModelPolicy(providers: providers, settings: settings.answers),
+                                              sharedCache: sharedCache, follower: follower)
         let answers = AnswerService(store: store, knowledge: knowledge, providers: providers, settings: settings.answers,
                                     metrics: metrics, bus: shared.bus, logger: logger)
         return AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge, answers: answers,
-                               indexEngines: engines, readinessChecks: engines.readiness + shared.readiness, shared: shared)
+                               indexEngines: engines, readinessChecks: engines.readiness + shared.readiness, shared: shared,
+                               followerPosition: follower)
     }
 
     /// Builds the account machinery from settings: signing keys (generated on first start when none is
@@ -146,6 +158,7 @@ public func buildApplication(
     // Where this instance starts following the index change log: read before anything loads an index.
     let followedCatalog = dependencies.indexEngines.local
     let logEnd = followedCatalog == nil ? 0 : (try? await dependencies.store.indexChanges.latest()) ?? 0
+    dependencies.followerPosition?.advance(to: logEnd)
     let router = buildRouter(dependencies, logger: logger)
     var app = Application(
         router: router,
@@ -168,7 +181,8 @@ public func buildApplication(
         StoreService(store: store, logger: logger),
         ClusterListener(shared: shared, cache: auth.cache, answers: dependencies.answers, logger: logger),
         IndexFollowerService(follower: followedCatalog.map {
-            IndexFollower(store: store, catalog: $0, dimension: dependencies.knowledge.embedder.dimension, start: logEnd, logger: logger)
+            IndexFollower(store: store, catalog: $0, dimension: dependencies.knowledge.embedder.dimension, start: logEnd,
+                          position: dependencies.followerPosition, logger: logger)
         }),
         IndexEngineService(engines: dependencies.indexEngines, logger: logger),
         knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds, logger: logger)

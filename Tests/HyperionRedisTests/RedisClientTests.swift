@@ -178,3 +178,30 @@ struct RedisSharedStateTests {
         await bus.shutdown()
     }
 }
+
+@Suite("Redis query cache", .enabled(if: TestRedis.isAvailable))
+struct RedisQueryCacheTests {
+    @Test("the query cache conformance suite", arguments: QueryCacheConformance.checks)
+    func conformance(_ check: ConformanceCheck<QueryCacheHarness>) async throws {
+        let client = try TestRedis.client()
+        defer { client.close() }
+        try await check.run(QueryCacheHarness { RedisQueryCache(client: client, capacity: $0, ttl: $1) })
+    }
+
+    @Test("at most capacity entries are kept, the oldest evicted first; Redis down is a miss, never an error")
+    func capacityAndOutage() async throws {
+        let client = try TestRedis.client()
+        let cache = RedisQueryCache(client: client, capacity: 3, ttl: .seconds(60))
+        let generation = IndexGeneration(knowledgeBase: UUID(), number: 1)
+        let keys = (0..<5).map { RetrievalCacheKey(generation: generation, indexChanges: 0, query: "q\($0)", k: 5, mode: .hybrid, filter: .none) }
+        for key in keys { await cache.store([], for: key) }
+        var kept: [Bool] = []
+        for key in keys { kept.append(await cache.hits(for: key) != nil) }
+        #expect(kept == [false, false, true, true, true])
+        client.close()
+        let down = RedisQueryCache(client: RedisClient(settings: try RedisSettings(url: "redis://127.0.0.1:\(try ServerSocketProbe.freePort())"),
+                                                       logger: TestRedis.logger), capacity: 3, ttl: .seconds(60))
+        await down.store([], for: keys[0])
+        #expect(await down.hits(for: keys[0]) == nil)
+    }
+}

@@ -96,7 +96,7 @@ public enum ConfigCatalog {
         Setting.vectorRetryFor.info,
         Setting.maxChunksPerDocument.info,
         Setting.maxAttempts.info,
-        .init(key: "redis.url", defaultValue: "(none: every instance keeps its own limits and user-state cache)", meaning: "Redis shared by the instances: redis://[user:password@]host[:port][/db], rediss://… (TLS) or unix:///path/redis.sock[?db=N&password=…]. Holds rate-limit and login-throttle windows and carries user-state and revocation broadcasts (pub/sub).", isSecret: true),
+        .init(key: "redis.url", defaultValue: "(none: every instance keeps its own cache and limits)", meaning: "Redis shared by the instances: redis://[user:password@]host[:port][/db], rediss://… (TLS) or unix:///path/redis.sock[?db=N&password=…]. Holds the shared query cache and the rate-limit and login-throttle windows, and carries user-state, revocation and stop broadcasts (pub/sub).", isSecret: true),
         .init(key: "redis.tls_ca_file", defaultValue: "(system trust roots)", meaning: "PEM file of the certificate authority that signed a rediss:// server's certificate.", isSecret: false),
         Setting.redisTimeout.info,
         Setting.redisKeyPrefix.info,

@@ -230,7 +230,7 @@ enum Setting {
     static let extractiveSimilarity = BoolSetting("answer.extractive_similarity", default: false,
         "Let the extractive answerer also embed its shortlisted sentences: better picks for about 100 ms more per query on 2 cores.")
     static let cacheSize = IntSetting("query.cache_size", default: 1000, range: 0...1_000_000,
-        "Retrievals kept by the in-process query cache (0 turns it off).")
+        "Retrievals kept by the query cache (0 turns it off): in process, or in Redis shared by every instance when redis.url is set (the oldest evicted first).")
     static let cacheTTL = IntSetting("query.cache_ttl", default: 300, range: 1...86_400,
-        "Seconds a cached retrieval stays valid (any index change invalidates it at once).")
+        "Seconds a cached retrieval stays valid (any index change, on any instance, invalidates it at once; a hit whose chunk was deleted is never served).")
 }

@@ -4,6 +4,16 @@ import HyperionIndex
 import HyperionStorage
 import Logging
 import ServiceLifecycle
+import Synchronization
+
+/// How far this instance's in-process indexes have applied the change log: a shared query cache stores a result
+/// only when it reflects the position it is keyed by.
+final class FollowerPosition: Sendable {
+    private let value: Atomic<Int64>
+    init(_ start: Int64) { value = Atomic(start) }
+    var applied: Int64 { value.load(ordering: .acquiring) }
+    func advance(to position: Int64) { value.store(position, ordering: .releasing) }
+}
 
 /// Keeps this instance's in-process indexes in step with what other instances (or `hyperion ingest`) write to the
 /// shared store: it follows the store's index change log and applies each change made elsewhere to the generations
@@ -17,6 +27,8 @@ struct IndexFollower: Service {
     /// The log's end when the application was built, before this process loaded any generation: every change
     /// after it is applied, and every one before it is in the store a generation loads from.
     let start: Int64
+    /// Published after each batch.
+    var position: FollowerPosition? = nil
     let logger: Logger
     /// How often the log is read.
     var interval: Duration = .milliseconds(200)
@@ -31,15 +43,15 @@ struct IndexFollower: Service {
     }
 
     private func follow() async throws {
-        var position = start
+        var last = start
         var gapSince: ContinuousClock.Instant?
         var lastPrune = ContinuousClock.now
         var failing = false
         while !Task.isCancelled {
             try await Task.sleep(for: interval)
             do {
-                var current = position
-                changes: for change in try await store.indexChanges.after(position, limit: 500) {
+                var current = last
+                changes: for change in try await store.indexChanges.after(last, limit: 500) {
                     if change.seq != current + 1 {
                         let since = gapSince ?? .now
                         gapSince = since
@@ -52,7 +64,8 @@ struct IndexFollower: Service {
                     if change.origin != store.origin { try await apply(change) }
                     current = change.seq
                 }
-                position = current
+                last = current
+                position?.advance(to: current)
                 if failing { logger.notice("following the index change log again") }
                 failing = false
                 if ContinuousClock.now - lastPrune > .seconds(600) {

@@ -1,5 +1,6 @@
 import Foundation
 import HyperionCore
+import HyperionStorage
 
 extension KnowledgeService {
     /// The best chunks of a model for a question, with their documents' titles; validated, filtered, cached.
@@ -21,7 +22,9 @@ extension KnowledgeService {
         try Question.validate(topK: k)
         let resolvedMode = mode ?? model.retrieval.mode
         let generation = IndexGeneration(knowledgeBase: model.id, number: model.generation)
-        let key = RetrievalCacheKey(generation: generation, indexChanges: catalog.changeCount, query: question.text, k: k, mode: resolvedMode, filter: filter)
+        let changesBefore = catalog.changeCount
+        let version = try await cacheVersion.position(of: model.id, store: store, catalog: catalog)
+        let key = RetrievalCacheKey(generation: generation, indexChanges: version.key, query: question.text, k: k, mode: resolvedMode, filter: filter)
         // A cached result is served only while every chunk in it still exists: a document deleted through another
         // instance (whose change this process's counter never saw) is never cited from here afterwards.
         if let hits = await cache.hits(for: key), try await store.documents.existingChunkIDs(hits.map(\.chunk.id)).count == hits.count {
@@ -46,8 +49,29 @@ extension KnowledgeService {
             hits.append(ScoredChunk(item: item, chunk: chunk, documentTitle: document.title))
             if hits.count == k { break }
         }
-        // Only when nothing changed meanwhile: a result computed across a change must not outlive it.
-        if catalog.changeCount == key.indexChanges { await cache.store(hits, for: key) }
+        // Only when nothing changed meanwhile (a result computed across a change must not outlive it), and when this
+        // instance's indexes reflect the position the key names.
+        if catalog.changeCount == changesBefore, version.indexesCaughtUp { await cache.store(hits, for: key) }
         return hits
+    }
+}
+
+/// What a query cache key's index state is.
+enum CacheVersion: Sendable {
+    /// This process's catalog change counter: right for a cache of this process only.
+    case processChanges
+    /// The knowledge base's position in the store's change log, the same on every instance: right for a cache the
+    /// instances share. With in-process indexes, `follower` says how far they have applied the log.
+    case changeLog(follower: FollowerPosition?)
+
+    /// The key part, and whether this instance's indexes reflect it (else a result must not be stored under it).
+    func position(of knowledgeBase: UUID, store: Store, catalog: any IndexCatalog) async throws -> (key: Int, indexesCaughtUp: Bool) {
+        switch self {
+        case .processChanges:
+            return (catalog.changeCount, true)
+        case .changeLog(let follower):
+            let position = try await store.indexChanges.latest(knowledgeBase: knowledgeBase)
+            return (Int(position), follower.map { $0.applied >= position } ?? true)
+        }
     }
 }

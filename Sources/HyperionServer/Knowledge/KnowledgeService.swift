@@ -25,6 +25,9 @@ public final class KnowledgeService: Sendable {
     let logger: Logger
     /// Recent retrieval results.
     let cache: any QueryCache
+    /// What a cache key's index state is: this process's change counter for a cache of its own, or the knowledge
+    /// base's change-log position for one the instances share (with how far this instance's own indexes follow it).
+    let cacheVersion: CacheVersion
     let metrics: AnswerMetrics?
     /// Names of the configured LLM providers (a RAG model may only name one of these).
     let providerNames: Set<String>
@@ -36,8 +39,9 @@ public final class KnowledgeService: Sendable {
     init(store: Store, embedder: any DocumentEmbedder, catalog: any IndexCatalog, jobs: any JobQueue, extractor: any DocumentExtractor = FileExtractor(),
          blobs: BlobStore, jobSignal: JobSignal, maxFileSize: Int, logger: Logger, cache: any QueryCache = InProcessQueryCache(capacity: 0, ttl: .seconds(1)),
          metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil,
-         quota: IngestionSettings.Quota = .init(models: 0, documents: 0, bytes: 0)) {
+         quota: IngestionSettings.Quota = .init(models: 0, documents: 0, bytes: 0), cacheVersion: CacheVersion = .processChanges) {
         self.cache = cache
+        self.cacheVersion = cacheVersion
         self.quota = quota
         self.modelPolicy = modelPolicy
         self.metrics = metrics
@@ -339,14 +343,16 @@ extension KnowledgeService {
     /// Builds the service from settings: the blob folder under the data directory, the store's job queue, `catalog`
     /// (see ``IndexEngines``).
     static func make(settings: ServerSettings, store: Store, embedder: any DocumentEmbedder, catalog: any IndexCatalog, logger: Logger,
-                     metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil) -> KnowledgeService {
+                     metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil,
+                     sharedCache: (any QueryCache)? = nil, follower: FollowerPosition? = nil) -> KnowledgeService {
         KnowledgeService(
             store: store, embedder: embedder, catalog: catalog,
             jobs: store.jobs,
             blobs: BlobStore(root: settings.filesDirectory), jobSignal: JobSignal(),
             maxFileSize: settings.ingestion.maxFileSize, logger: logger,
-            cache: InProcessQueryCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),
-            metrics: metrics, providerNames: providerNames, modelPolicy: modelPolicy, quota: settings.ingestion.quota
+            cache: sharedCache ?? InProcessQueryCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),
+            metrics: metrics, providerNames: providerNames, modelPolicy: modelPolicy, quota: settings.ingestion.quota,
+            cacheVersion: sharedCache == nil ? .processChanges : .changeLog(follower: follower)
         )
     }
 

@@ -43,6 +43,7 @@ extension Migration {
             )
             """,
             "CREATE INDEX index_changes_created ON index_changes (created_at)",
+            "CREATE INDEX index_changes_knowledge_base ON index_changes (knowledge_base, seq)",
         ]
     }
 

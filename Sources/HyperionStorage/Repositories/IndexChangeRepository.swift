@@ -54,6 +54,14 @@ public struct IndexChangeRepository: Sendable {
         return try row?.decode(column: "m", as: Int64?.self) ?? 0
     }
 
+    /// The newest position of one knowledge base's changes (0 when none is logged): equal positions, equal content,
+    /// on every instance, which is what a shared query cache keys on.
+    public func latest(knowledgeBase: UUID) async throws -> Int64 {
+        let row = try await store.database.select().column(SQLFunction("MAX", args: SQLIdentifier("seq")), as: "m").from("index_changes")
+            .where("knowledge_base", .equal, knowledgeBase.lowercasedString).first()
+        return try row?.decode(column: "m", as: Int64?.self) ?? 0
+    }
+
     /// Changes after `seq`, oldest first.
     public func after(_ seq: Int64, limit: Int) async throws -> [IndexChange] {
         let rows = try await store.database.select().columns("seq", "knowledge_base", "generation", "document_id", "kind", "origin")
@@ -65,8 +73,11 @@ public struct IndexChangeRepository: Sendable {
         }
     }
 
-    /// Deletes changes recorded before `date`.
+    /// Deletes changes recorded before `date`, except each knowledge base's newest (its position must never go back).
     public func prune(before date: Date) async throws {
-        try await store.database.delete(from: "index_changes").where("created_at", .lessThan, date).run()
+        try await store.database.raw("""
+            DELETE FROM index_changes WHERE created_at < \(bind: date)
+            AND seq NOT IN (SELECT MAX(seq) FROM index_changes GROUP BY knowledge_base)
+            """).run()
     }
 }
