@@ -37,9 +37,9 @@ case "$cmd" in
   up)
     dir=$(mkdir -p "${2:-.cluster}" && cd "${2:-.cluster}" && pwd)
     chmod 755 "$dir"
+    scripts/ensure-system.sh cluster >/dev/null
     bin="${HYPERION_BIN:-}"
     if [ -z "$bin" ]; then
-      scripts/ensure-system.sh test >/dev/null
       swift build --product hyperion >/dev/null
       bin="$(swift build --show-bin-path)/hyperion"
     fi

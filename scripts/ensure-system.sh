@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, only those that are missing.
-# Usage: scripts/ensure-system.sh run|test|bench
+# Usage: scripts/ensure-system.sh run|test|bench|cluster
 set -euo pipefail
 case "${1:-run}" in
   run)   packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl) ;;
   test)  packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl postgresql chromium chromium-driver iproute2 redis-server openssl nginx) ;;
+  cluster) packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl postgresql redis-server openssl nginx) ;;
   bench) packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl wrk iproute2) ;;
-  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 run|test|bench|cluster" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${packages[@]}"; do
