@@ -43,16 +43,19 @@ echo "--> answers: stand-in LLM, SSE, cancellation, timeouts, the openai SDK on 
 .venv/bin/python scripts/answer_checks.py "$base" "$dir/admin_token" "$standin" || failed=1
 
 echo "--> schemathesis over /openapi.json"
-# Authenticated as the admin, so protected operations are exercised past the 401. Three runs:
+# Authenticated as the admin, so protected operations are exercised past the 401. Four runs:
 # - everything but the two below, with every check; it must keep its credentials throughout;
 # - the operations that call an LLM: this server also has `standin_slow`, a provider that times out by design,
 #   so their documented 502/504 answers are expected (status_code_conformance still checks they are documented);
 # - deleting or changing users, last: schemathesis reuses ids from earlier responses, and once it had created a
-#   second admin it deleted the one whose token it holds, which left every later operation at 401 (23 untested).
+#   second admin it deleted the one whose token it holds, which left every later operation at 401 (23 untested);
+# - signing out everywhere and changing the password, very last: both revoke the access token schemathesis holds
+#   (the session epoch moves on), as they must.
 token=$(cat "$dir/admin_token")
 checks=not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
 llm_ops=(--operation-id query --operation-id generate --operation-id openaiChatCompletions)
 user_ops=(--operation-id deleteUser --operation-id updateUser)
+session_ops=(--operation-id logoutAll --operation-id changePassword)
 fuzz() {  # fuzz LOG CHECKS OPTIONS… → runs schemathesis, prints its summary, reports failures
   local log="$1" run_checks="$2"; shift 2
   .venv/bin/schemathesis run "$base/openapi.json" -H "Authorization: Bearer $token" --checks "$run_checks" "$@" \
@@ -60,7 +63,8 @@ fuzz() {  # fuzz LOG CHECKS OPTIONS… → runs schemathesis, prints its summary
     || { failed=1; sed -n '/FAILURES/,/SUMMARY/p' "$log" | cut -c1-300 | head -80; }
   grep -E "generated" "$log" | tail -1
 }
-fuzz "$dir/schemathesis.log" "$checks" "${llm_ops[@]/--operation-id/--exclude-operation-id}" "${user_ops[@]/--operation-id/--exclude-operation-id}"
+fuzz "$dir/schemathesis.log" "$checks" "${llm_ops[@]/--operation-id/--exclude-operation-id}" "${user_ops[@]/--operation-id/--exclude-operation-id}" \
+  "${session_ops[@]/--operation-id/--exclude-operation-id}"
 # Operations that answered nothing but 401/403. Refreshing with a made-up refresh token (the body is the
 # credential) is refused every time; anything else means the bearer token was lost part-way.
 lost=$(awk '/^40[13] [A-Z]/ {on=1; next} on && /^  - / {print substr($0, 5)} on && !/^  - / {on=0}' "$dir/schemathesis.log" \
@@ -70,6 +74,7 @@ if [ -n "$lost" ]; then
 fi
 fuzz "$dir/schemathesis-llm.log" "${checks#not_a_server_error,}" "${llm_ops[@]/--operation-id/--include-operation-id}"
 fuzz "$dir/schemathesis-users.log" "$checks" "${user_ops[@]/--operation-id/--include-operation-id}"
+fuzz "$dir/schemathesis-sessions.log" "$checks" "${session_ops[@]/--operation-id/--include-operation-id}"
 
 echo "--> graceful shutdown on SIGTERM"
 kill -TERM $pid

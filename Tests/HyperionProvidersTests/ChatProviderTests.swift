@@ -188,7 +188,10 @@ struct ChatProviderTests {
         let server = try await StandIn.start { router, log in
             router.post("/chat/completions") { request, _ in
                 _ = try await StandIn.capture(request, path: "/chat/completions", log: log)
-                return StandIn.streaming([Wire.openAIChunk("part"), Wire.openAIChunk("ial")], contentType: "text/event-stream", cut: true, log: log)
+                // The pause after each piece lets it leave before the cut: a connection closed right after a write can
+                // drop that write on a loaded machine (CI saw "part" instead of "partial").
+                return StandIn.streaming([Wire.openAIChunk("part"), Wire.openAIChunk("ial")], contentType: "text/event-stream",
+                                         delay: .milliseconds(150), cut: true, log: log)
             }
         }
         defer { Task { await server.stop() } }

@@ -11,8 +11,9 @@ struct IndexFollowerTests {
     func followsTheOtherInstance() async throws {
         let shared = testDataDirectory("follow-db")
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        // Two data directories (two sets of index files), one store and one signing key, as two machines would have.
-        let values = ["database.url": "sqlite:\(shared)/hyperion.sqlite", "auth.jwt_secret": String(repeating: "k", count: 40)]
+        // Two data directories (two sets of index files), one store, one folder of originals (either instance's worker
+        // may run the job) and one signing key, as two machines would have.
+        let values = ["database.url": "sqlite:\(shared)/hyperion.sqlite", "files.dir": "\(shared)/files", "auth.jwt_secret": String(repeating: "k", count: 40)]
         let a = try await testApp(dataDirectory: testDataDirectory("follow-a"), values)
         let b = try await testApp(dataDirectory: testDataDirectory("follow-b"), values)
         try await a.test(.router) { a in

@@ -213,7 +213,8 @@ struct SharedQueryCacheTests {
     func shared() async throws {
         let dir = testDataDirectory("cache-db")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let values = try ServerTestRedis.values(["database.url": "sqlite:\(dir)/hyperion.sqlite", "auth.jwt_secret": String(repeating: "c", count: 40)])
+        let values = try ServerTestRedis.values(["database.url": "sqlite:\(dir)/hyperion.sqlite", "files.dir": "\(dir)/files",
+                                                 "auth.jwt_secret": String(repeating: "c", count: 40)])
         let registryA = PrometheusCollectorRegistry(), registryB = PrometheusCollectorRegistry()
         let a = try await buildApplication(reader: testReader(values.merging(["data_dir": testDataDirectory("cache-a")]) { $1 }), logSink: LogSink(),
                                            registry: registryA, passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder())

@@ -56,7 +56,8 @@ struct StopQueryTests {
     func stopElsewhere() async throws {
         let shared = testDataDirectory("stop-db")
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        let values = try ServerTestRedis.values(["database.url": "sqlite:\(shared)/hyperion.sqlite", "auth.jwt_secret": String(repeating: "s", count: 40)])
+        let values = try ServerTestRedis.values(["database.url": "sqlite:\(shared)/hyperion.sqlite", "files.dir": "\(shared)/files",
+                                                 "auth.jwt_secret": String(repeating: "s", count: 40)])
         let slow: [String: any ChatModel] = ["slow": SlowChatModel(delay: .seconds(30))]
         let a = try await buildApplication(reader: testReader(values.merging(["data_dir": testDataDirectory("stop-a")]) { $1 }), logSink: LogSink(),
                                            passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder(), chatModels: slow)
