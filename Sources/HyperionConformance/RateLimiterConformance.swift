@@ -69,13 +69,17 @@ public enum RateLimiterConformance {
         },
         .init("the window slides: events older than the window stop counting") { harness in
             let limiter = try await harness.make()
-            let rule = RateLimitRule(key: fresh(), limit: 2, window: .milliseconds(1000))
+            let rule = RateLimitRule(key: fresh(), limit: 2, window: .milliseconds(2000))
+            let started = ContinuousClock.now
             try expect(await limiter.admit([rule]).allowed, "first")
             try expect(await limiter.admit([rule]).allowed, "second")
             let refused = await limiter.admit([rule])
-            try expect(!refused.allowed, "third within the window")
-            try expectEqual(refused.retryAfter, 1, "Retry-After of a 1 s window")
-            try await Task.sleep(for: .milliseconds(1300))
+            // Only conclusive while the window has not passed yet (a starved machine can take that long).
+            if ContinuousClock.now - started < .milliseconds(1500) {
+                try expect(!refused.allowed, "third within the window")
+                try expect((1...2).contains(refused.retryAfter ?? 0), "Retry-After \(String(describing: refused.retryAfter)) of a 2 s window")
+            }
+            try await Task.sleep(for: .milliseconds(2300))
             try expect(await limiter.admit([rule]).allowed, "after the window moved on")
         },
         .init("a burst of parallel events admits exactly the limit") { harness in
