@@ -85,14 +85,7 @@ public final class RedisClient: Sendable {
     /// fast: what a readiness probe needs, so a Redis that came back is reported as soon as it is asked about.
     public func probe() async throws {
         if !isAvailable {
-            let task: Task<RedisConnection, any Error> = state.withLockedValue { state in
-                if let connecting = state.connecting { return connecting }
-                let settings = settings, group = group
-                let task = Task { try await RedisConnection.connect(settings, group: group) }
-                state.connecting = task
-                state.lastAttempt = .now
-                return task
-            }
+            let task = state.withLockedValue { state in state.connecting ?? startAttempt(&state) }
             _ = try await finish(task)
         }
         try await ping()
@@ -123,10 +116,7 @@ public final class RedisClient: Sendable {
             if state.downSince != nil, let last = state.lastAttempt, now - last < .seconds(1) {
                 return .failFast(state.lastError, started: nil)
             }
-            state.lastAttempt = now
-            let settings = settings, group = group
-            let task = Task { try await RedisConnection.connect(settings, group: group) }
-            state.connecting = task
+            let task = startAttempt(&state)
             return state.downSince == nil ? .wait(task) : .failFast(state.lastError, started: task)
         }
         switch next {
@@ -139,6 +129,15 @@ public final class RedisClient: Sendable {
         case .wait(let task):
             return try await finish(task)
         }
+    }
+
+    /// Starts the one connection attempt in flight (under the state's lock).
+    private func startAttempt(_ state: inout State) -> Task<RedisConnection, any Error> {
+        let settings = settings, group = group
+        let task = Task { try await RedisConnection.connect(settings, group: group) }
+        state.connecting = task
+        state.lastAttempt = .now
+        return task
     }
 
     /// Awaits a connection attempt and records its outcome.

@@ -96,18 +96,15 @@ struct CachedHit: Codable {
         start = chunk.startOffset
         end = chunk.endOffset
         tokens = chunk.tokenCount
-        embedding = chunk.embedding.withUnsafeBufferPointer { Data(buffer: $0) }
+        embedding = chunk.embedding.float32Bytes
         title = hit.documentTitle
     }
 
     var scored: ScoredChunk {
-        let vector: [Float] = embedding.withUnsafeBytes { raw in
-            Array(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self), count: raw.count / 4))
-        }
-        return ScoredChunk(
+        ScoredChunk(
             item: RetrievedItem(id: id, documentID: documentID, score: score, vector: self.vector, keyword: keyword),
             chunk: ChunkRecord(id: chunkID, documentID: chunkDocument, modelID: model, generation: generation, ordinal: ordinal, text: text,
-                               page: page, headingPath: headings, startOffset: start, endOffset: end, tokenCount: tokens, embedding: vector),
+                               page: page, headingPath: headings, startOffset: start, endOffset: end, tokenCount: tokens, embedding: [Float](float32Bytes: embedding)),
             documentTitle: title
         )
     }

@@ -65,8 +65,8 @@ public struct RedisSubscriber: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                if !failing { onEvent(.lost) }
                 if !failing {
+                    onEvent(.lost)
                     logger.warning("subscription lost; reconnecting", metadata: ["redis": "\(settings.displayName)", "error": "\(error)"])
                 }
                 failing = true

@@ -242,16 +242,13 @@ public struct DocumentRepository: Sendable {
             id = c.id; document_id = c.documentID; model_id = c.modelID; generation = c.generation; ordinal = c.ordinal
             text = c.text; page = c.page; heading_path = JSONText.encode(c.headingPath); start_offset = c.startOffset
             end_offset = c.endOffset; token_count = c.tokenCount
-            embedding = c.embedding.withUnsafeBufferPointer { Data(buffer: $0) }
+            embedding = c.embedding.float32Bytes
         }
 
         var record: ChunkRecord {
-            let vector: [Float] = embedding.withUnsafeBytes { raw in
-                Array(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self), count: raw.count / 4))
-            }
-            return ChunkRecord(id: id, documentID: document_id, modelID: model_id, generation: generation, ordinal: ordinal,
+            ChunkRecord(id: id, documentID: document_id, modelID: model_id, generation: generation, ordinal: ordinal,
                                text: text, page: page, headingPath: JSONText.decode(heading_path) ?? [], startOffset: start_offset,
-                               endOffset: end_offset, tokenCount: token_count, embedding: vector)
+                               endOffset: end_offset, tokenCount: token_count, embedding: [Float](float32Bytes: embedding))
         }
     }
 
