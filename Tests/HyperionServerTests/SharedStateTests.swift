@@ -4,7 +4,6 @@ import Hummingbird
 import HummingbirdTesting
 import HyperionCore
 import HyperionServer
-import Prometheus
 import Testing
 
 /// Redis from `make test` (scripts/redis.sh), for the suites that run two instances on it.
@@ -114,16 +113,6 @@ struct RateLimitTests {
 
 @Suite("Two instances on one Redis", .enabled(if: ServerTestRedis.isAvailable))
 struct TwoInstanceTests {
-    /// Two applications over one data directory (one SQLite store, one signing key) and one Redis.
-    private func withTwoInstances(_ values: [String: String], _ body: @escaping @Sendable (any TestClientProtocol, any TestClientProtocol) async throws -> Void) async throws {
-        let dir = testDataDirectory("two")
-        let a = try await testApp(dataDirectory: dir, values)
-        let b = try await testApp(dataDirectory: dir, values)
-        try await a.test(.router) { clientA in
-            try await b.test(.router) { clientB in try await body(clientA, clientB) }
-        }
-    }
-
     @Test("a rate limit hit through alternating instances; login throttling shared")
     func sharedWindows() async throws {
         try await withTwoInstances(try ServerTestRedis.values(["rate_limit.requests_per_minute": "6"])) { a, b in
@@ -211,49 +200,38 @@ extension Sequence {
 struct SharedQueryCacheTests {
     @Test("a retrieval cached through one instance is a hit on the other; an ingestion anywhere moves every instance to new keys")
     func shared() async throws {
-        let dir = testDataDirectory("cache-db")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let values = try ServerTestRedis.values(["database.url": "sqlite:\(dir)/hyperion.sqlite", "files.dir": "\(dir)/files",
-                                                 "auth.jwt_secret": String(repeating: "c", count: 40)])
-        let registryA = PrometheusCollectorRegistry(), registryB = PrometheusCollectorRegistry()
-        let a = try await buildApplication(reader: testReader(values.merging(["data_dir": testDataDirectory("cache-a")]) { $1 }), logSink: LogSink(),
-                                           registry: registryA, passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder())
-        let b = try await buildApplication(reader: testReader(values.merging(["data_dir": testDataDirectory("cache-b")]) { $1 }), logSink: LogSink(),
-                                           registry: registryB, passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder())
-        try await a.test(.router) { a in
-            try await b.test(.router) { b in
-                let (token, model) = try await a.readyModel()
-                let hits: @Sendable (any TestClientProtocol) async throws -> Int = { client in
-                    let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
-                    let line = text.split(separator: "\n").first { $0.hasPrefix("rag_query_cache_hits_total ") }
-                    return Int(Double(line?.split(separator: " ").last ?? "0") ?? 0)
-                }
-                let search: @Sendable (any TestClientProtocol) async throws -> [String] = { client in
-                    let answer = try await client.json(.post, "/api/v1/models/\(model)/search", ["query": "lithium phosphate cells", "top_k": 3], token: token)
-                    return (answer.body["results"] as? [[String: Any]] ?? []).compactMap { $0["chunk_id"] as? String }
-                }
-                // a's indexes are caught up once its follower has read the log: until then nothing is stored.
-                var stored = false
-                for _ in 0..<100 where !stored {
-                    let before = try await hits(a)
-                    _ = try await search(a)
-                    _ = try await search(a)
-                    stored = try await hits(a) > before
-                    if !stored { try await Task.sleep(for: .milliseconds(50)) }
-                }
-                #expect(stored, "a never cached its own retrieval")
-                let first = try await search(a)
-                let onB = try await hits(b)
-                #expect(try await search(b) == first)
-                #expect(try await hits(b) == onB + 1, "b did not hit the entry a stored")
-
-                // A new document through a: b's next search is a miss (new position), and in time finds it.
-                let upload = try await a.upload("/api/v1/models/\(model)/documents", files: [("more.txt", Data("Lithium phosphate cells again, more text.".utf8))], token: token)
-                _ = try await a.waitForJob(try #require(upload.body["job_id"] as? String), token: token)
-                let missesBefore = try await hits(b)
-                _ = try await search(b)
-                #expect(try await hits(b) == missesBefore, "a stale entry was served after an ingestion")
+        try await withTwoInstances(try ServerTestRedis.values()) { a, b in
+            let (token, model) = try await a.readyModel()
+            let hits: @Sendable (any TestClientProtocol) async throws -> Int = { client in
+                let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                let line = text.split(separator: "\n").first { $0.hasPrefix("rag_query_cache_hits_total ") }
+                return Int(Double(line?.split(separator: " ").last ?? "0") ?? 0)
             }
+            let search: @Sendable (any TestClientProtocol) async throws -> [String] = { client in
+                let answer = try await client.json(.post, "/api/v1/models/\(model)/search", ["query": "lithium phosphate cells", "top_k": 3], token: token)
+                return (answer.body["results"] as? [[String: Any]] ?? []).compactMap { $0["chunk_id"] as? String }
+            }
+            // a's indexes are caught up once its follower has read the log: until then nothing is stored.
+            var stored = false
+            for _ in 0..<100 where !stored {
+                let before = try await hits(a)
+                _ = try await search(a)
+                _ = try await search(a)
+                stored = try await hits(a) > before
+                if !stored { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(stored, "a never cached its own retrieval")
+            let first = try await search(a)
+            let onB = try await hits(b)
+            #expect(try await search(b) == first)
+            #expect(try await hits(b) == onB + 1, "b did not hit the entry a stored")
+
+            // A new document through a: b's next search is a miss (new position), and in time finds it.
+            let upload = try await a.upload("/api/v1/models/\(model)/documents", files: [("more.txt", Data("Lithium phosphate cells again, more text.".utf8))], token: token)
+            _ = try await a.waitForJob(try #require(upload.body["job_id"] as? String), token: token)
+            let missesBefore = try await hits(b)
+            _ = try await search(b)
+            #expect(try await hits(b) == missesBefore, "a stale entry was served after an ingestion")
         }
     }
 }

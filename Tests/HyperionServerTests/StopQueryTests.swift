@@ -54,20 +54,9 @@ struct StopQueryTests {
 
     @Test("a stop that lands on another instance than the stream still stops it", .enabled(if: ServerTestRedis.isAvailable))
     func stopElsewhere() async throws {
-        let shared = testDataDirectory("stop-db")
-        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        let values = try ServerTestRedis.values(["database.url": "sqlite:\(shared)/hyperion.sqlite", "files.dir": "\(shared)/files",
-                                                 "auth.jwt_secret": String(repeating: "s", count: 40)])
-        let slow: [String: any ChatModel] = ["slow": SlowChatModel(delay: .seconds(30))]
-        let a = try await buildApplication(reader: testReader(values.merging(["data_dir": testDataDirectory("stop-a")]) { $1 }), logSink: LogSink(),
-                                           passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder(), chatModels: slow)
-        let b = try await buildApplication(reader: testReader(values.merging(["data_dir": testDataDirectory("stop-b")]) { $1 }), logSink: LogSink(),
-                                           passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder(), chatModels: slow)
-        try await a.test(.router) { a in
-            try await b.test(.router) { b in
-                let (token, model) = try await a.readyModel(extra: ["llm": ["provider": "slow"]])
-                try await streamAndStop(streaming: b, stopping: a, token: token, model: model)
-            }
+        try await withTwoInstances(try ServerTestRedis.values(), chatModels: ["slow": SlowChatModel(delay: .seconds(30))]) { a, b in
+            let (token, model) = try await a.readyModel(extra: ["llm": ["provider": "slow"]])
+            try await streamAndStop(streaming: b, stopping: a, token: token, model: model)
         }
     }
 }

@@ -88,3 +88,24 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Two applications as two machines would run them: data directories (index files) of their own, one SQLite store,
+/// one folder of originals (either instance's worker may run a job) and one signing key; `values` go to both.
+func withTwoInstances(
+    _ values: [String: String] = [:], chatModels: [String: any ChatModel] = [:],
+    _ body: @escaping @Sendable (any TestClientProtocol, any TestClientProtocol) async throws -> Void
+) async throws {
+    let shared = testDataDirectory("two-shared")
+    try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+    let common = values.merging(["database.url": "sqlite:\(shared)/hyperion.sqlite", "files.dir": "\(shared)/files",
+                                 "auth.jwt_secret": String(repeating: "k", count: 40)]) { $1 }
+    func instance(_ name: String) async throws -> some ApplicationProtocol {
+        try await buildApplication(reader: testReader(common.merging(["data_dir": testDataDirectory(name)]) { $1 }), logSink: LogSink(),
+                                   passwordHasher: PasswordHasher(cost: 4), embedder: HashingEmbedder(), chatModels: chatModels)
+    }
+    let a = try await instance("two-a")
+    let b = try await instance("two-b")
+    try await a.test(.router) { a in
+        try await b.test(.router) { b in try await body(a, b) }
+    }
+}
