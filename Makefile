@@ -3,7 +3,7 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening bench-stores bench-redis clean
+.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening bench-stores bench-redis bench-cluster clean
 
 run: ## install what is missing, build (release), fetch assets, migrate and serve
 	@scripts/ensure-system.sh run
@@ -68,6 +68,10 @@ bench-stores: ## release build; SciFact through the local index files, pgvector 
 bench-redis: ## release build; one rate-limit check with Redis on loopback vs redis-benchmark running the same script
 	@scripts/ensure-system.sh test
 	@Benchmarks/redis/run.sh
+
+bench-cluster: ## release build; two instances behind nginx on PostgreSQL and Redis: q/s and p50/p99 with one and two instances, cached and not, rate-limit cost
+	@scripts/ensure-system.sh cluster
+	@Benchmarks/cluster/run.sh
 
 clean:
 	rm -rf .build .venv

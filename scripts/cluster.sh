@@ -30,7 +30,7 @@ start_instance() {  # start_instance a|b
   HYPERION_FILES_DIR="$dir/files" HYPERION_LOG_FORMAT=json HYPERION_JOBS_STALE_AFTER="${HYPERION_JOBS_STALE_AFTER:-15}" \
     nohup "$BIN" serve --host 127.0.0.1 --port "$port" --data-dir "$dir/$name" >>"$dir/$name.log" 2>&1 &
   echo $! > "$dir/$name.pid"
-  wait_ready "http://127.0.0.1:$port" "instance $name"
+  wait_ready "http://127.0.0.1:$port" "instance $name" || { tail -n 20 "$dir/$name.log" >&2; return 1; }
 }
 
 case "$cmd" in

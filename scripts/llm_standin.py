@@ -2,7 +2,8 @@
 integration checks of the real binary. It records every request and when a streaming client went away.
     python3 llm_standin.py PORT_FILE
 Models: any name answers at once; "slowstream" sends a token every 200 ms for 30 s (for cancellation);
-"slowfirst" waits 5 s before the first token (for the first-token timeout)."""
+"slowfirst" waits 5 s before the first token (for the first-token timeout); "markdown" answers in Markdown with raw HTML
+in it (for the web UI's rendering)."""
 import json
 import sys
 import threading
@@ -13,10 +14,16 @@ requests, disconnects = [], []
 lock = threading.Lock()
 
 
+MARKDOWN = ("## Findings\n\nThe **heat pump** in building C was *replaced* [1].\n\n- the compressor failed\n- it was replaced in March\n\n"
+            "<script>alert(1)</script> <img src=x onerror=alert(2)> `code`")
+
+
 def answer_for(body):
     messages = body.get("messages", [])
     if messages and messages[0].get("content", "").startswith("Rewrite"):
         return "standalone: " + messages[-1]["content"].split("Last question:")[-1].strip()
+    if body.get("model") == "markdown":
+        return MARKDOWN
     return "The sources say photovoltaic cells are made of silicon [1]."
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web UI end to end in headless Chromium (Debian's chromium + chromium-driver, Python selenium), against
 # the real binary with the in-process model and the stand-in LLM. Screenshots of every step go to
-# WORKDIR/screens (kept on failure for a look).
+# WORKDIR/screens (kept on failure for a look). Access tokens live 15 s (UI_TOKEN_TTL), so the UI refreshes them
+# many times during the run, as it must without losing work.
 #   scripts/ui.sh WORKDIR
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ python3 scripts/llm_standin.py "$dir/standin.port" >"$dir/standin.log" 2>&1 &
 standin_pid=$!
 for _ in $(seq 1 50); do [ -s "$dir/standin.port" ] && break; sleep 0.1; done
 export HYPERION_EMBEDDING_MODEL_PATH="$(pwd)/data/models/all-MiniLM-L6-v2" HYPERION_LOG_FORMAT=json HYPERION_AUTH_BCRYPT_COST=10 \
-  HYPERION_LLM_PROVIDERS=standin HYPERION_LLM_STANDIN_KIND=openai \
+  HYPERION_LLM_PROVIDERS=standin HYPERION_LLM_STANDIN_KIND=openai HYPERION_AUTH_ACCESS_TOKEN_TTL="${UI_TOKEN_TTL:-15}" \
   HYPERION_LLM_STANDIN_BASE_URL="http://127.0.0.1:$(cat "$dir/standin.port")/v1" HYPERION_LLM_STANDIN_MODEL=slowstream
 "$bin" serve --port "$port" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
 pid=$!
@@ -23,4 +24,4 @@ for _ in $(seq 1 100); do
   kill -0 $pid 2>/dev/null || { echo "server exited early:"; cat "$dir/server.log"; exit 1; }
   sleep 0.1
 done
-.venv/bin/python scripts/ui_checks.py "http://127.0.0.1:$port" "$dir/screens"
+UI_TOKEN_TTL="${UI_TOKEN_TTL:-15}" .venv/bin/python scripts/ui_checks.py "http://127.0.0.1:$port" "$dir/screens"

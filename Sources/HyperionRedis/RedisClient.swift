@@ -48,7 +48,7 @@ public final class RedisClient: Sendable {
     public func send(_ arguments: [RedisArgument]) async throws -> RESPValue {
         let connection = try await connection()
         do {
-            let reply = try await connection.send(arguments, timeout: settings.timeout)
+            let reply = try await connection.send(arguments)
             markUp()
             return try RedisConnection.check(reply)
         } catch let error as RedisError {

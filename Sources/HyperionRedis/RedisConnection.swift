@@ -7,7 +7,6 @@ import NIOSSL
 /// One connection to Redis, authenticated and on its database. Commands from any number of tasks are pipelined on it.
 final class RedisConnection: Sendable {
     let channel: any Channel
-    private let timedOut = NIOLockedValueBox(false)
 
     private init(channel: any Channel) { self.channel = channel }
 
@@ -39,7 +38,7 @@ final class RedisConnection: Sendable {
                         try handlers.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
                     try handlers.addHandler(ByteToMessageHandler(RESPDecoder()))
-                    try handlers.addHandler(RedisCommandHandler(onPush: onPush))
+                    try handlers.addHandler(RedisCommandHandler(timeout: .nanoseconds(Self.nanoseconds(settings.timeout)), onPush: onPush))
                 }
             }
         let channel: any Channel
@@ -57,10 +56,10 @@ final class RedisConnection: Sendable {
         do {
             if let password = settings.password {
                 let auth: [RedisArgument] = if let user = settings.username { ["AUTH", .string(user), .string(password)] } else { ["AUTH", .string(password)] }
-                try check(try await connection.send(auth, timeout: settings.timeout))
+                try check(try await connection.send(auth))
             }
             if settings.database != 0 {
-                try check(try await connection.send(["SELECT", .int(settings.database)], timeout: settings.timeout))
+                try check(try await connection.send(["SELECT", .int(settings.database)]))
             }
         } catch {
             connection.close()
@@ -70,8 +69,9 @@ final class RedisConnection: Sendable {
     }
 
     /// Sends one command and waits for its reply; an error reply is returned, not thrown. A reply that takes longer
-    /// than `timeout` closes the connection (its later replies could no longer be paired) and throws `unavailable`.
-    func send(_ arguments: [RedisArgument], timeout: Duration) async throws -> RESPValue {
+    /// than the connection's timeout closes the connection (its later replies could no longer be paired) and throws
+    /// `unavailable`.
+    func send(_ arguments: [RedisArgument]) async throws -> RESPValue {
         var buffer = channel.allocator.buffer(capacity: 64)
         RESPCommand.write(arguments, into: &buffer)
         let reply = channel.eventLoop.makePromise(of: RESPValue.self)
@@ -80,20 +80,7 @@ final class RedisConnection: Sendable {
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { reply.fail(RedisError.unavailable("the connection closed: \($0)")) }
         channel.writeAndFlush(NIOAny((command: buffer, reply: reply)), promise: written)
-        let channel = channel
-        let timedOut = timedOut
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(timeout))) {
-            timedOut.withLockedValue { $0 = true }
-            reply.fail(RedisError.unavailable("no reply within \(timeout)"))
-            channel.close(promise: nil)
-        }
-        defer { timer.cancel() }
-        do {
-            return try await reply.futureResult.get()
-        } catch {
-            if timedOut.withLockedValue({ $0 }) { throw RedisError.unavailable("no reply within \(timeout)") }
-            throw error
-        }
+        return try await reply.futureResult.get()
     }
 
     /// Closes the connection; pending commands fail with `unavailable`.

@@ -44,7 +44,7 @@ public struct RedisSubscriber: Sendable {
                 }
                 defer { connection.close() }
                 for channel in channels {
-                    try RedisConnection.check(try await connection.send(["SUBSCRIBE", .string(channel)], timeout: settings.timeout))
+                    try RedisConnection.check(try await connection.send(["SUBSCRIBE", .string(channel)]))
                 }
                 if failing { logger.notice("subscribed again", metadata: ["channels": "\(channels)"]) }
                 failing = false
@@ -58,7 +58,7 @@ public struct RedisSubscriber: Sendable {
                     sincePing += .milliseconds(50)
                     if sincePing >= heartbeat {
                         sincePing = .zero
-                        _ = try await connection.send(["PING"], timeout: settings.timeout)
+                        _ = try await connection.send(["PING"])
                     }
                 }
                 throw RedisError.unavailable("the subscription's connection closed")

@@ -227,7 +227,8 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     MetricsController(registry: dependencies.registry, token: settings.metricsToken).addRoutes(to: router)
     let body = JSONBody(limit: settings.maxBodySize)
     let budgets = dependencies.shared.budgets
-    AuthController(auth: dependencies.auth, budgets: budgets, body: body).addRoutes(to: router)
+    AuthController(auth: dependencies.auth, budgets: budgets, body: body, cookie: SessionCookie(maxAge: settings.auth.refreshTokenTTL))
+        .addRoutes(to: router)
     UsersController(auth: dependencies.auth, budgets: budgets, body: body).addRoutes(to: router)
     KnowledgeController(auth: dependencies.auth, budgets: budgets, knowledge: dependencies.knowledge, body: body,
                         uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+@testable import HyperionServer
 import Testing
 
 @Suite("Web UI pages")
@@ -18,10 +19,15 @@ struct WebUITests {
             try await client.signup("first@example.com")
             let again = try await client.execute(uri: "/ui/login", method: .get) { String(buffer: $0.body) }
             #expect(again.contains(">Sign in<") && !again.contains("Create the admin account"))
-            for page in ["/ui/", "/ui/chat", "/ui/history", "/ui/keys", "/ui/admin", "/ui/models/\(UUID().uuidString)"] {
+            for page in ["/ui/", "/ui/chat", "/ui/history", "/ui/keys", "/ui/admin", "/ui/account", "/ui/models/\(UUID().uuidString)"] {
                 #expect(try await client.execute(uri: page, method: .get) { $0.status } == .ok, "\(page)")
             }
-            #expect(try await client.execute(uri: "/ui/models/not-an-id", method: .get) { $0.status } == .unprocessableContent)
+            // Any other address under /ui is the UI's own 404 page (HTML, same CSP), never the API's JSON.
+            for missing in ["/ui/models/not-an-id", "/ui/nothing-here", "/ui/a/b/c"] {
+                let page = try await client.execute(uri: missing, method: .get) { ($0.status, $0.headers, String(buffer: $0.body)) }
+                #expect(page.0 == .notFound && page.1[.contentType]?.hasPrefix("text/html") == true, "\(missing)")
+                #expect(page.2.contains("Page not found") && page.1[.contentSecurityPolicy] == WebUIController.csp, "\(missing)")
+            }
             let script = try await client.execute(uri: "/ui/assets/chat.js", method: .get) { ($0.status, $0.headers[.contentType]) }
             #expect(script.0 == .ok && script.1?.hasPrefix("text/javascript") == true)
             #expect(try await client.execute(uri: "/ui/assets/../Package.swift", method: .get) { $0.status } == .notFound)

@@ -28,20 +28,15 @@ public final class InMemoryRateLimiter: RateLimiter {
         return state.withLock { state in
             var outcomes: [RateLimitDecision] = []
             for rule in rules {
-                var events = state[rule.key] ?? []
-                if let cut = events.firstIndex(where: { now - $0 < rule.window }) {
-                    events.removeFirst(cut)
-                } else {
-                    events.removeAll()
-                }
-                state[rule.key] = events
-                let untilFree = events.first.map { rule.window - (now - $0) } ?? rule.window
-                if events.count >= rule.limit {
+                // Pruned in place: a copy of the array per request would cost as much as the budget is long.
+                let (count, oldest) = Self.prune(&state[rule.key, default: []], now: now, window: rule.window)
+                let untilFree = oldest.map { rule.window - (now - $0) } ?? rule.window
+                if count >= rule.limit {
                     let wait = rule.limit == 0 ? rule.window : untilFree
                     outcomes.append(RateLimitDecision(allowed: false, limit: rule.limit, remaining: 0,
                                                       resetSeconds: Self.seconds(wait), retryAfter: Self.seconds(wait)))
                 } else {
-                    outcomes.append(RateLimitDecision(allowed: true, limit: rule.limit, remaining: rule.limit - events.count - 1,
+                    outcomes.append(RateLimitDecision(allowed: true, limit: rule.limit, remaining: rule.limit - count - 1,
                                                       resetSeconds: Self.seconds(untilFree)))
                 }
             }
@@ -57,6 +52,17 @@ public final class InMemoryRateLimiter: RateLimiter {
             }
             return decision
         }
+    }
+
+    /// Drops the events that left the window; returns how many remain and the oldest of them.
+    private static func prune(_ events: inout [ContinuousClock.Instant], now: ContinuousClock.Instant, window: Duration)
+        -> (count: Int, oldest: ContinuousClock.Instant?) {
+        if let cut = events.firstIndex(where: { now - $0 < window }) {
+            if cut > 0 { events.removeFirst(cut) }
+        } else if !events.isEmpty {
+            events.removeAll(keepingCapacity: true)
+        }
+        return (events.count, events.first)
     }
 
     public func takeBack(_ key: String) async { takeBackNow(key) }

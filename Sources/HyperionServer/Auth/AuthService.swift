@@ -191,16 +191,16 @@ public struct AuthService: Sendable {
         try await events.record(AuditEvent(kind: .passwordChanged, userID: user.id))
     }
 
-    /// Sets a new password without the old one (admin CLI); signs out every session.
-    public func resetPassword(userID: UUID, new: String) async throws {
-        try Self.validatePassword(new)
+    /// Sets a new password without the old one (an admin, or the CLI with no actor); signs out every session.
+    public func resetPassword(userID: UUID, new: String, actorID: UUID? = nil) async throws {
+        try Self.validatePassword(new, field: "new_password")
         guard var user = try await store.users.find(id: userID) else { throw HyperionError.notFound("user") }
         user.passwordHash = try await hasher.hash(new)
         try await store.users.update(user)
         try await store.refreshTokens.revokeAll(userID: userID)
         try await store.users.advanceSessionEpoch(id: userID)
         await userChanged(userID)
-        try await events.record(AuditEvent(kind: .passwordChanged, userID: userID, detail: "reset"))
+        try await events.record(AuditEvent(kind: .passwordChanged, userID: userID, actorID: actorID, email: user.email, detail: "reset"))
     }
 
     /// Updates the caller's own profile.

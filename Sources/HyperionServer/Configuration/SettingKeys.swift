@@ -153,7 +153,7 @@ enum Setting {
         "Whether anyone may sign up; the first account of an empty install always may and becomes admin.")
     static let bcryptCost = IntSetting("auth.bcrypt_cost", default: 12, range: 10...16,
         "bcrypt cost factor for passwords, 10-16.")
-    static let accessTokenTTL = IntSetting("auth.access_token_ttl", default: 900, range: 60...86_400,
+    static let accessTokenTTL = IntSetting("auth.access_token_ttl", default: 900, range: 10...86_400,
         "Access token (JWT) lifetime in seconds.")
     static let refreshTokenTTL = IntSetting("auth.refresh_token_ttl", default: 30 * 86_400, range: 3_600...(365 * 86_400),
         "Refresh token lifetime in seconds (30 days).")

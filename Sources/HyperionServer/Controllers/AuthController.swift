@@ -9,6 +9,8 @@ struct AuthController {
     /// Per-caller request budgets of authenticated routes (none unless configured).
     var budgets = RequestBudgets.none
     let body: JSONBody
+    /// The web UI's session cookie (its lifetime is the refresh token's).
+    let cookie: SessionCookie
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let open = router.group("/api/v1/auth")
@@ -23,6 +25,27 @@ struct AuthController {
             let input = try await body.decode(RefreshRequest.self, from: request)
             try await auth.logout(refreshToken: input.refresh_token)
             return Response(status: .noContent)
+        }
+        // The web UI's session: the refresh token in an HttpOnly cookie (see SessionCookie).
+        open.post("/session") { request, context in
+            try SessionCookie.requireSameOrigin(request)
+            guard let token = SessionCookie.token(in: request) else {
+                throw HyperionError(.unauthorized, code: "no_session", message: "no session cookie: sign in")
+            }
+            do {
+                let pair = try await auth.refresh(token, clientAddress: context.clientAddress)
+                return EditedResponse(headers: [.setCookie: cookie.setting(pair.refreshToken, secure: context.forwardedHTTPS)],
+                                      response: TokenResponse(pair, includeRefreshToken: false))
+            } catch let error as HyperionError where error.kind == .unauthorized {
+                // A refused cookie is of no further use: drop it so the browser stops sending it.
+                throw APIError(.unauthorized, code: error.code, detail: error.message,
+                               headers: [.setCookie: cookie.clearing(secure: context.forwardedHTTPS)])
+            }
+        }
+        open.delete("/session") { request, context in
+            try SessionCookie.requireSameOrigin(request)
+            if let token = SessionCookie.token(in: request) { try await auth.logout(refreshToken: token) }
+            return Response(status: .noContent, headers: [.setCookie: cookie.clearing(secure: context.forwardedHTTPS)])
         }
 
         let me = router.group("/api/v1/auth").add(middleware: AuthenticationMiddleware(auth: auth)).add(limit: budgets.requests)
@@ -66,10 +89,12 @@ struct AuthController {
     }
 
     /// JSON `{email,password}` or the OAuth2 password form (`username`, `password`) Swagger UI sends.
-    private func login(_ request: Request, _ context: AppRequestContext) async throws -> TokenResponse {
+    /// With `"cookie": true` (the web UI) the refresh token goes into the session cookie instead of the body.
+    private func login(_ request: Request, _ context: AppRequestContext) async throws -> EditedResponse<TokenResponse> {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         let email: String
         let password: String
+        var useCookie = false
         if type.hasPrefix("application/x-www-form-urlencoded") {
             let form = FormDecoding.fields(String(buffer: try await body.collect(request)))
             guard let username = form["username"] else { throw HyperionError.invalid("username", "is required") }
@@ -77,9 +102,12 @@ struct AuthController {
             (email, password) = (username, secret)
         } else {
             let input = try await body.decode(LoginRequest.self, from: request)
-            (email, password) = (input.email, input.password)
+            (email, password, useCookie) = (input.email, input.password, input.cookie ?? false)
         }
-        return TokenResponse(try await auth.login(email: email, password: password, clientAddress: context.clientAddress))
+        let pair = try await auth.login(email: email, password: password, clientAddress: context.clientAddress)
+        guard useCookie else { return EditedResponse(response: TokenResponse(pair)) }
+        return EditedResponse(headers: [.setCookie: cookie.setting(pair.refreshToken, secure: context.forwardedHTTPS)],
+                              response: TokenResponse(pair, includeRefreshToken: false))
     }
 }
 

@@ -26,11 +26,15 @@ enum AuthDocs {
             ("password", password),
             ("full_name", ["type": "string", "maxLength": 200]),
         ])),
-        ("LoginRequest", object(["email", "password"], [("email", string), ("password", string)])),
+        ("LoginRequest", object(["email", "password"], [
+            ("email", string), ("password", string),
+            ("cookie", ["type": "boolean", "description": "Put the refresh token in the HttpOnly session cookie instead of the body (the web UI)"]),
+        ])),
         ("LoginForm", object(["username", "password"], [("username", string), ("password", string)])),
         ("RefreshRequest", object(["refresh_token"], [("refresh_token", string)])),
         ("UpdateMeRequest", object([], [("full_name", nullableString)])),
         ("ChangePasswordRequest", object(["current_password", "new_password"], [("current_password", string), ("new_password", password)])),
+        ("ResetPasswordRequest", object(["new_password"], [("new_password", password)])),
         ("CreateAPIKeyRequest", object(["name"], [("name", ["type": "string", "minLength": 1, "maxLength": 100]), ("expires_at", timestamp)])),
         ("CreateUserRequest", object(["email", "password"], [
             ("email", ["type": "string", "format": "email"]), ("password", password), ("full_name", string), ("role", role),
@@ -40,9 +44,10 @@ enum AuthDocs {
             ("id", uuid), ("email", string), ("full_name", nullableString), ("role", role),
             ("is_disabled", ["type": "boolean"]), ("created_at", timestamp), ("updated_at", timestamp),
         ])),
-        ("Token", object(["access_token", "token_type", "expires_in", "refresh_token"], [
+        ("Token", object(["access_token", "token_type", "expires_in"], [
             ("access_token", string), ("token_type", ["type": "string", "enum": ["bearer"]]),
-            ("expires_in", ["type": "integer"]), ("refresh_token", string),
+            ("expires_in", ["type": "integer"]),
+            ("refresh_token", ["type": "string", "description": "Absent when it went into the session cookie"]),
         ])),
         ("APIKey", object(["id", "name", "prefix", "created_at"], [
             ("id", uuid), ("name", string), ("prefix", string), ("created_at", timestamp),
@@ -72,6 +77,8 @@ enum AuthDocs {
         ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 100, "default": 20]],
     ]
 
+    static let sessionHeader: JSONValue = ["name": "X-Hyperion-Session", "in": "header", "required": true, "schema": string,
+                                           "description": "Any value; proves the request is not a cross-site form"]
     static let idParameter: JSONValue = ["name": "id", "in": "path", "required": true, "schema": uuid]
     static let noContent: JSONValue = ["description": "Done"]
 
@@ -104,6 +111,11 @@ enum AuthDocs {
            body: jsonBody("RefreshRequest"), success: [("200", D.json("A new pair", D.ref("Token")))]),
         op("post", "/api/v1/auth/logout", "logout", "Revoke the refresh token's session family", tag: "auth", access: .public,
            body: jsonBody("RefreshRequest"), success: [("204", noContent)]),
+        op("post", "/api/v1/auth/session", "refreshSession",
+           "Exchange the session cookie for an access token (the web UI; needs the X-Hyperion-Session header; rotates the cookie)",
+           tag: "auth", access: .public, parameters: [sessionHeader], success: [("200", D.json("An access token", D.ref("Token")))]),
+        op("delete", "/api/v1/auth/session", "endSession", "Sign the session cookie out (revokes it and clears the cookie)",
+           tag: "auth", access: .public, parameters: [sessionHeader], success: [("204", noContent)]),
         op("post", "/api/v1/auth/logout-all", "logoutAll", "Revoke every session of the caller", tag: "auth", access: .user,
            success: [("204", noContent)]),
         op("get", "/api/v1/auth/me", "me", "The caller", tag: "auth", access: .user, success: [("200", D.json("The caller", D.ref("User")))]),
@@ -130,6 +142,8 @@ enum AuthDocs {
            parameters: [idParameter], success: [("200", D.json("The user", D.ref("User")))]),
         op("patch", "/api/v1/users/{id}", "updateUser", "Change role, disabled flag or name (admin)", tag: "users", access: .admin,
            body: jsonBody("UpdateUserRequest"), parameters: [idParameter], success: [("200", D.json("The user", D.ref("User")))]),
+        op("post", "/api/v1/users/{id}/password", "resetPassword", "Set a user's password (admin; signs out all their sessions)",
+           tag: "users", access: .admin, body: jsonBody("ResetPasswordRequest"), parameters: [idParameter], success: [("204", noContent)]),
         op("delete", "/api/v1/users/{id}", "deleteUser", "Delete a user (admin)", tag: "users", access: .admin,
            parameters: [idParameter], success: [("204", noContent)]),
         op("get", "/api/v1/logs", "auditLog", "Audit events, newest first (admin)", tag: "audit", access: .admin,

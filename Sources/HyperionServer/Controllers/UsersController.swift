@@ -48,6 +48,11 @@ struct UsersController {
             )
             return UserResponse(user)
         }
+        admin.post("/users/:id/password") { request, context in
+            let input = try await body.decode(ResetPasswordRequest.self, from: request)
+            try await auth.resetPassword(userID: try context.uuidParameter("id"), new: input.new_password, actorID: try context.caller.user.id)
+            return Response(status: .noContent)
+        }
         admin.delete("/users/:id") { _, context in
             try await auth.deleteUser(id: try context.uuidParameter("id"), actorID: try context.caller.user.id)
             return Response(status: .noContent)

@@ -11,6 +11,8 @@ struct SignupRequest: Decodable {
 struct LoginRequest: Decodable {
     let email: String
     let password: String
+    /// Put the refresh token in the session cookie rather than the body (the web UI).
+    let cookie: Bool?
 }
 
 struct RefreshRequest: Decodable {
@@ -23,6 +25,10 @@ struct UpdateMeRequest: Decodable {
 
 struct ChangePasswordRequest: Decodable {
     let current_password: String
+    let new_password: String
+}
+
+struct ResetPasswordRequest: Decodable {
     let new_password: String
 }
 
@@ -97,12 +103,13 @@ struct TokenResponse: ResponseEncodable {
     let access_token: String
     let token_type = "bearer"
     let expires_in: Int
-    let refresh_token: String
+    /// Absent when the refresh token went into the session cookie.
+    let refresh_token: String?
 
-    init(_ pair: TokenPair) {
+    init(_ pair: TokenPair, includeRefreshToken: Bool = true) {
         access_token = pair.accessToken
         expires_in = pair.expiresIn
-        refresh_token = pair.refreshToken
+        refresh_token = includeRefreshToken ? pair.refreshToken : nil
     }
 }
 

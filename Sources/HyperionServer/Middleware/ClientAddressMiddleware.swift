@@ -15,9 +15,13 @@ struct ClientAddressMiddleware: RouterMiddleware {
     let trusted: TrustedProxies
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard trusted.contains(context.peerAddress), let header = request.headers[.xForwardedFor] else { return try await next(request, context) }
+        let forwardedFor = request.headers[.xForwardedFor]
+        let forwardedProto = request.headers[.xForwardedProto]
+        guard forwardedFor != nil || forwardedProto != nil, trusted.contains(context.peerAddress) else { return try await next(request, context) }
         var context = context
-        context.forwardedClientAddress = Self.client(forwardedFor: header, trusted: trusted)
+        context.forwardedClientAddress = forwardedFor.flatMap { Self.client(forwardedFor: $0, trusted: trusted) }
+        // The proxy terminated TLS: the browser spoke HTTPS, so cookies may be marked Secure.
+        context.forwardedHTTPS = forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
         return try await next(request, context)
     }
 
@@ -82,4 +86,5 @@ struct IPAddress {
 
 extension HTTPField.Name {
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
 }

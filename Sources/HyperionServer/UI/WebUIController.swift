@@ -56,8 +56,9 @@ struct WebUIController {
         router.get("/ui/history") { _, _ in page(["title": "History", "page": "history", "script": "history", "history": true, "navHistory": true]) }
         router.get("/ui/keys") { _, _ in page(["title": "API keys", "page": "keys", "script": "keys", "keys": true, "navKeys": true]) }
         router.get("/ui/admin") { _, _ in page(["title": "Administration", "page": "admin", "script": "admin", "admin": true, "navAdmin": true]) }
+        router.get("/ui/account") { _, _ in page(["title": "Account", "page": "account", "script": "account", "account": true, "navAccount": true]) }
         router.get("/ui/models/:id") { _, context in
-            let id = try context.uuidParameter("id")
+            guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { return notFound() }
             return page(["title": "Knowledge base", "page": "model", "script": "model", "model": true, "navModels": true,
                          "modelID": id.lowercasedString])
         }
@@ -65,11 +66,17 @@ struct WebUIController {
             guard let name = context.parameters.get("name"), let asset = assets[name] else { throw HyperionError.notFound("asset") }
             return Response(status: .ok, headers: [.contentType: asset.type, .cacheControl: "no-cache"], body: .init(byteBuffer: asset.data))
         }
+        // Any other address under /ui is a page of the UI that does not exist: the UI's own 404, not the API's JSON.
+        router.get("/ui/**") { _, _ in notFound() }
     }
 
-    private func page(_ values: [String: Any]) -> Response {
+    private func notFound() -> Response {
+        page(["title": "Page not found", "page": "not-found", "notFound": true, "public": true], status: .notFound)
+    }
+
+    private func page(_ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         let html = library.render(values, withTemplate: "page") ?? ""
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: Self.csp, .cacheControl: "no-store"],
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: Self.csp, .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }

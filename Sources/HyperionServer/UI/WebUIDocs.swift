@@ -20,7 +20,8 @@ enum WebUIDocs {
         page("/ui/chat", "uiChat", "Web UI: chat with streamed answers and citations"),
         page("/ui/history", "uiHistory", "Web UI: the questions you asked, with answers and citations"),
         page("/ui/keys", "uiKeys", "Web UI: create (shown once) and revoke API keys"),
-        page("/ui/admin", "uiAdmin", "Web UI: users, system status and audit log (administrators)"),
+        page("/ui/admin", "uiAdmin", "Web UI: users (create, roles, disable, reset passwords), system status and audit log (administrators)"),
+        page("/ui/account", "uiAccount", "Web UI: change your password, sign out everywhere"),
         page("/ui/models/{id}", "uiModel", "Web UI: a knowledge base's documents and uploads",
              parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string", "format": "uuid"]]]),
         APIOperation("get", "/ui/assets/{name}", [

@@ -1,5 +1,7 @@
 import { api, el, requireUser, showError, when } from "./api.js";
 
+let emails = new Map();
+
 async function status() {
   const ready = await (await fetch("/ready")).json();
   const providers = await api("/api/v1/llm/models");
@@ -17,12 +19,14 @@ async function status() {
 
 async function users() {
   const page = await api("/api/v1/users?limit=100");
+  emails = new Map(page.items.map((u) => [u.id, u.email]));
   document.querySelector("#users tbody").replaceChildren(...page.items.map((u) => {
     const role = el("select", { "aria-label": `Role of ${u.email}`, onchange: (e) => change(u, { role: e.target.value }) },
       ...["user", "admin"].map((r) => el("option", { value: r, selected: u.role === r }, r)));
     const disabled = el("input", { type: "checkbox", "aria-label": `${u.email} disabled`, checked: u.is_disabled,
       onchange: (e) => change(u, { is_disabled: e.target.checked }) });
-    return el("tr", { "data-user-id": u.id }, el("td", {}, u.email), el("td", {}, role), el("td", {}, disabled), el("td", {}, when(u.created_at)));
+    const reset = el("button", { type: "button", class: "link", "aria-label": `Reset the password of ${u.email}`, onclick: () => resetPassword(u) }, "Reset password");
+    return el("tr", { "data-user-id": u.id }, el("td", {}, u.email), el("td", {}, role), el("td", {}, disabled), el("td", {}, when(u.created_at)), el("td", {}, reset));
   }));
 }
 
@@ -32,16 +36,56 @@ async function change(user, patch) {
   await Promise.all([users(), audit()]);
 }
 
+async function resetPassword(user) {
+  const password = prompt(`New password for ${user.email} (8 to 72 characters). Every session of theirs is signed out.`);
+  if (!password) return;
+  showError("users-error", null);
+  const state = document.getElementById("users-status");
+  try {
+    await api(`/api/v1/users/${user.id}/password`, { method: "POST", body: { new_password: password } });
+    state.textContent = `The password of ${user.email} was reset.`;
+  } catch (error) {
+    state.textContent = "";
+    showError("users-error", error);
+  }
+  await audit();
+}
+
+document.getElementById("create-user-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("users-error", null);
+  const email = document.getElementById("new-user-email");
+  const password = document.getElementById("new-user-password");
+  const role = document.getElementById("new-user-role");
+  try {
+    await api("/api/v1/users", { method: "POST", body: { email: email.value.trim(), password: password.value, role: role.value } });
+    document.getElementById("users-status").textContent = `${email.value.trim()} can now sign in.`;
+    email.value = "";
+    password.value = "";
+  } catch (error) {
+    showError("users-error", error);
+  }
+  await Promise.all([users(), audit()]);
+});
+
+/** A user by email when known (deleted users show their id's start). */
+const who = (id) => (id ? emails.get(id) || `user ${id.slice(0, 8)}` : "");
+
 async function audit() {
   const page = await api("/api/v1/logs?limit=50");
   document.querySelector("#audit tbody").replaceChildren(...page.items.map((e) => el("tr", {},
-    el("td", {}, when(e.created_at)), el("td", {}, e.type), el("td", {}, e.email || ""), el("td", {}, e.client_address || ""))));
+    el("td", {}, when(e.created_at)), el("td", {}, e.type.replaceAll("_", " ")),
+    // The actor is who did it: an admin acting on someone, else the user themself (or nobody known, for a failed sign-in).
+    el("td", { class: "actor" }, e.actor_id ? who(e.actor_id) : e.user_id ? who(e.user_id) : ""),
+    el("td", { class: "target" }, e.email || who(e.user_id)),
+    el("td", { class: "detail" }, e.detail || ""), el("td", {}, e.client_address || ""))));
 }
 
 const me = await requireUser();
 if (me && me.role === "admin") {
   document.getElementById("admin-body").hidden = false;
-  await Promise.all([status(), users(), audit()]);
+  await users();
+  await Promise.all([status(), audit()]);
 } else if (me) {
   document.getElementById("admin-only").hidden = false;
 }

@@ -1,13 +1,29 @@
-// Tokens live in sessionStorage (this tab only, gone when it closes) and travel only in the
-// Authorization header: no cookies, so no cross-site request can act for the user.
-const KEY = "hyperion.tokens";
+// One token manager for every request of the UI.
+// - The access token (15 minutes by default) lives in sessionStorage: this tab only, sent only in the
+//   Authorization header.
+// - The refresh token never reaches a script: the server keeps it in an HttpOnly, SameSite=Strict cookie that only
+//   /api/v1/auth/session receives, and that endpoint also wants a custom header (no cross-site form can send one).
+//   A new tab or a reload gets its access token from that cookie, so signing in survives both.
+// - Refreshing is single-flight: concurrent callers share one refresh, and tabs take turns (Web Locks), because
+//   the server rotates the refresh token and treats a second use of an old one as theft.
+// - A request refused with 401 is refreshed and sent once more; the sign-in page comes only when the refresh
+//   itself is refused, and it brings the user back to where they were.
+const KEY = "hyperion.access";
+const SESSION_HEADER = { "X-Hyperion-Session": "1" };
+let refreshing = null;
 
-export function tokens() {
+function stored() {
   try { return JSON.parse(sessionStorage.getItem(KEY)) || null; } catch { return null; }
 }
 
-export function saveTokens(t) { sessionStorage.setItem(KEY, JSON.stringify(t)); }
-export function clearTokens() { sessionStorage.removeItem(KEY); }
+/** The current access token, or null. */
+export function accessToken() { return stored()?.token || null; }
+
+function save(body) {
+  sessionStorage.setItem(KEY, JSON.stringify({ token: body.access_token, expires: Date.now() + body.expires_in * 1000 }));
+}
+
+export function clearAccess() { sessionStorage.removeItem(KEY); }
 
 export class APIError extends Error {
   constructor(status, body) {
@@ -17,48 +33,117 @@ export class APIError extends Error {
   }
 }
 
-async function refresh() {
-  const t = tokens();
-  if (!t || !t.refresh_token) return false;
-  const r = await fetch("/api/v1/auth/refresh", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: t.refresh_token }),
-  });
-  if (!r.ok) { clearTokens(); return false; }
-  saveTokens(await r.json());
-  return true;
+/** Exchanges the session cookie for a new access token; true when it worked. Shared by concurrent callers. */
+export function refreshAccess() {
+  if (!refreshing) {
+    const run = async () => {
+      try {
+        const r = await fetch("/api/v1/auth/session", { method: "POST", headers: SESSION_HEADER, credentials: "same-origin" });
+        if (!r.ok) { clearAccess(); return false; }
+        save(await r.json());
+        return true;
+      } catch { return false; }
+    };
+    // Web Locks exist in secure contexts (HTTPS, localhost); elsewhere tabs refresh on their own.
+    refreshing = (navigator.locks ? navigator.locks.request("hyperion-session", run) : run()).finally(() => { refreshing = null; });
+  }
+  return refreshing;
 }
 
-/** Calls the API with the access token; refreshes it once on 401; sends to sign-in when that fails. */
-export async function api(path, { method = "GET", body, raw = false, signal, headers = {} } = {}, retried = false) {
-  const t = tokens();
+/** Sends the user to sign in, to come back here afterwards. */
+export function toSignIn() {
+  const here = location.pathname + location.search;
+  location.href = `/ui/login?next=${encodeURIComponent(here)}`;
+  return new APIError(401, { detail: "signed out" });
+}
+
+/** A token that will still be valid for a moment: refreshed first when missing or about to expire. */
+async function freshToken() {
+  const t = stored();
+  if (t && t.expires - Date.now() > 5000) return t.token;
+  if (await refreshAccess()) return accessToken();
+  throw toSignIn();
+}
+
+/** `fetch` with the access token: refreshed before it expires, and the request sent again once after a 401. */
+export async function authFetch(path, init = {}) {
+  const send = (token) => fetch(path, { ...init, headers: { ...(init.headers || {}), Authorization: `Bearer ${token}` } });
+  const token = await freshToken();
+  let r = await send(token);
+  if (r.status === 401) {
+    // Refreshed meanwhile by a concurrent call (its refresh finished before this answer came): use that token.
+    if (!(accessToken() !== token && accessToken()) && !(await refreshAccess())) throw toSignIn();
+    r = await send(accessToken());
+    if (r.status === 401) throw toSignIn();
+  }
+  return r;
+}
+
+/** Calls the JSON API; errors come back as APIError with the envelope's detail. */
+export async function api(path, { method = "GET", body, raw = false, signal, headers = {} } = {}) {
   const h = { ...headers };
-  if (t) h.Authorization = `Bearer ${t.access_token}`;
   if (body !== undefined && !(body instanceof FormData)) h["Content-Type"] = "application/json";
-  const r = await fetch(path, { method, headers: h, signal, body: body === undefined || body instanceof FormData ? body : JSON.stringify(body) });
-  if (r.status === 401 && !retried && await refresh()) return api(path, { method, body, raw, signal, headers }, true);
-  if (r.status === 401) { location.href = "/ui/login"; throw new APIError(401, null); }
+  const r = await authFetch(path, { method, headers: h, signal, body: body === undefined || body instanceof FormData ? body : JSON.stringify(body) });
   if (raw) return r;
   const text = await r.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text.slice(0, 200) }; }
   if (!r.ok) throw new APIError(r.status, data);
   return data;
 }
 
+/** Posts a form with XMLHttpRequest (the only browser API that reports upload progress), with the same token
+ * handling as `authFetch`: the form (the user's chosen files) is sent again after a refresh, never dropped. */
+export async function upload(path, form, onProgress) {
+  const send = (token) => new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { body = { detail: `HTTP ${xhr.status}` }; }
+      resolve({ status: xhr.status, body });
+    };
+    xhr.onerror = () => resolve({ status: 0, body: { detail: "network error: the upload did not reach the server" } });
+    xhr.send(form);
+  });
+  const token = await freshToken();
+  let result = await send(token);
+  if (result.status === 401) {
+    if (!(accessToken() !== token && accessToken()) && !(await refreshAccess())) throw toSignIn();
+    onProgress(0);
+    result = await send(accessToken());
+  }
+  return result;
+}
+
+/** Signs in with email and password; the refresh token goes into the session cookie. */
+export async function signIn(email, password) {
+  const r = await fetch("/api/v1/auth/login", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password, cookie: true }),
+  });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new APIError(r.status, body);
+  save(body);
+}
+
+/** Ends the session (its cookie included) and goes to the sign-in page. */
+export async function signOut() {
+  try { await fetch("/api/v1/auth/session", { method: "DELETE", headers: SESSION_HEADER, credentials: "same-origin" }); } catch { /* signed out locally anyway */ }
+  clearAccess();
+  location.href = "/ui/login";
+}
+
 /** Requires a signed-in user on app pages; fills the header. */
 export async function requireUser() {
-  if (!tokens()) { location.href = "/ui/login"; return null; }
-  const me = await api("/api/v1/auth/me");
+  let me;
+  try { me = await api("/api/v1/auth/me"); } catch (error) { if (error.status === 401) return null; throw error; }
   const who = document.getElementById("whoami");
   if (who) who.textContent = me.email;
   const admin = document.getElementById("nav-admin");
   if (admin) admin.hidden = me.role !== "admin";
-  const out = document.getElementById("signout");
-  if (out) out.addEventListener("click", async () => {
-    const t = tokens();
-    try { await api("/api/v1/auth/logout", { method: "POST", body: { refresh_token: t && t.refresh_token } }); } catch { /* signed out anyway */ }
-    clearTokens();
-    location.href = "/ui/login";
-  });
+  document.getElementById("signout")?.addEventListener("click", signOut);
   return me;
 }
 

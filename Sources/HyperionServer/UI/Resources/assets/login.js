@@ -1,8 +1,15 @@
-import { saveTokens, showError, tokens } from "./api.js";
+import { APIError, refreshAccess, showError, signIn } from "./api.js";
 
 const form = document.getElementById("auth-form");
 const toggle = document.getElementById("signup-toggle");
-if (tokens()) location.href = "/ui/";
+// Back to the page that sent here; only pages of this UI (never another site).
+const next = (() => {
+  const n = new URLSearchParams(location.search).get("next") || "";
+  return /^\/ui(\/|$)/.test(n) && !n.startsWith("//") ? n : "/ui/";
+})();
+
+// Signed in already (another tab, a reload): the session cookie gives a token without asking again.
+if (await refreshAccess()) location.replace(next);
 
 toggle?.addEventListener("click", () => {
   const signup = form.dataset.mode !== "signup";
@@ -18,17 +25,13 @@ form.addEventListener("submit", async (event) => {
   showError("auth-error", null);
   const email = document.getElementById("email").value.trim();
   const password = document.getElementById("password").value;
-  const post = (path, body) => fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   try {
     if (form.dataset.mode === "signup") {
-      const r = await post("/api/v1/auth/signup", { email, password });
-      if (!r.ok) throw new Error((await r.json()).detail);
+      const r = await fetch("/api/v1/auth/signup", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }) });
+      if (!r.ok) throw new APIError(r.status, await r.json().catch(() => null));
     }
-    const r = await post("/api/v1/auth/login", { email, password });
-    const body = await r.json();
-    if (!r.ok) throw new Error(body.detail);
-    saveTokens(body);
-    location.href = "/ui/";
+    await signIn(email, password);
+    location.href = next;
   } catch (error) {
     showError("auth-error", error);
   }

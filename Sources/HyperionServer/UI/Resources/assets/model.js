@@ -1,4 +1,4 @@
-import { api, el, requireUser, tokens } from "./api.js";
+import { api, el, requireUser, showError, upload as send } from "./api.js";
 
 const id = document.getElementById("model-page").dataset.modelId;
 const jobs = new Set();
@@ -7,16 +7,22 @@ const waiting = new Map();
 
 let settingsLoaded = false;
 
+let pendingDocuments = 0;
+
 async function loadModel() {
   const m = await api(`/api/v1/models/${id}`);
   if (!settingsLoaded) { settingsLoaded = true; await fillSettings(m); }
   document.getElementById("model-title").textContent = m.name;
+  document.title = `${m.name} · Hyperion`;
+  // While documents wait or are being read the knowledge base is not "ready" yet, whatever its index says.
+  const status = m.status === "ready" && (pendingDocuments > 0 || jobs.size > 0) ? "ingesting" : m.status.replace("_", " ");
   document.getElementById("model-meta").textContent =
-    `${m.document_count} documents · ${m.chunk_count} chunks · ${m.status.replace("_", " ")} · ${m.visibility}`;
+    `${m.document_count} documents · ${m.chunk_count} chunks · ${status} · ${m.visibility}`;
 }
 
 async function loadDocuments() {
   const page = await api(`/api/v1/models/${id}/documents?limit=100`);
+  pendingDocuments = page.items.filter((d) => d.status === "queued" || d.status === "processing").length;
   const body = document.querySelector("#documents tbody");
   body.replaceChildren(...page.items.map((d) => el("tr", { "data-document-id": d.id },
     el("td", {}, d.title),
@@ -72,34 +78,53 @@ document.getElementById("settings-form").addEventListener("submit", async (event
   }
 });
 
-async function refreshAll() { await Promise.all([loadModel(), loadDocuments()]); }
+async function refreshAll() { await loadDocuments(); await loadModel(); }
 
-/** Uploads one file with XMLHttpRequest, the only browser API that reports upload progress. */
-function upload(file) {
-  const bar = el("progress", { max: 100, value: 0, "aria-label": `Upload of ${file.name}` });
-  const state = el("span", { class: "muted" }, " uploading…");
-  document.getElementById("upload-list").append(el("li", { "data-file": file.name }, file.name + " ", bar, state));
+/** Uploads the files chosen (or dropped) together in one request: one ingestion job, whose progress counts them all. */
+async function upload(files) {
+  if (!files.length) return;
+  const lines = files.map((file) => {
+    const bar = el("progress", { max: 100, value: 0, "aria-label": `Upload of ${file.name}` });
+    const state = el("span", { class: "muted" }, " uploading…");
+    const item = el("li", { "data-file": file.name }, file.name + " ", bar, state);
+    document.getElementById("upload-list").append(item);
+    return { file, item, bar, state };
+  });
   const form = new FormData();
-  form.append("file", file, file.name);
-  const xhr = new XMLHttpRequest();
-  xhr.open("POST", `/api/v1/models/${id}/documents`);
-  xhr.setRequestHeader("Authorization", `Bearer ${tokens().access_token}`);
-  xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total); };
-  xhr.onload = () => {
-    bar.value = 100;
-    let body = {};
-    try { body = JSON.parse(xhr.responseText); } catch { /* shown as status */ }
-    const result = (body.documents || [])[0];
-    state.textContent = xhr.status === 202 ? ` ${result ? result.status : "accepted"}` : ` failed: ${body.detail || xhr.status}`;
-    if (body.job_id && result && result.status === "queued") {
-      state.textContent = " queued for ingestion";
-      waiting.set(body.job_id, [...(waiting.get(body.job_id) || []), state]);
-      watch(body.job_id);
-    }
-    refreshAll();
+  for (const { file } of lines) form.append("file", file, file.name);
+  const fail = (line, reason) => {
+    line.item.classList.add("failed");
+    line.bar.classList.add("failed");
+    line.state.className = "error";
+    line.state.textContent = ` failed: ${reason}`;
   };
-  xhr.onerror = () => { state.textContent = " failed: network error"; };
-  xhr.send(form);
+  let result;
+  try {
+    result = await send(`/api/v1/models/${id}/documents`, form, (share) => { for (const l of lines) l.bar.value = Math.round(100 * share); });
+  } catch {
+    return; // sent to sign in
+  }
+  const { status, body } = result;
+  if (status !== 202) {
+    for (const line of lines) fail(line, body.detail || `HTTP ${status}`);
+    return;
+  }
+  const byName = new Map();
+  for (const d of body.documents || []) byName.set(d.filename, [...(byName.get(d.filename) || []), d]);
+  for (const line of lines) {
+    line.bar.value = 100;
+    const d = (byName.get(line.file.name) || []).shift();
+    if (!d) line.state.textContent = " accepted";
+    else if (d.status === "rejected") fail(line, d.error ? d.error.detail : "refused");
+    else if (d.status === "duplicate") line.state.textContent = " already in this knowledge base";
+    else {
+      line.state.textContent = " queued for ingestion";
+      line.documentID = d.document_id;
+      waiting.set(body.job_id, [...(waiting.get(body.job_id) || []), line]);
+    }
+  }
+  if (body.job_id) watch(body.job_id);
+  refreshAll();
 }
 
 async function watch(job) {
@@ -110,7 +135,19 @@ async function watch(job) {
     line.textContent = `${j.kind === "train" ? "Training" : "Ingesting"}: ${j.progress.done}/${j.progress.total} documents · ${j.status}`;
     if (["succeeded", "failed", "canceled"].includes(j.status)) {
       jobs.delete(job);
-      for (const state of waiting.get(job) || []) state.textContent = j.status === "succeeded" ? " ingested" : ` ${j.status}${j.error ? `: ${j.error}` : ""}`;
+      // Each file's own outcome: a job succeeds even when one of its documents could not be read.
+      const documents = new Map((await api(`/api/v1/models/${id}/documents?limit=100`)).items.map((d) => [d.id, d]));
+      for (const l of waiting.get(job) || []) {
+        const d = documents.get(l.documentID);
+        if (d && d.status === "failed") {
+          l.item.classList.add("failed");
+          l.bar.classList.add("failed");
+          l.state.className = "error";
+          l.state.textContent = ` failed: ${d.error || "could not be read"}`;
+        } else {
+          l.state.textContent = j.status === "succeeded" ? " ingested" : ` ${j.status}${j.error ? `: ${j.error}` : ""}`;
+        }
+      }
       waiting.delete(job);
       await refreshAll();
       break;
@@ -124,13 +161,33 @@ const zone = document.getElementById("dropzone");
 const input = document.getElementById("file-input");
 zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
 zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); [...e.dataTransfer.files].forEach(upload); });
+zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); upload([...e.dataTransfer.files]); });
 zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
-input.addEventListener("change", () => { [...input.files].forEach(upload); input.value = ""; });
+input.addEventListener("change", () => { const files = [...input.files]; input.value = ""; upload(files); });
 document.getElementById("train").addEventListener("click", async () => {
   try { watch((await api(`/api/v1/models/${id}/train`, { method: "POST" })).id); } catch (e) {
     document.getElementById("train-progress").textContent = e.message;
   }
 });
 
-if (await requireUser()) await refreshAll();
+document.getElementById("delete-model").addEventListener("click", async () => {
+  const name = document.getElementById("model-title").textContent;
+  if (!confirm(`Delete the knowledge base “${name}” with all its documents, conversations and index? This cannot be undone.`)) return;
+  try {
+    await api(`/api/v1/models/${id}`, { method: "DELETE" });
+    location.href = "/ui/";
+  } catch (error) {
+    showError("model-error", error);
+  }
+});
+
+if (await requireUser()) {
+  try {
+    await refreshAll();
+  } catch (error) {
+    // Not there, or not visible to this user: say so instead of showing an empty page with buttons.
+    document.getElementById("model-body").hidden = true;
+    document.getElementById("model-title").textContent = "Knowledge base not found";
+    showError("model-error", error.status === 404 ? new Error("This knowledge base does not exist, or it is not shared with you.") : error);
+  }
+}

@@ -1,0 +1,194 @@
+"""Drives `make bench-cluster` (Benchmarks/cluster/run.sh): brings scripts/cluster.sh up, adds a second nginx in front
+of instance a alone, ingests SciFact abstracts and measures questions through both front doors in the same run.
+   driver.py CLUSTER_DIR LIMIT CLIENTS SECONDS_PER_PHASE"""
+import http.client
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+cluster, limit, clients, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+os.environ.update({"CLUSTER_PORT": str(free_port()), "HYPERION_LOG_LEVEL": "warning", "HYPERION_LOG_ACCESS": "false",
+                   "HYPERION_AUTH_BCRYPT_COST": "10", "HYPERION_QUERY_CACHE_SIZE": "0"})
+
+
+def sh(*args):
+    subprocess.run(["scripts/cluster.sh", *args, cluster], check=True, stdout=subprocess.DEVNULL)
+
+
+def cluster_env():
+    with open(os.path.join(cluster, "env")) as f:
+        return dict((k, v.strip().strip("'")) for k, _, v in (line.partition("=") for line in f if "=" in line))
+
+
+started = time.time()
+sh("up")
+env = cluster_env()
+both = env["URL"]
+instance_a = f"http://127.0.0.1:{env['PORT_A']}"
+# The same nginx configuration with instance b's upstream line removed, on its own port: "one instance".
+one_port = free_port()
+conf = open(os.path.join(cluster, "nginx.conf")).read()
+conf = re.sub(rf"\n\s*server 127\.0\.0\.1:{env['PORT_B']}[^\n]*", "", conf)
+conf = conf.replace(f"listen 127.0.0.1:{env['NGINX_PORT']};", f"listen 127.0.0.1:{one_port};")
+conf = conf.replace(f"pid {cluster}/nginx.pid;", f"pid {cluster}/nginx-one.pid;").replace("nginx-tmp", "nginx-one-tmp")
+conf = conf.replace("nginx-access.log", "nginx-one-access.log").replace("nginx-error.log", "nginx-one-error.log")
+os.makedirs(os.path.join(cluster, "nginx-one-tmp"), exist_ok=True)
+with open(os.path.join(cluster, "nginx-one.conf"), "w") as f:
+    f.write(conf)
+subprocess.run(["nginx", "-p", cluster, "-c", os.path.join(cluster, "nginx-one.conf")], check=True)
+one = f"http://127.0.0.1:{one_port}"
+
+
+def call(base, method, path, body=None, token=None, content_type="application/json"):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if body is not None:
+        headers["Content-Type"] = content_type
+        body = json.dumps(body).encode() if content_type == "application/json" else body
+    with urllib.request.urlopen(urllib.request.Request(base + path, data=body, method=method, headers=headers), timeout=600) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def metric(base, name):
+    with urllib.request.urlopen(base + "/metrics", timeout=60) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+try:
+    docs = [json.loads(line) for line in open("../shared/data/scifact/corpus.jsonl")]
+    docs = docs[:limit] if limit else docs
+    claims = [json.loads(line)["text"] for line in open("../shared/data/scifact/queries.train.jsonl")]
+    call(both, "POST", "/api/v1/auth/signup", {"email": "bench@example.com", "password": "bench-password-1"})
+    token = call(both, "POST", "/api/v1/auth/login", {"email": "bench@example.com", "password": "bench-password-1"})["access_token"]
+    model = call(both, "POST", "/api/v1/models", {"name": "SciFact"}, token)["id"]
+    boundary = "benchboundary"
+    jobs = []
+    t0 = time.time()
+    for i in range(0, len(docs), 100):
+        body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{d["_id"]}.txt"\r\n\r\n'.encode()
+                        + (d["title"] + "\n\n" + d["text"]).encode() + b"\r\n" for d in docs[i:i + 100]) + f"--{boundary}--\r\n".encode()
+        jobs.append(call(both, "POST", f"/api/v1/models/{model}/documents", body, token, f"multipart/form-data; boundary={boundary}")["job_id"])
+    for job in jobs:
+        while call(both, "GET", f"/api/v1/jobs/{job}", token=token)["status"] not in ("succeeded", "failed", "canceled"):
+            time.sleep(0.2)
+    ingest_s = time.time() - t0
+    time.sleep(2)  # the other instance's follower (lag ~0.1 s) has the last generation
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def connect(base):
+        u = urllib.request.urlparse(base)
+        return http.client.HTTPConnection(u.hostname, u.port, timeout=600)
+
+    def ask(conn, claim):
+        conn.request("POST", "/api/v1/query", json.dumps({"model_id": model, "query": claim}), headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{response.status}: {body[:300]!r}")
+
+    def sequential(base, n):
+        conn = connect(base)
+        for claim in claims[:20]:
+            ask(conn, claim)
+        latencies = []
+        for claim in claims[:n]:
+            t = time.perf_counter()
+            ask(conn, claim)
+            latencies.append((time.perf_counter() - t) * 1000)
+        q = statistics.quantiles(latencies, n=100)
+        return q[49], q[98]
+
+    def throughput(base):
+        done = [0] * clients
+        stop = time.perf_counter() + duration
+
+        def client(index):
+            c = connect(base)
+            i = index
+            while time.perf_counter() < stop:
+                ask(c, claims[i % len(claims)])
+                done[index] += 1
+                i += clients
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        return sum(done) / (time.perf_counter() - t)
+
+    def me_latency(base, n=3000):
+        conn = connect(base)
+        latencies = []
+        for i in range(n + 200):
+            t = time.perf_counter()
+            conn.request("GET", "/api/v1/auth/me", headers=headers)
+            r = conn.getresponse()
+            r.read()
+            if r.status != 200:
+                raise RuntimeError(f"/auth/me answered {r.status}")
+            if i >= 200:
+                latencies.append((time.perf_counter() - t) * 1000)
+        q = statistics.quantiles(latencies, n=100)
+        return q[49], q[98]
+
+    results = {}
+    # Uncached: the query cache is off on both instances, so every question embeds, searches and answers.
+    results["uncached"] = (sequential(both, len(claims)), throughput(one), throughput(both))
+    me_off = me_latency(instance_a)
+
+    # Cached: both instances restarted with the shared Redis cache on; every claim asked once to fill it.
+    os.environ["HYPERION_QUERY_CACHE_SIZE"] = "10000"
+    sh("restart-instance", "a")
+    sh("restart-instance", "b")
+    conn = connect(both)
+    for claim in claims:
+        ask(conn, claim)
+    hits0 = sum(metric(b, "rag_query_cache_hits_total") for b in (instance_a, f"http://127.0.0.1:{env['PORT_B']}"))
+    misses0 = sum(metric(b, "rag_query_cache_misses_total") for b in (instance_a, f"http://127.0.0.1:{env['PORT_B']}"))
+    results["cached"] = (sequential(both, len(claims)), throughput(one), throughput(both))
+    hits = sum(metric(b, "rag_query_cache_hits_total") for b in (instance_a, f"http://127.0.0.1:{env['PORT_B']}")) - hits0
+    misses = sum(metric(b, "rag_query_cache_misses_total") for b in (instance_a, f"http://127.0.0.1:{env['PORT_B']}")) - misses0
+
+    # The rate-limit check: instance a restarted with a per-user limit far above what this run sends.
+    os.environ["HYPERION_RATE_LIMIT_REQUESTS_PER_MINUTE"] = "1000000"  # the largest allowed
+    sh("restart-instance", "a")
+    me_on = me_latency(instance_a)
+
+    print(f"documents        {len(docs)} SciFact abstracts ingested through nginx in {ingest_s:.0f} s; {len(claims)} train claims")
+    print(f"clients          {clients} concurrent keep-alive clients for {duration:.0f} s per throughput figure; 2 cores shared by all")
+    print()
+    print(f"{'':10} {'p50 ms':>8} {'p99 ms':>8} {'q/s 1 instance':>15} {'q/s 2 instances':>16} {'2 / 1':>6}")
+    for name, ((p50, p99), q1, q2) in results.items():
+        print(f"{name:10} {p50:8.1f} {p99:8.1f} {q1:15.0f} {q2:16.0f} {q2 / q1:6.2f}x")
+    print(f"(sequential p50/p99 through nginx in front of both instances)")
+    print(f"cache hit ratio while measuring the cached phase (from /metrics): {hits / max(hits + misses, 1):.3f} ({int(hits)} hits, {int(misses)} misses)")
+    print(f"cached / uncached p50: {results['cached'][0][0] / results['uncached'][0][0]:.2f}x")
+    print()
+    print(f"GET /auth/me on one instance, rate limit off: p50 {me_off[0] * 1000:.0f} µs, p99 {me_off[1] * 1000:.0f} µs")
+    print(f"GET /auth/me on one instance, rate limit on (Redis): p50 {me_on[0] * 1000:.0f} µs, p99 {me_on[1] * 1000:.0f} µs")
+    cost = (me_on[0] - me_off[0]) * 1000
+    print(f"rate-limit check per request (difference of p50s): {cost:.0f} µs (goal < 200 µs p50: {'met' if cost < 200 else 'NOT met'})")
+    print(f"whole run {time.time() - started:.0f} s")
+finally:
+    subprocess.run(["nginx", "-p", cluster, "-c", os.path.join(cluster, "nginx-one.conf"), "-s", "quit"], stderr=subprocess.DEVNULL)
