@@ -77,9 +77,7 @@ public struct AppDependencies: Sendable {
                             embedder: any DocumentEmbedder, chatModels: [String: any ChatModel] = [:], shared: SharedState = .local,
                             logger: Logger) throws -> AppDependencies {
         let metrics = AnswerMetrics(registry: registry)
-        var providers: [String: any ChatModel] = [:]
-        for provider in settings.answers.providers { providers[provider.name] = makeChatModel(provider, logger: logger) }
-        for (name, model) in chatModels { providers[name] = model }
+        let providers = ProviderRegistry(settings: settings.answers, injected: chatModels, store: store, secrets: settings.secrets, logger: logger)
         let engines = try IndexEngines.make(settings: settings, store: store, dimension: embedder.dimension, logger: logger)
         // With Redis the query cache is shared; keyed by the change log, and stored only when this instance's indexes are
         // caught up with it.
@@ -88,7 +86,7 @@ public struct AppDependencies: Sendable {
         }
         let follower = sharedCache != nil && engines.local != nil ? FollowerPosition(0) : nil
         let knowledge = KnowledgeService.make(settings: settings, store: store, embedder: embedder, catalog: engines.catalog, logger: logger, metrics: metrics,
-                                              providerNames: Set(providers.keys), modelPolicy: ModelPolicy(providers: providers, settings: settings.answers),
+                                              providers: providers,
                                               sharedCache: sharedCache, follower: follower)
         let answers = AnswerService(store: store, knowledge: knowledge, providers: providers, settings: settings.answers,
                                     metrics: metrics, bus: shared.bus, logger: logger)
@@ -150,6 +148,8 @@ public func buildApplication(
         try? await store.close()
         throw error
     }
+    // LLM connections added at run time (a key that no longer decrypts leaves that provider out, logged).
+    try await dependencies.answers.providers.reload()
     let knowledge = dependencies.knowledge
     // Queries left running by a crashed process never finish: record them as failed. Only those older than
     // any generation may take, so another instance's queries in flight are left alone.
@@ -233,6 +233,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     KnowledgeController(auth: dependencies.auth, budgets: budgets, knowledge: dependencies.knowledge, body: body,
                         uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)
     AnswersController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)
+    LLMProvidersController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)
     OpenAICompatController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)
     do {
         try WebUIController(auth: dependencies.auth, signupEnabled: settings.auth.signupEnabled).addRoutes(to: router)

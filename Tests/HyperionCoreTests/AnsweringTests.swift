@@ -98,6 +98,26 @@ struct ExtractiveAnswererTests {
         #expect(!empty.found)
     }
 
+    @Test("Quotes the sentence that answers, not a heading or a copyright line that repeats the question's words")
+    func headingsAndBoilerplate() async throws {
+        let handbook = [
+            passage(1, "Vacation Policy\n\nCopyright 2024 ACME Corp. Vacation policy and handbook, all rights reserved.\n\nEmployees get 25 vacation days a year."),
+        ]
+        let answer = try await ExtractiveAnswerer(maxSentences: 1).answer(question: "What is the vacation policy?", sources: handbook)
+        #expect(answer.text.contains("25 vacation days") && !answer.text.contains("Copyright") && !answer.text.contains("“Vacation Policy”"), "\(answer.text)")
+        // Asked about the licence itself, the licence line is the answer.
+        let licence = [passage(1, "Setup Guide\n\nThis software is licensed under the MIT license. Run make to build it.")]
+        let asked = try await ExtractiveAnswerer(maxSentences: 1)
+            .answer(question: "Which license covers the software?", sources: licence)
+        #expect(asked.text.contains("MIT license"), "\(asked.text)")
+        // A heading alone still answers when nothing else matches (better than "not found").
+        let only = try await ExtractiveAnswerer().answer(question: "Where is the setup guide?", sources: licence)
+        #expect(only.found)
+        #expect(ExtractiveAnswerer.shape(of: "Quarterly Report 2024", questionTerms: []) < 1)
+        #expect(ExtractiveAnswerer.shape(of: "Page 3 of 12", questionTerms: []) < 1)
+        #expect(ExtractiveAnswerer.shape(of: "Costs rose by 4% in the second quarter.", questionTerms: []) == 1)
+    }
+
     @Test("Deterministic, and a similarity function re-ranks the shortlist")
     func similarity() async throws {
         let first = try await ExtractiveAnswerer().answer(question: "Where are documents stored?", sources: sources)

@@ -84,6 +84,30 @@ struct RedisClientTests {
         #expect(ContinuousClock.now - started < .seconds(2))
     }
 
+    @Test("a reply slower than the timeout fails its call and drops the connection; calls work again after")
+    func slowReply() async throws {
+        let server = try PrivateRedis()
+        try await server.start()
+        defer { server.kill() }
+        var settings = try RedisSettings(url: server.url)
+        settings.timeout = .milliseconds(200)
+        let client = RedisClient(settings: settings, logger: TestRedis.logger)
+        try await client.ping()
+        // Keeps the (private) server busy for 0.8 s: no reply within 200 ms.
+        let busy = "local s = redis.call('TIME') repeat local n = redis.call('TIME') until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 800000 return 1"
+        do {
+            _ = try await client.evaluate(busy, keys: [], arguments: [])
+            Issue.record("a reply came back within the timeout")
+        } catch RedisError.unavailable(let reason) {
+            #expect(reason.contains("no reply within 200 ms"), "\(reason)")
+        }
+        #expect(!client.isAvailable)
+        try await Task.sleep(for: .seconds(1))
+        try await client.probe()
+        #expect(client.isAvailable)
+        client.close()
+    }
+
     @Test("a server killed and restarted: calls fail while it is down, work again when it is back, scripts reload")
     func outage() async throws {
         let server = try PrivateRedis()

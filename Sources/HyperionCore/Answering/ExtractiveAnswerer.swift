@@ -6,7 +6,9 @@ import Foundation
 ///
 /// A sentence's score mixes how much of the question's (idf-weighted) vocabulary it contains, how well
 /// its passage ranked and, when a `similarity` function is given, its embedding similarity to the
-/// question. Nothing relevant (no shared term and no close sentence) gives a plain "not found" answer.
+/// question; headings and boilerplate (copyright lines, page numbers) count for little, so a heading that repeats
+/// the question's words is not quoted as its answer. Nothing relevant (no shared term and no close sentence)
+/// gives a plain "not found" answer.
 public struct ExtractiveAnswerer: Sendable {
     /// The answer and the sources it quotes.
     public struct Answer: Sendable, Hashable {
@@ -57,7 +59,30 @@ public struct ExtractiveAnswerer: Sendable {
         var keyword: Double
         var prior: Double
         var similarity: Double?
+        /// 1 for a sentence; less for a heading or boilerplate, which answer nothing even when they share words.
+        var shape: Double
         var score: Double
+    }
+
+    /// How much a sentence looks like prose that can answer something: 1 for a sentence, 0.35 for a heading (short,
+    /// no closing punctuation), 0.2 for boilerplate (copyright and licence lines, page numbers, navigation) unless the
+    /// question is about such things.
+    static func shape(of sentence: String, questionTerms: Set<String>) -> Double {
+        let lower = sentence.lowercased()
+        let boilerplate = ["copyright", "all rights reserved", "©", "licensed under", "license", "licence", "terms of use",
+                           "privacy policy", "table of contents", "cookies", "page "]
+        let asksAbout = questionTerms.contains { term in ["copyright", "licens", "licenc", "right", "term", "privaci", "privacy", "cooki", "cookie"].contains { term.hasPrefix($0) } }
+        if !asksAbout, boilerplate.contains(where: { marker in
+            marker == "page " ? lower.range(of: #"\bpage \d+( of \d+)?\b"#, options: .regularExpression) != nil && sentence.split(separator: " ").count <= 8
+                              : lower.contains(marker)
+        }) {
+            return 0.2
+        }
+        let trimmed = sentence.trimmingCharacters(in: .whitespacesAndNewlines)
+        let words = trimmed.split(whereSeparator: \.isWhitespace).count
+        if trimmed.hasPrefix("#") { return 0.35 }
+        if let last = trimmed.last, !".!?:;)\"”'’…".contains(last), words <= 10 { return 0.35 }
+        return 1
     }
 
     /// Answers `question` from `sources` (given best first).
@@ -73,7 +98,8 @@ public struct ExtractiveAnswerer: Sendable {
                 sentenceTerms.append(set)
                 // Rank prior: the best passage 1, the fifth about 0.5.
                 candidates.append(Candidate(source: source.n, position: position, text: sentence, keyword: 0,
-                                            prior: 1 / (1 + 0.25 * Double(rank)), similarity: nil, score: 0))
+                                            prior: 1 / (1 + 0.25 * Double(rank)), similarity: nil,
+                                            shape: Self.shape(of: sentence, questionTerms: queryTerms), score: 0))
             }
         }
         guard !candidates.isEmpty else { return Answer(text: Self.notFound, found: false) }
@@ -84,7 +110,7 @@ public struct ExtractiveAnswerer: Sendable {
         for index in candidates.indices {
             let matched = sentenceTerms[index].intersection(queryTerms).reduce(0) { $0 + idf($1) }
             candidates[index].keyword = possible > 0 ? matched / possible : 0
-            candidates[index].score = 0.75 * candidates[index].keyword + 0.25 * candidates[index].prior
+            candidates[index].score = (0.75 * candidates[index].keyword + 0.25 * candidates[index].prior) * candidates[index].shape
         }
         var order = candidates.indices.sorted { isBetter(candidates[$0], candidates[$1]) }
         if let similarity {
@@ -92,7 +118,7 @@ public struct ExtractiveAnswerer: Sendable {
             let scores = try await similarity(question, shortlist.map { candidates[$0].text })
             for (index, value) in zip(shortlist, scores) {
                 candidates[index].similarity = Double(value)
-                candidates[index].score = 0.5 * Double(value) + 0.35 * candidates[index].keyword + 0.15 * candidates[index].prior
+                candidates[index].score = (0.5 * Double(value) + 0.35 * candidates[index].keyword + 0.15 * candidates[index].prior) * candidates[index].shape
             }
             order = shortlist.sorted { isBetter(candidates[$0], candidates[$1]) }
         }

@@ -8,6 +8,8 @@ public enum ClusterEvent: Sendable, Equatable, Codable {
     case userChanged(UUID)
     /// Someone asked to stop a query; the instance generating its answer stops it.
     case stopQuery(UUID)
+    /// An administrator added, changed or removed an LLM provider, or chose another default: read them again.
+    case providersChanged
 }
 
 /// Broadcast between instances: the seam behind user-state and token revocation. The embedded default is

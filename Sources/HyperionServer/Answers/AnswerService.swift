@@ -14,8 +14,8 @@ final class AnswerService: Sendable {
     let running = Mutex<[UUID: @Sendable () -> Void]>([:])
     let store: Store
     let knowledge: KnowledgeService
-    /// Configured providers by name.
-    let providers: [String: any ChatModel]
+    /// The LLM providers: configured, and added at run time.
+    let providers: ProviderRegistry
     let settings: AnswerSettings
     /// Also counts what plain generation (`/generate`) uses.
     let metrics: AnswerMetrics
@@ -26,7 +26,7 @@ final class AnswerService: Sendable {
     typealias Prepared = AnswerEngine.Prepared
     typealias Event = AnswerEvent
 
-    init(store: Store, knowledge: KnowledgeService, providers: [String: any ChatModel], settings: AnswerSettings,
+    init(store: Store, knowledge: KnowledgeService, providers: ProviderRegistry, settings: AnswerSettings,
          metrics: AnswerMetrics, bus: any ClusterBus = LocalClusterBus(), logger: Logger) {
         self.store = store
         self.bus = bus
@@ -68,12 +68,15 @@ final class AnswerService: Sendable {
         var history: [ChatMessage] = []
         /// Overrides of the RAG model's generation settings.
         var options = GenerationOptions()
+        /// This question's LLM provider (`extractive` for none) and model, instead of the RAG model's.
+        var provider: String?
+        var llmModel: String?
     }
 
     /// The chat model for a RAG model: its own provider, else the default one; nil means extractive.
     func chatModel(for model: KnowledgeBase) throws -> (any ChatModel)? {
-        guard let name = model.llm.provider ?? settings.defaultProvider, name != AnswerSettings.extractive else { return nil }
-        guard let provider = providers[name] else {
+        guard let name = model.llm.provider ?? providers.defaultProvider, name != AnswerSettings.extractive else { return nil }
+        guard let provider = providers.model(named: name) else {
             throw HyperionError(.unavailable, code: "provider_not_configured",
                                 message: "the RAG model uses LLM provider '\(name)', which is not configured on this server")
         }
@@ -84,8 +87,20 @@ final class AnswerService: Sendable {
     /// fault fails here, before a stream starts.
     func prepare(_ input: QueryInput) async throws -> Prepared {
         let question = try Question(input.query)
-        let model = try await knowledge.visibleModel(input.modelID, caller: input.caller)
+        var model = try await knowledge.visibleModel(input.modelID, caller: input.caller)
         try input.options.validate()
+        if input.provider != nil || input.llmModel != nil {
+            if let name = input.provider {
+                guard name == AnswerSettings.extractive || providers.model(named: name) != nil else {
+                    let known = ([AnswerSettings.extractive] + providers.names.sorted()).joined(separator: ", ")
+                    throw HyperionError.invalid("provider", "'\(name.prefix(100))' is not a provider of this server; known: \(known)")
+                }
+                model.llm.provider = name
+                if input.llmModel == nil { model.llm.model = nil }
+            }
+            if let llmModel = input.llmModel { model.llm.model = llmModel.isEmpty ? nil : llmModel }
+            try providers.policy.check(model: model.llm.model, provider: model.llm.provider, role: input.caller.role, field: "llm_model")
+        }
         var history = input.history
         if let sessionID = input.sessionID {
             let session = try await visibleSession(sessionID, caller: input.caller)
@@ -98,9 +113,9 @@ final class AnswerService: Sendable {
             question: question, knowledgeBase: model, chat: try chatModel(for: model), history: history, userID: input.caller.id,
             sessionID: input.sessionID, topK: input.topK ?? model.retrieval.topK, mode: input.mode ?? model.retrieval.mode, options: input.options
         )
-        let (knowledge, filter, metadata, caller) = (self.knowledge, input.filter, input.metadata, input.caller)
+        let (knowledge, filter, metadata, caller, modelID) = (self.knowledge, input.filter, input.metadata, input.caller, model.id)
         return try await engine.prepare(request) { query, k, mode in
-            try await knowledge.search(modelID: model.id, query: query, topK: k, mode: mode, filter: filter, metadata: metadata, caller: caller)
+            try await knowledge.search(modelID: modelID, query: query, topK: k, mode: mode, filter: filter, metadata: metadata, caller: caller)
         }
     }
 
@@ -206,11 +221,11 @@ final class AnswerService: Sendable {
 
     /// The provider for a plain generation: the named one, else the default.
     func provider(named name: String?) throws -> any ChatModel {
-        guard let name = name ?? settings.defaultProvider else {
+        guard let name = name ?? providers.defaultProvider else {
             throw HyperionError(.validation, code: "no_provider", message: "provider: no LLM provider is configured (see llm.providers)", field: "provider")
         }
-        guard let provider = providers[name] else {
-            let known = providers.keys.sorted().joined(separator: ", ")
+        guard let provider = providers.model(named: name) else {
+            let known = providers.names.sorted().joined(separator: ", ")
             throw HyperionError.invalid("provider", "'\(name)' is not configured\(known.isEmpty ? " (none are)" : "; configured: \(known)")")
         }
         return provider
@@ -218,8 +233,10 @@ final class AnswerService: Sendable {
 
     /// Each provider with its models, or why it cannot be reached (checked at once, at most `timeout` each).
     func providerStatus(timeout: Duration = .seconds(3)) async -> [(name: String, kind: String, defaultModel: String?, models: [String]?, error: String?)] {
-        await withTaskGroup(of: (String, [String]?, String?).self) { group in
-            for (name, provider) in providers {
+        let entries = providers.entries
+        return await withTaskGroup(of: (String, [String]?, String?).self) { group in
+            for (name, entry) in entries {
+                let provider = entry.model
                 group.addTask {
                     await withTaskGroup(of: (String, [String]?, String?)?.self) { race in
                         race.addTask {
@@ -237,9 +254,8 @@ final class AnswerService: Sendable {
             }
             var results: [String: ([String]?, String?)] = [:]
             for await (name, models, error) in group { results[name] = (models, error) }
-            return providers.keys.sorted().map { name in
-                let kind = settings.providers.first { $0.name == name }?.kind.rawValue ?? "in-process"
-                return (name, kind, providers[name]?.defaultModel, results[name]?.0, results[name]?.1)
+            return entries.keys.sorted().map { name in
+                (name, entries[name]!.kind, entries[name]?.model.defaultModel, results[name]?.0, results[name]?.1)
             }
         }
     }

@@ -12,11 +12,11 @@ struct ModelPolicy: Sendable {
     let providers: [String: Provider]
     let defaultProvider: String?
 
-    init(providers: [String: any ChatModel], settings: AnswerSettings) {
+    init(providers: [String: any ChatModel], allowedModels: [String: Set<String>], defaultProvider: String?) {
         self.providers = Dictionary(uniqueKeysWithValues: providers.map { name, model in
-            (name, Provider(defaultModel: model.defaultModel, allowed: settings.allowedModels[name] ?? []))
+            (name, Provider(defaultModel: model.defaultModel, allowed: allowedModels[name] ?? []))
         })
-        defaultProvider = settings.defaultProvider
+        self.defaultProvider = defaultProvider
     }
 
     /// Throws 403 `model_not_allowed` (naming what is allowed) when `role` may not ask `provider` (nil: the default

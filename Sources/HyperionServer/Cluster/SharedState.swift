@@ -80,10 +80,19 @@ struct ClusterListener: Service {
                 switch delivery {
                 case .event(.userChanged(let id)): cache.invalidate(id)
                 case .event(.stopQuery(let id)): _ = answers?.stopHere(id)
-                case .resync: cache.removeAll()
+                case .event(.providersChanged): await reloadProviders()
+                case .resync:
+                    cache.removeAll()
+                    await reloadProviders()
                 }
             }
         }
         await shared.shutdown()
+    }
+
+    private func reloadProviders() async {
+        do { try await answers?.providers.reload() } catch {
+            logger.warning("LLM providers could not be read again", metadata: ["error": "\(error)"])
+        }
     }
 }

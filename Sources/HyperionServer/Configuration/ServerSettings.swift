@@ -48,6 +48,8 @@ public struct ServerSettings: Sendable {
     public var ingestion: IngestionSettings
     /// LLM providers and answering.
     public var answers: AnswerSettings
+    /// Encryption of secrets kept in the database (`secrets.*`); nil without a master key.
+    var secrets: SecretBox?
     /// Redis and the per-caller request budgets.
     public var shared: SharedStateSettings
 
@@ -79,6 +81,7 @@ public struct ServerSettings: Sendable {
         embedding = try EmbeddingSettings(reader: reader, dataDirectory: dataDirectory)
         ingestion = try IngestionSettings(reader: reader)
         answers = try AnswerSettings(reader: reader)
+        secrets = try SecretBox.load(reader: reader)
         shared = try SharedStateSettings(reader: reader)
     }
 }

@@ -31,7 +31,7 @@ struct AnswersController {
             let prepared = try await answers.prepare(.init(
                 modelID: modelID, query: input.query, topK: input.top_k, mode: try SettingsInput.mode(input.mode, field: "mode"),
                 filter: try input.filters?.searchFilter() ?? SearchFilter(), metadata: input.filters?.metadata ?? [:],
-                sessionID: sessionID, caller: caller
+                sessionID: sessionID, caller: caller, provider: input.provider, llmModel: input.llm_model
             ))
             let events = answers.run(prepared)
             guard input.stream == true || ServerSentEvents.wanted(request) else {
@@ -116,7 +116,7 @@ struct AnswersController {
         api.get("/llm/models") { _, _ in
             let status = await answers.providerStatus()
             return ProviderStatusResponse(
-                default_provider: answers.settings.defaultProvider ?? AnswerSettings.extractive,
+                default_provider: answers.providers.defaultProvider ?? AnswerSettings.extractive,
                 items: status.map { .init(name: $0.name, kind: $0.kind, default_model: $0.defaultModel, reachable: $0.models != nil,
                                           models: $0.models ?? [], error: $0.error) }
             )

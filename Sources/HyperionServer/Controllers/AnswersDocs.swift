@@ -23,6 +23,8 @@ enum AnswersDocs {
             ])),
             ("session_id", A.uuid),
             ("stream", ["type": "boolean", "description": "Answer as Server-Sent Events: sources, delta…, citations, done (or error). Accept: text/event-stream does the same."]),
+            ("provider", ["type": "string", "maxLength": 100, "description": "This question only: an LLM provider (GET /api/v1/llm/models) instead of the knowledge base's, or 'extractive'"]),
+            ("llm_model", ["type": "string", "maxLength": 200, "description": "This question only: the provider's model (plain users: its default or llm.<name>.allowed_models)"]),
         ])),
         ("Source", source),
         ("Query", A.object(["id", "model_id", "query", "answer", "status", "extractive", "mode", "top_k", "citations", "sources", "timings", "created_at"], [
@@ -124,6 +126,37 @@ enum AnswersDocs {
     ]]
     static let modelFilter: JSONValue = ["name": "model_id", "in": "query", "schema": A.uuid]
 
+    static let providerName: JSONValue = ["name": "name", "in": "path", "required": true, "schema": ["type": "string", "maxLength": 40]]
+    static let connection: JSONValue = A.object(["name", "kind", "source", "has_api_key", "is_default", "editable"], [
+        ("name", A.string), ("kind", A.string), ("source", ["type": "string", "enum": ["configuration", "runtime", "in-process"]]),
+        ("base_url", A.nullableString), ("model", A.nullableString), ("has_api_key", ["type": "boolean"]), ("is_default", ["type": "boolean"]),
+        ("editable", ["type": "boolean"]), ("connect_timeout_ms", K.nullableInt), ("first_token_timeout_ms", K.nullableInt),
+        ("total_timeout_ms", K.nullableInt), ("error", A.nullableString),
+    ])
+    static let timeoutMilliseconds: JSONValue = ["type": "integer", "minimum": 100, "maximum": 3_600_000]
+    static let providerSchemas: [(String, JSONValue)] = [
+        ("LLMConnection", connection),
+        ("LLMConnectionList", A.object(["items", "default_provider", "secrets_configured"], [
+            ("items", ["type": "array", "items": D.ref("LLMConnection")]), ("default_provider", A.string), ("secrets_configured", ["type": "boolean"]),
+        ])),
+        ("CreateLLMConnection", A.object(["name", "kind"], [
+            ("name", ["type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]{0,39}$"]), ("kind", ["type": "string", "enum": ["openai", "ollama", "anthropic"]]),
+            ("base_url", ["type": "string", "format": "uri"]), ("api_key", ["type": "string", "writeOnly": true, "maxLength": 4096]),
+            ("model", ["type": "string", "maxLength": 200]), ("connect_timeout_ms", timeoutMilliseconds),
+            ("first_token_timeout_ms", timeoutMilliseconds), ("total_timeout_ms", timeoutMilliseconds),
+        ])),
+        ("UpdateLLMConnection", A.object([], [
+            ("base_url", ["type": "string", "format": "uri"]), ("api_key", ["type": ["string", "null"], "writeOnly": true, "maxLength": 4096]),
+            ("model", ["type": ["string", "null"], "maxLength": 200]), ("connect_timeout_ms", timeoutMilliseconds),
+            ("first_token_timeout_ms", timeoutMilliseconds), ("total_timeout_ms", timeoutMilliseconds),
+        ])),
+        ("LLMConnectionTest", A.object(["name", "reachable", "models", "milliseconds"], [
+            ("name", A.string), ("reachable", ["type": "boolean"]), ("models", ["type": "array", "items": A.string]),
+            ("error", A.nullableString), ("milliseconds", ["type": "integer"]),
+        ])),
+        ("DefaultLLM", A.object([], [("provider", A.nullableString)])),
+    ]
+
     static let operations: [APIOperation] = [
         A.op("post", "/api/v1/query", "query", "Ask a RAG model: retrieve, answer with [n] citations, store the query", tag: "query", access: .user,
              body: A.jsonBody("QueryRequest"), success: [("200", streamed)]),
@@ -151,6 +184,18 @@ enum AnswersDocs {
              parameters: [A.idParameter] + A.pageParameters, success: [("200", D.json("A page of messages", D.ref("MessageList")))]),
         A.op("get", "/api/v1/llm/models", "listProviders", "Configured LLM providers with their models and reachability", tag: "llm", access: .user,
              success: [("200", D.json("Providers", D.ref("Providers")))]),
+        A.op("get", "/api/v1/llm/providers", "listLLMConnections", "Every LLM provider with its settings, never its key (admin)", tag: "llm", access: .admin,
+             success: [("200", D.json("Providers", D.ref("LLMConnectionList")))]),
+        A.op("post", "/api/v1/llm/providers", "createLLMConnection", "Add an LLM provider at run time; its API key is stored encrypted (admin; needs secrets.master_key for a key)",
+             tag: "llm", access: .admin, body: A.jsonBody("CreateLLMConnection"), success: [("201", D.json("The provider", D.ref("LLMConnection")))]),
+        A.op("patch", "/api/v1/llm/providers/{name}", "updateLLMConnection", "Change a provider added at run time (admin; null removes api_key or model)",
+             tag: "llm", access: .admin, body: A.jsonBody("UpdateLLMConnection"), parameters: [providerName], success: [("200", D.json("The provider", D.ref("LLMConnection")))]),
+        A.op("delete", "/api/v1/llm/providers/{name}", "deleteLLMConnection", "Remove a provider added at run time (admin)", tag: "llm", access: .admin,
+             parameters: [providerName], success: [("204", A.noContent)]),
+        A.op("post", "/api/v1/llm/providers/{name}/test", "testLLMConnection", "Whether a provider answers (address, key), with the models it serves (admin)",
+             tag: "llm", access: .admin, parameters: [providerName], success: [("200", D.json("The test", D.ref("LLMConnectionTest")))]),
+        A.op("put", "/api/v1/llm/default", "setDefaultLLM", "Choose the default provider at run time: a name, 'extractive', or null for the configuration's (admin)",
+             tag: "llm", access: .admin, body: A.jsonBody("DefaultLLM"), success: [("200", D.json("The default now", D.ref("DefaultLLM")))]),
         A.op("post", "/api/v1/generate", "generate", "Plain generation with a provider, no retrieval", tag: "llm", access: .user,
              body: A.jsonBody("GenerateRequest"), success: [("200", ["description": "The generation", "content": [
                  "application/json": ["schema": D.ref("Generation")],

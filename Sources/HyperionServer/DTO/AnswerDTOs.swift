@@ -10,6 +10,9 @@ struct QueryRequest: Decodable, Sendable {
     var filters: SearchRequest.Filters?
     var session_id: String?
     var stream: Bool?
+    /// This question only: another LLM provider than the knowledge base's (`extractive` for none) and its model.
+    var provider: String?
+    var llm_model: String?
 }
 
 /// A source or citation as the API shows it.
@@ -231,4 +234,128 @@ extension SearchRequest.Filters {
 struct StopResponse: ResponseEncodable, Sendable {
     let id: String
     let status: String
+}
+
+// MARK: LLM connections
+
+struct CreateProviderRequest: Decodable, Sendable {
+    var name: String
+    var kind: String
+    var base_url: String?
+    /// Write-only; stored encrypted.
+    var api_key: String?
+    var model: String?
+    var connect_timeout_ms: Int?
+    var first_token_timeout_ms: Int?
+    var total_timeout_ms: Int?
+}
+
+/// Absent fields stay; `api_key` or `model` sent as null are removed.
+struct UpdateProviderRequest: Decodable, Sendable {
+    var base_url: String?
+    var api_key: String??
+    var model: String??
+    var connect_timeout_ms: Int?
+    var first_token_timeout_ms: Int?
+    var total_timeout_ms: Int?
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        base_url = try c.decodeIfPresent(String.self, forKey: .base_url)
+        api_key = c.contains(.api_key) ? .some(try c.decodeIfPresent(String.self, forKey: .api_key)) : nil
+        model = c.contains(.model) ? .some(try c.decodeIfPresent(String.self, forKey: .model)) : nil
+        connect_timeout_ms = try c.decodeIfPresent(Int.self, forKey: .connect_timeout_ms)
+        first_token_timeout_ms = try c.decodeIfPresent(Int.self, forKey: .first_token_timeout_ms)
+        total_timeout_ms = try c.decodeIfPresent(Int.self, forKey: .total_timeout_ms)
+    }
+    enum CodingKeys: String, CodingKey { case base_url, api_key, model, connect_timeout_ms, first_token_timeout_ms, total_timeout_ms }
+}
+
+/// A provider as administrators see it: never its key, only whether it has one.
+struct ProviderResponse: ResponseEncodable, Sendable {
+    let name: String
+    let kind: String
+    let source: String
+    let base_url: String?
+    let model: String?
+    let has_api_key: Bool
+    let is_default: Bool
+    let editable: Bool
+    let connect_timeout_ms: Int?
+    let first_token_timeout_ms: Int?
+    let total_timeout_ms: Int?
+    /// Why a stored provider cannot be used (its key does not decrypt), when it cannot.
+    let error: String?
+
+    init(_ entry: ProviderRegistry.Entry, isDefault: Bool) {
+        name = entry.name; kind = entry.kind; source = entry.source.rawValue; is_default = isDefault; editable = entry.source == .api
+        base_url = entry.settings?.baseURL.absoluteString; model = entry.settings?.defaultModel ?? entry.model.defaultModel
+        has_api_key = entry.record?.apiKeyCiphertext != nil || entry.settings?.apiKey != nil
+        connect_timeout_ms = entry.settings.map { Int($0.connectTimeout.components.seconds * 1000 + $0.connectTimeout.components.attoseconds / 1_000_000_000_000_000) }
+        first_token_timeout_ms = entry.settings.map { Int($0.firstTokenTimeout.components.seconds * 1000 + $0.firstTokenTimeout.components.attoseconds / 1_000_000_000_000_000) }
+        total_timeout_ms = entry.settings.map { Int($0.totalTimeout.components.seconds * 1000 + $0.totalTimeout.components.attoseconds / 1_000_000_000_000_000) }
+        error = nil
+    }
+
+    init(brokenName: String, reason: String) {
+        name = brokenName; kind = "unknown"; source = ProviderRegistry.Source.api.rawValue; base_url = nil; model = nil; has_api_key = true
+        is_default = false; editable = true; connect_timeout_ms = nil; first_token_timeout_ms = nil; total_timeout_ms = nil; error = reason
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name); try c.encode(kind, forKey: .kind); try c.encode(source, forKey: .source)
+        try c.encode(base_url, forKey: .base_url); try c.encode(model, forKey: .model); try c.encode(has_api_key, forKey: .has_api_key)
+        try c.encode(is_default, forKey: .is_default); try c.encode(editable, forKey: .editable)
+        try c.encode(connect_timeout_ms, forKey: .connect_timeout_ms); try c.encode(first_token_timeout_ms, forKey: .first_token_timeout_ms)
+        try c.encode(total_timeout_ms, forKey: .total_timeout_ms); try c.encode(error, forKey: .error)
+    }
+    enum CodingKeys: String, CodingKey {
+        case name, kind, source, base_url, model, has_api_key, is_default, editable, connect_timeout_ms, first_token_timeout_ms, total_timeout_ms, error
+    }
+}
+
+struct ProviderListResponse: ResponseEncodable, Sendable {
+    let items: [ProviderResponse]
+    let default_provider: String
+    /// Whether keys can be stored (a master key is configured).
+    let secrets_configured: Bool
+}
+
+struct DefaultProviderRequest: Decodable, Sendable {
+    /// A provider's name, `extractive`, or null for the configuration's default.
+    var provider: String?
+}
+
+struct DefaultProviderResponse: ResponseEncodable, Sendable {
+    let provider: String
+}
+
+/// Whether a provider answers, with the models it serves.
+struct ProviderTestResponse: ResponseEncodable, Sendable {
+    let name: String
+    let reachable: Bool
+    let models: [String]
+    let error: String?
+    let milliseconds: Int
+
+    init(testing model: any ChatModel, name: String, timeout: Duration = .seconds(10)) async {
+        self.name = name
+        let started = ContinuousClock.now
+        let result: Result<[String], any Error> = await withTaskGroup(of: Result<[String], any Error>?.self) { group in
+            group.addTask { do { return .success(try await model.availableModels()) } catch { return .failure(error) } }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return Task.isCancelled ? nil : .failure(HyperionError(.upstreamTimeout, code: "provider_timeout", message: "no answer within \(timeout.components.seconds) s"))
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(HyperionError(.upstreamTimeout, code: "provider_timeout", message: "no answer"))
+        }
+        milliseconds = Int((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000 + (ContinuousClock.now - started).components.seconds * 1000)
+        switch result {
+        case .success(let list): reachable = true; models = list.sorted(); error = nil
+        case .failure(let failure): reachable = false; models = []; error = (failure as? ProviderError)?.message ?? (failure as? HyperionError)?.message ?? "\(failure)"
+        }
+    }
 }

@@ -29,23 +29,24 @@ public final class KnowledgeService: Sendable {
     /// base's change-log position for one the instances share (with how far this instance's own indexes follow it).
     let cacheVersion: CacheVersion
     let metrics: AnswerMetrics?
-    /// Names of the configured LLM providers (a RAG model may only name one of these).
-    let providerNames: Set<String>
+    /// The LLM providers (a RAG model may only name one of these), configured or added at run time.
+    let providers: ProviderRegistry?
+    /// Names of the usable LLM providers.
+    var providerNames: Set<String> { providers?.names ?? [] }
     /// Which LLM models a plain user may choose for a RAG model.
-    let modelPolicy: ModelPolicy?
+    var modelPolicy: ModelPolicy? { providers?.policy }
     /// Serialises writing and removing a blob of the same content.
     let blobLocks = KeyedLocks()
 
     init(store: Store, embedder: any DocumentEmbedder, catalog: any IndexCatalog, jobs: any JobQueue, extractor: any DocumentExtractor = FileExtractor(),
          blobs: BlobStore, jobSignal: JobSignal, maxFileSize: Int, logger: Logger, cache: any QueryCache = InProcessQueryCache(capacity: 0, ttl: .seconds(1)),
-         metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil,
+         metrics: AnswerMetrics? = nil, providers: ProviderRegistry? = nil,
          quota: IngestionSettings.Quota = .init(models: 0, documents: 0, bytes: 0), cacheVersion: CacheVersion = .processChanges) {
         self.cache = cache
         self.cacheVersion = cacheVersion
         self.quota = quota
-        self.modelPolicy = modelPolicy
+        self.providers = providers
         self.metrics = metrics
-        self.providerNames = providerNames
         self.store = store
         self.embedder = embedder
         self.catalog = catalog
@@ -343,7 +344,7 @@ extension KnowledgeService {
     /// Builds the service from settings: the blob folder under the data directory, the store's job queue, `catalog`
     /// (see ``IndexEngines``).
     static func make(settings: ServerSettings, store: Store, embedder: any DocumentEmbedder, catalog: any IndexCatalog, logger: Logger,
-                     metrics: AnswerMetrics? = nil, providerNames: Set<String> = [], modelPolicy: ModelPolicy? = nil,
+                     metrics: AnswerMetrics? = nil, providers: ProviderRegistry? = nil,
                      sharedCache: (any QueryCache)? = nil, follower: FollowerPosition? = nil) -> KnowledgeService {
         KnowledgeService(
             store: store, embedder: embedder, catalog: catalog,
@@ -351,7 +352,7 @@ extension KnowledgeService {
             blobs: BlobStore(root: settings.filesDirectory), jobSignal: JobSignal(),
             maxFileSize: settings.ingestion.maxFileSize, logger: logger,
             cache: sharedCache ?? InProcessQueryCache(capacity: settings.answers.cacheSize, ttl: .seconds(settings.answers.cacheTTLSeconds)),
-            metrics: metrics, providerNames: providerNames, modelPolicy: modelPolicy, quota: settings.ingestion.quota,
+            metrics: metrics, providers: providers, quota: settings.ingestion.quota,
             cacheVersion: sharedCache == nil ? .processChanges : .changeLog(follower: follower)
         )
     }

@@ -137,6 +137,10 @@ public final class Store: Sendable {
     public var refreshTokens: RefreshTokenRepository { RefreshTokenRepository(store: self) }
     /// API keys.
     public var apiKeys: APIKeyRepository { APIKeyRepository(store: self) }
+    /// LLM connections added at run time.
+    public var llmProviders: LLMProviderRepository { LLMProviderRepository(store: self) }
+    /// Server-wide settings changed at run time.
+    public var serverSettings: ServerSettingRepository { ServerSettingRepository(store: self) }
     /// The audit log.
     public var audit: AuditRepository { AuditRepository(store: self) }
 

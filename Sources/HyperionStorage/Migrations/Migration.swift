@@ -25,7 +25,38 @@ extension Migration {
         .createKeywordPostings,
         .addSessionEpoch,
         .createIndexChanges,
+        .createLLMProviders,
     ]
+
+    /// LLM connections added at run time (the configuration file's stay in the configuration), their API keys
+    /// encrypted; and server-wide settings changed at run time (the default LLM provider).
+    static let createLLMProviders = Migration(version: 8, name: "create llm providers, server settings") { d in
+        [
+            """
+            CREATE TABLE llm_providers (
+                id \(d.uuid) PRIMARY KEY,
+                name \(d.text) NOT NULL UNIQUE,
+                kind \(d.text) NOT NULL,
+                base_url \(d.text) NOT NULL,
+                model \(d.text),
+                api_key_ciphertext \(d.text),
+                connect_timeout_ms \(d.int) NOT NULL,
+                first_token_timeout_ms \(d.int) NOT NULL,
+                total_timeout_ms \(d.int) NOT NULL,
+                created_by \(d.uuid),
+                created_at \(d.timestamp) NOT NULL,
+                updated_at \(d.timestamp) NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE server_settings (
+                key \(d.text) PRIMARY KEY,
+                value \(d.text) NOT NULL,
+                updated_at \(d.timestamp) NOT NULL
+            )
+            """,
+        ]
+    }
 
     /// The index change log: written in the same transaction as the chunks it describes, read by every instance
     /// with in-process indexes so each applies what the others ingested and deleted (see `IndexChangeRepository`).
