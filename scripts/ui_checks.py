@@ -411,6 +411,40 @@ try:
     check("the audit log lists sign-ins", "admin@example.com" in driver.find_element(By.ID, "audit").text)
     shot("admin")
 
+    # LLM connections: one added on the admin page answers through the stand-in; its key is used, never shown or logged.
+    secret = "sk-ui-NEVER-SHOWN-7731"
+    standin = os.environ["UI_STANDIN"]
+    driver.find_element(By.ID, "p-name").send_keys("office")
+    Select(driver.find_element(By.ID, "p-kind")).select_by_value("openai")
+    driver.find_element(By.ID, "p-url").send_keys(standin + "/v1")
+    driver.find_element(By.ID, "p-key").send_keys(secret)
+    driver.find_element(By.ID, "p-model").send_keys("standin-1")
+    driver.find_element(By.ID, "add-provider").click()
+    wait.until(lambda d: "office answers" in d.find_element(By.ID, "providers-status").text)
+    row = driver.find_element(By.CSS_SELECTOR, '#providers tr[data-provider="office"]').text
+    check("an admin adds an LLM connection and tests it", "runtime" in row and "key set" in row and "standin-1" in row, row)
+    check("the admin page never shows the key", secret not in driver.page_source and driver.find_element(By.ID, "p-key").get_attribute("value") == "")
+    reports = next(m for m in api("GET", "/api/v1/models")["items"] if m["name"] == "Reports")
+    driver.get(base + f"/ui/chat?model={reports['id']}")
+    find("#ask-form")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#llm-select option")) >= 4)
+    Select(driver.find_element(By.ID, "llm-select")).select_by_value("office")
+    check("choosing an LLM hides the no-LLM note", not driver.find_element(By.ID, "llm-note").is_displayed())
+    driver.find_element(By.ID, "question").send_keys("What are solar cells made of?")
+    driver.find_element(By.ID, "ask").click()
+    wait.until(lambda d: "photovoltaic" in d.find_elements(By.CSS_SELECTOR, ".message.assistant .content")[-1].text)
+    with urllib.request.urlopen(standin + "/_log", timeout=10) as r:
+        calls = [c for c in json.loads(r.read())["requests"] if c["path"] == "/v1/chat/completions"]
+    check("a provider added in the UI answers through the stand-in LLM, with its key", bool(calls) and calls[-1]["auth"] == f"Bearer {secret}"
+          and calls[-1]["body"].get("model") == "standin-1", calls[-1:] if calls else calls)
+    listed = json.dumps(api("GET", "/api/v1/llm/providers"))
+    with open(os.environ["UI_SERVER_LOG"], encoding="utf-8", errors="replace") as f:
+        logged = f.read()
+    check("the key is in no response and no log line", secret not in listed and secret not in logged and "office" in listed)
+    shot("llm-connection")
+    driver.get(base + "/ui/admin")
+    wait.until(EC.visibility_of_element_located((By.ID, "admin-body")))
+
     # Knowledge bases: one deleted from its page (after confirming), one that is not there.
     scratch = api("POST", "/api/v1/models", {"name": "Scratch"})
     driver.get(base + f"/ui/models/{scratch['id']}")

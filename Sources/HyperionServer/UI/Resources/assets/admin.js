@@ -89,3 +89,77 @@ if (me && me.role === "admin") {
 } else if (me) {
   document.getElementById("admin-only").hidden = false;
 }
+
+// LLM connections: the configuration's (read-only) and those added here; test, remove, choose the default.
+async function providers() {
+  const list = await api("/api/v1/llm/providers");
+  const body = document.querySelector("#providers tbody");
+  body.replaceChildren(...list.items.map((p) => {
+    const actions = [el("button", { type: "button", class: "link", "aria-label": `Test ${p.name}`, onclick: () => testProvider(p.name) }, "Test")];
+    if (p.editable) actions.push(" ", el("button", { type: "button", class: "link", "aria-label": `Remove ${p.name}`, onclick: () => removeProvider(p.name) }, "Remove"));
+    return el("tr", { "data-provider": p.name },
+      el("td", {}, p.name), el("td", {}, p.kind), el("td", {}, p.base_url || ""),
+      el("td", {}, p.model || ""), el("td", {}, p.error ? `${p.source}: ${p.error}` : p.source + (p.has_api_key ? " · key set" : "")),
+      el("td", {}, p.is_default ? "yes" : ""), el("td", {}, ...actions));
+  }));
+  const select = document.getElementById("default-provider");
+  select.replaceChildren(el("option", { value: "extractive", selected: list.default_provider === "extractive" }, "None: quote the passages (extractive)"),
+    ...list.items.filter((p) => !p.error).map((p) => el("option", { value: p.name, selected: list.default_provider === p.name }, p.name)));
+  document.getElementById("p-key").disabled = !list.secrets_configured;
+  document.getElementById("p-key").placeholder = list.secrets_configured ? "" : "needs secrets.master_key on the server";
+}
+
+async function testProvider(name) {
+  const state = document.getElementById("providers-status");
+  state.textContent = `Testing ${name}…`;
+  showError("providers-error", null);
+  try {
+    const t = await api(`/api/v1/llm/providers/${encodeURIComponent(name)}/test`, { method: "POST" });
+    state.textContent = t.reachable ? `${name} answers (${t.milliseconds} ms): ${t.models.length} models${t.models.length ? `: ${t.models.slice(0, 8).join(", ")}` : ""}.`
+      : `${name} does not answer: ${t.error}`;
+    document.getElementById("p-models").replaceChildren(...t.models.map((m) => el("option", { value: m })));
+  } catch (error) {
+    state.textContent = "";
+    showError("providers-error", error);
+  }
+}
+
+async function removeProvider(name) {
+  if (!confirm(`Remove the LLM connection “${name}”? Knowledge bases that use it answer with an error until they are given another.`)) return;
+  showError("providers-error", null);
+  try { await api(`/api/v1/llm/providers/${encodeURIComponent(name)}`, { method: "DELETE" }); } catch (error) { showError("providers-error", error); }
+  await Promise.all([providers(), status()]);
+}
+
+document.getElementById("provider-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("providers-error", null);
+  const value = (id) => document.getElementById(id).value.trim();
+  const body = { name: value("p-name"), kind: value("p-kind") };
+  if (value("p-url")) body.base_url = value("p-url");
+  if (value("p-model")) body.model = value("p-model");
+  if (document.getElementById("p-key").value) body.api_key = document.getElementById("p-key").value;
+  try {
+    await api("/api/v1/llm/providers", { method: "POST", body });
+    document.getElementById("p-key").value = "";
+    for (const id of ["p-name", "p-url", "p-model"]) document.getElementById(id).value = "";
+    await providers();
+    await testProvider(body.name);
+    await status();
+  } catch (error) {
+    showError("providers-error", error);
+  }
+});
+
+document.getElementById("default-provider").addEventListener("change", async (e) => {
+  showError("providers-error", null);
+  try {
+    const now = await api("/api/v1/llm/default", { method: "PUT", body: { provider: e.target.value } });
+    document.getElementById("providers-status").textContent = `Default LLM: ${now.provider}.`;
+  } catch (error) {
+    showError("providers-error", error);
+  }
+  await providers();
+});
+
+if (me && me.role === "admin") await providers();

@@ -2,6 +2,7 @@ import { APIError, api, authFetch, el, requireUser, showError } from "./api.js";
 import { renderMarkdown } from "./markdown.js";
 
 const select = document.getElementById("model-select");
+const llmSelect = document.getElementById("llm-select");
 const sessionsList = document.getElementById("sessions");
 const search = document.getElementById("session-search");
 const messages = document.getElementById("messages");
@@ -144,7 +145,13 @@ function markRegenerate() {
 
 async function loadModels() {
   const [page, providers] = await Promise.all([api("/api/v1/models?limit=100"), api("/api/v1/llm/models").catch(() => null)]);
-  if (providers) llmDefault = providers.default_provider;
+  if (providers) {
+    llmDefault = providers.default_provider;
+    const kept = llmSelect.value;
+    llmSelect.replaceChildren(el("option", { value: "" }, "The knowledge base's LLM"), el("option", { value: "extractive" }, "No LLM: quote the passages"),
+      ...providers.items.map((p) => el("option", { value: p.name }, p.default_model ? `${p.name} (${p.default_model})` : p.name)));
+    llmSelect.value = kept;
+  }
   const wanted = new URLSearchParams(location.search).get("model");
   select.replaceChildren(...page.items.map((m) => el("option", { value: m.id, selected: m.id === wanted, "data-provider": m.llm?.provider || "" }, m.name)));
   if (wanted && !page.items.some((m) => m.id === wanted)) showError("chat-error", new Error("That knowledge base does not exist or is not shared with you."));
@@ -155,7 +162,7 @@ async function loadModels() {
 /** Says so when answers will be quoted passages because no language model answers for this knowledge base. */
 function updateNote(extractive) {
   const option = select.selectedOptions[0];
-  const provider = option?.dataset.provider || llmDefault;
+  const provider = llmSelect.value || option?.dataset.provider || llmDefault;
   const none = extractive ?? (provider === "extractive");
   const note = document.getElementById("llm-note");
   const parts = ["Quoted passages: no language model is connected, so answers quote the best-matching sentences."];
@@ -269,7 +276,7 @@ async function ask(text, regenerate = false) {
     const response = await authFetch("/api/v1/query", {
       method: "POST", signal: running.controller.signal,
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ model_id: select.value, query: text, session_id: id, stream: true }),
+      body: JSON.stringify({ model_id: select.value, query: text, session_id: id, stream: true, provider: llmSelect.value || undefined }),
     });
     if (!response.ok) throw new APIError(response.status, await response.json().catch(() => null));
     await readEvents(response, (name, data) => {
@@ -326,6 +333,7 @@ question.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftK
 question.addEventListener("input", () => sessionStorage.setItem(DRAFT, question.value));
 question.value = sessionStorage.getItem(DRAFT) || "";
 search.addEventListener("input", showSessions);
+llmSelect.addEventListener("change", () => updateNote());
 document.getElementById("new-session").addEventListener("click", () => { session = null; syncURL(); messages.replaceChildren(); showSessions(); question.focus(); });
 select.addEventListener("change", () => { session = null; syncURL(); messages.replaceChildren(); updateNote(); loadSessions(); });
 
