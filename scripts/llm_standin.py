@@ -3,14 +3,16 @@ integration checks of the real binary. It records every request and when a strea
     python3 llm_standin.py PORT_FILE
 Models: any name answers at once; "slowstream" sends a token every 200 ms for 30 s (for cancellation);
 "slowfirst" waits 5 s before the first token (for the first-token timeout); "markdown" answers in Markdown with raw HTML
-in it (for the web UI's rendering)."""
+in it (for the web UI's rendering). It also speaks Ollama's model management: GET /api/tags lists the models pulled so
+far, POST /api/pull streams NDJSON progress as Ollama does ("pulling manifest", "pulling <digest>" with byte counts,
+"success"; a model named "missing:*" fails with Ollama's error line)."""
 import json
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-requests, disconnects = [], []
+requests, disconnects, pulled = [], [], []
 lock = threading.Lock()
 
 
@@ -44,6 +46,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/v1/models":
             self.send_json(200, {"object": "list", "data": [{"id": "standin-1", "object": "model", "created": 0, "owned_by": "standin"}]})
+        elif self.path == "/api/tags":
+            with lock:
+                self.send_json(200, {"models": [{"name": name, "model": name, "size": 1234} for name in pulled]})
         elif self.path == "/_log":
             with lock:
                 self.send_json(200, {"requests": requests, "disconnects": disconnects})
@@ -55,6 +60,8 @@ class Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         with lock:
             requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if self.path == "/api/pull":
+            return self.pull(body.get("model", ""))
         if self.path != "/v1/chat/completions":
             return self.send_json(404, {"error": {"message": "no such route"}})
         model = body.get("model", "")
@@ -94,6 +101,33 @@ class Handler(BaseHTTPRequestHandler):
                 disconnects.append(time.time())
 
 
+def _pull(self, model):
+    """Ollama's /api/pull: application/x-ndjson, one JSON object per line, chunked."""
+    self.send_response(200)
+    self.send_header("Content-Type", "application/x-ndjson")
+    self.send_header("Transfer-Encoding", "chunked")
+    self.end_headers()
+
+    def line(obj):
+        data = (json.dumps(obj) + "\n").encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+    line({"status": "pulling manifest"})
+    if model.startswith("missing:"):
+        line({"error": "pull model manifest: file does not exist"})
+    else:
+        digest, total = "sha256:" + "ab" * 32, 4_000_000
+        for done in range(0, total + 1, 1_000_000):
+            line({"status": f"pulling {digest[7:19]}", "digest": digest, "total": total, "completed": done})
+            time.sleep(0.15)
+        for status in ("verifying sha256 digest", "writing manifest", "success"):
+            line({"status": status})
+        with lock:
+            pulled.append(model)
+    self.wfile.write(b"0\r\n\r\n")
+
+
+Handler.pull = _pull
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 with open(sys.argv[1], "w") as f:
     f.write(str(server.server_address[1]))

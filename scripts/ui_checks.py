@@ -445,6 +445,25 @@ try:
     driver.get(base + "/ui/admin")
     wait.until(EC.visibility_of_element_located((By.ID, "admin-body")))
 
+    # An Ollama connection: a model pulled from the admin page with Ollama's progress, then listed by a test.
+    driver.find_element(By.ID, "p-name").send_keys("local")
+    Select(driver.find_element(By.ID, "p-kind")).select_by_value("ollama")
+    driver.find_element(By.ID, "p-url").send_keys(standin)
+    driver.find_element(By.ID, "add-provider").click()
+    wait.until(lambda d: "local answers" in d.find_element(By.ID, "providers-status").text)
+    find('#providers tr[data-provider="local"] button[aria-label^="Pull"]').click()
+    accept_alert("tiny:1b")
+    wait.until(lambda d: "MB" in d.find_element(By.ID, "providers-status").text or "pulled" in d.find_element(By.ID, "providers-status").text)
+    progress_seen = driver.find_element(By.ID, "providers-status").text
+    wait.until(lambda d: "pulled into local" in d.find_element(By.ID, "providers-status").text)
+    find('#providers tr[data-provider="local"] button[aria-label^="Test"]').click()
+    wait.until(lambda d: "tiny:1b" in d.find_element(By.ID, "providers-status").text)
+    check("an Ollama model is pulled from the admin page with progress", "tiny:1b" in progress_seen, progress_seen)
+    find('#providers tr[data-provider="local"] button[aria-label^="Pull"]').click()
+    accept_alert("missing:model")
+    wait.until(lambda d: d.find_element(By.ID, "providers-error").is_displayed())
+    check("a failed pull says why", "does not exist" in driver.find_element(By.ID, "providers-error").text, driver.find_element(By.ID, "providers-error").text)
+
     # Knowledge bases: one deleted from its page (after confirming), one that is not there.
     scratch = api("POST", "/api/v1/models", {"name": "Scratch"})
     driver.get(base + f"/ui/models/{scratch['id']}")

@@ -27,6 +27,12 @@ public enum ClusterBusConformance {
             await a.publish(.userChanged(user))
             try expectEqual(try await next(&onB), .event(.userChanged(user)), "what b heard")
             try expectEqual(try await next(&onA), .event(.userChanged(user)), "what a heard of its own event")
+            // Every kind of event survives the trip (a bus that serialises them must know each).
+            for event in [ClusterEvent.stopQuery(UUID()), .providersChanged] {
+                await b.publish(event)
+                try expectEqual(try await next(&onA), .event(event), "a heard b's \(event)")
+                try expectEqual(try await next(&onB), .event(event), "b heard its own \(event)")
+            }
         },
         .init("events from one publisher arrive in order") { harness in
             let (a, b) = try await harness.make()

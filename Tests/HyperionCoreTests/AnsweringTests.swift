@@ -106,7 +106,7 @@ struct ExtractiveAnswererTests {
         let answer = try await ExtractiveAnswerer(maxSentences: 1).answer(question: "What is the vacation policy?", sources: handbook)
         #expect(answer.text.contains("25 vacation days") && !answer.text.contains("Copyright") && !answer.text.contains("“Vacation Policy”"), "\(answer.text)")
         // Asked about the licence itself, the licence line is the answer.
-        let licence = [passage(1, "Setup Guide\n\nThis software is licensed under the MIT license. Run make to build it.")]
+        let licence = [passage(1, "Installation and Setup Guide\n\nThis software is licensed under the MIT license. Run make to build it.")]
         let asked = try await ExtractiveAnswerer(maxSentences: 1)
             .answer(question: "Which license covers the software?", sources: licence)
         #expect(asked.text.contains("MIT license"), "\(asked.text)")

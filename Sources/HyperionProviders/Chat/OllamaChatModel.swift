@@ -59,6 +59,49 @@ public struct OllamaChatModel: ChatModel, ProviderClient {
         }
     }
 
+    /// One step of `POST /api/pull`, as Ollama reports it ("pulling manifest", "pulling <digest>" with byte counts, "success").
+    public struct PullProgress: Sendable, Equatable, Decodable {
+        public var status: String
+        public var digest: String?
+        public var total: Int64?
+        public var completed: Int64?
+    }
+
+    /// Downloads `model` into the Ollama server (`POST /api/pull`, NDJSON progress). Large models take long: the
+    /// provider's total timeout does not apply, only six hours; each progress line counts as life for the first-token
+    /// timeout. Cancelling the stream cancels the download request.
+    public func pull(model: String) -> AsyncThrowingStream<PullProgress, any Error> {
+        var settings = transport.settings
+        settings.totalTimeout = .seconds(6 * 3600)
+        settings.maxRetries = 0
+        let transport = ProviderTransport(settings: settings)
+        let headers = self.headers
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    struct Body: Encodable { var model: String; var stream = true }
+                    struct Failure: Decodable { var error: String? }
+                    let body = try JSONEncoder().encode(Body(model: model))
+                    try await transport.streamLines({ transport.post("/api/pull", json: body, headers: headers) }) { line in
+                        guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return false }
+                        if let failure = try? JSONDecoder().decode(Failure.self, from: Data(line.utf8)), let error = failure.error {
+                            throw transport.error(.badResponse, "could not pull \(model): \(error)")
+                        }
+                        guard let step = try? JSONDecoder().decode(PullProgress.self, from: Data(line.utf8)) else {
+                            throw transport.error(.badResponse, "sent a line that is not JSON: \(line.prefix(120))")
+                        }
+                        continuation.yield(step)
+                        return true
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
     public func availableModels() async throws -> [String] {
         struct Tags: Decodable { struct Model: Decodable { var name: String }; var models: [Model] }
         let body = try await transport.json { transport.get("/api/tags", headers: headers) }

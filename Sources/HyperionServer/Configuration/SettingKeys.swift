@@ -228,7 +228,7 @@ enum Setting {
     static let heartbeat = IntSetting("answer.heartbeat", default: 15, range: 1...300,
         "Seconds between SSE heartbeat comments while a streamed answer waits.")
     static let extractiveSimilarity = BoolSetting("answer.extractive_similarity", default: false,
-        "Let the extractive answerer also embed its shortlisted sentences: better picks for about 100 ms more per query on 2 cores.")
+        "Let the extractive answerer also embed its shortlisted sentences: better picks for about 85 ms more per query on 2 cores.")
     static let cacheSize = IntSetting("query.cache_size", default: 1000, range: 0...1_000_000,
         "Retrievals kept by the query cache (0 turns it off): in process, or in Redis shared by every instance when redis.url is set (the oldest evicted first).")
     static let cacheTTL = IntSetting("query.cache_ttl", default: 300, range: 1...86_400,

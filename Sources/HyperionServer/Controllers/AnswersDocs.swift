@@ -155,6 +155,7 @@ enum AnswersDocs {
             ("error", A.nullableString), ("milliseconds", ["type": "integer"]),
         ])),
         ("DefaultLLM", A.object([], [("provider", A.nullableString)])),
+        ("PullModel", A.object(["model"], [("model", ["type": "string", "minLength": 1, "maxLength": 200, "pattern": "^\\S+$"])])),
     ]
 
     static let operations: [APIOperation] = [
@@ -194,6 +195,10 @@ enum AnswersDocs {
              parameters: [providerName], success: [("204", A.noContent)]),
         A.op("post", "/api/v1/llm/providers/{name}/test", "testLLMConnection", "Whether a provider answers (address, key), with the models it serves (admin)",
              tag: "llm", access: .admin, parameters: [providerName], success: [("200", D.json("The test", D.ref("LLMConnectionTest")))]),
+        A.op("post", "/api/v1/llm/providers/{name}/pull", "pullLLMModel", "Download a model into an Ollama provider; progress streams as SSE (progress…, done; or error) (admin)",
+             tag: "llm", access: .admin, body: A.jsonBody("PullModel"), parameters: [providerName], success: [("200", ["description": "The download's progress", "content": [
+                 "text/event-stream": ["schema": ["type": "string", "description": "SSE events: progress {status, digest, total, completed} (repeated), done {provider, model}; or error (the envelope)"]],
+             ]])]),
         A.op("put", "/api/v1/llm/default", "setDefaultLLM", "Choose the default provider at run time: a name, 'extractive', or null for the configuration's (admin)",
              tag: "llm", access: .admin, body: A.jsonBody("DefaultLLM"), success: [("200", D.json("The default now", D.ref("DefaultLLM")))]),
         A.op("post", "/api/v1/generate", "generate", "Plain generation with a provider, no retrieval", tag: "llm", access: .user,

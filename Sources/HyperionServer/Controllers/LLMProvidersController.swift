@@ -47,6 +47,31 @@ struct LLMProvidersController {
             guard let model = registry.model(named: name) else { throw HyperionError.notFound("LLM provider") }
             return await ProviderTestResponse(testing: model, name: name)
         }
+        // Ollama's model management from here: the download's progress streams back as server-sent events.
+        admin.post("/providers/:name/pull") { request, context in
+            let input = try await body.decode(PullModelRequest.self, from: request)
+            let name = context.parameters.get("name") ?? ""
+            guard let model = registry.model(named: name) else { throw HyperionError.notFound("LLM provider") }
+            guard let ollama = model as? OllamaChatModel else {
+                throw HyperionError(.conflict, code: "pull_unsupported", message: "provider '\(name)' is not an Ollama server; only Ollama pulls models")
+            }
+            let wanted = input.model.trimmingCharacters(in: .whitespaces)
+            guard (1...200).contains(wanted.count), !wanted.contains(where: \.isWhitespace) else {
+                throw HyperionError.invalid("model", "a model name such as llama3.2:1b (1 to 200 characters, no spaces)")
+            }
+            let requestID = context.requestID
+            let heartbeat = Duration.seconds(answers.settings.heartbeatSeconds)
+            return ServerSentEvents.response(heartbeat: heartbeat) { sink in
+                do {
+                    for try await step in ollama.pull(model: wanted) {
+                        sink.send("progress", json: PullProgressEvent(status: step.status, digest: step.digest, total: step.total, completed: step.completed))
+                    }
+                    sink.send("done", json: PullDoneEvent(provider: name, model: wanted))
+                } catch {
+                    sink.send("error", json: ErrorEnvelope.from(error, requestID: requestID))
+                }
+            }
+        }
         admin.put("/default") { request, _ in
             let input = try await body.decode(DefaultProviderRequest.self, from: request)
             if let name = input.provider, name != AnswerSettings.extractive, registry.model(named: name) == nil {

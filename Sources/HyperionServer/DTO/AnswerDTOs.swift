@@ -359,3 +359,19 @@ struct ProviderTestResponse: ResponseEncodable, Sendable {
         }
     }
 }
+
+struct PullModelRequest: Decodable, Sendable {
+    var model: String
+}
+
+struct PullProgressEvent: Encodable, Sendable {
+    let status: String
+    let digest: String?
+    let total: Int64?
+    let completed: Int64?
+}
+
+struct PullDoneEvent: Encodable, Sendable {
+    let provider: String
+    let model: String
+}

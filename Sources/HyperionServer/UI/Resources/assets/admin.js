@@ -1,4 +1,4 @@
-import { api, el, requireUser, showError, when } from "./api.js";
+import { APIError, api, authFetch, el, readEvents, requireUser, showError, when } from "./api.js";
 
 let emails = new Map();
 
@@ -96,6 +96,7 @@ async function providers() {
   const body = document.querySelector("#providers tbody");
   body.replaceChildren(...list.items.map((p) => {
     const actions = [el("button", { type: "button", class: "link", "aria-label": `Test ${p.name}`, onclick: () => testProvider(p.name) }, "Test")];
+    if (p.kind === "ollama") actions.push(" ", el("button", { type: "button", class: "link", "aria-label": `Pull a model into ${p.name}`, onclick: () => pull(p.name) }, "Pull model"));
     if (p.editable) actions.push(" ", el("button", { type: "button", class: "link", "aria-label": `Remove ${p.name}`, onclick: () => removeProvider(p.name) }, "Remove"));
     return el("tr", { "data-provider": p.name },
       el("td", {}, p.name), el("td", {}, p.kind), el("td", {}, p.base_url || ""),
@@ -120,6 +121,38 @@ async function testProvider(name) {
     document.getElementById("p-models").replaceChildren(...t.models.map((m) => el("option", { value: m })));
   } catch (error) {
     state.textContent = "";
+    showError("providers-error", error);
+  }
+}
+
+/** Downloads a model into an Ollama provider, showing Ollama's progress as it comes. */
+async function pull(name) {
+  const model = prompt(`Model to download into ${name} (e.g. llama3.2:1b)`);
+  if (!model || !model.trim()) return;
+  showError("providers-error", null);
+  const state = document.getElementById("providers-status");
+  const bar = el("progress", { max: 100, "aria-label": `Download of ${model}` });
+  const text = el("span", {}, ` ${model}: starting…`);
+  state.replaceChildren(bar, text);
+  try {
+    const r = await authFetch(`/api/v1/llm/providers/${encodeURIComponent(name)}/pull`, {
+      method: "POST", headers: { "Content-Type": "application/json", Accept: "text/event-stream" }, body: JSON.stringify({ model: model.trim() }),
+    });
+    if (!r.ok) throw new APIError(r.status, await r.json().catch(() => null));
+    await readEvents(r, (event, data) => {
+      if (event === "progress") {
+        if (data.total) bar.value = Math.round((100 * (data.completed || 0)) / data.total);
+        text.textContent = ` ${model}: ${data.status}${data.total ? ` (${Math.round((data.completed || 0) / 1e6)} of ${Math.round(data.total / 1e6)} MB)` : ""}`;
+      } else if (event === "done") {
+        bar.value = 100;
+        text.textContent = ` ${model}: pulled into ${name}.`;
+      } else if (event === "error") {
+        throw new APIError(502, data);
+      }
+    });
+  } catch (error) {
+    bar.classList.add("failed");
+    text.textContent = ` ${model}: failed.`;
     showError("providers-error", error);
   }
 }

@@ -147,6 +147,30 @@ export async function requireUser() {
   return me;
 }
 
+/** Reads an SSE body, calling `on(event, data)` for each event. */
+export async function readEvents(response, on) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let event = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) event = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (data) on(event, JSON.parse(data));
+    }
+  }
+}
+
 /** A text node, so nothing from the server is ever parsed as HTML. */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

@@ -1,4 +1,4 @@
-import { APIError, api, authFetch, el, requireUser, showError } from "./api.js";
+import { APIError, api, authFetch, el, readEvents, requireUser, showError } from "./api.js";
 import { renderMarkdown } from "./markdown.js";
 
 const select = document.getElementById("model-select");
@@ -234,30 +234,6 @@ async function ensureSession(title) {
   syncURL();
   await loadSessions();
   return session;
-}
-
-/** Reads an SSE body, calling `on(event, data)` for each event. */
-async function readEvents(response, on) {
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      let event = "message";
-      let data = "";
-      for (const line of block.split("\n")) {
-        if (line.startsWith("event: ")) event = line.slice(7);
-        else if (line.startsWith("data: ")) data += line.slice(6);
-      }
-      if (data) on(event, JSON.parse(data));
-    }
-  }
 }
 
 async function ask(text, regenerate = false) {
