@@ -66,9 +66,10 @@ fuzz() {  # fuzz LOG CHECKS OPTIONS… → runs schemathesis, prints its summary
 fuzz "$dir/schemathesis.log" "$checks" "${llm_ops[@]/--operation-id/--exclude-operation-id}" "${user_ops[@]/--operation-id/--exclude-operation-id}" \
   "${session_ops[@]/--operation-id/--exclude-operation-id}"
 # Operations that answered nothing but 401/403. Refreshing with a made-up refresh token (the body is the
-# credential) is refused every time; anything else means the bearer token was lost part-way.
+# credential) or without a session cookie (the web UI's) is refused every time; anything else means the bearer
+# token was lost part-way.
 lost=$(awk '/^40[13] [A-Z]/ {on=1; next} on && /^  - / {print substr($0, 5)} on && !/^  - / {on=0}' "$dir/schemathesis.log" \
-  | grep -vxE "POST /api/v1/auth/(refresh|login)" || true)
+  | grep -vxE "POST /api/v1/auth/(refresh|login|session)" || true)
 if [ -n "$lost" ]; then
   echo "FAIL: schemathesis lost its credentials part-way; only 401/403 from:"; echo "$lost"; failed=1
 fi
