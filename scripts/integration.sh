@@ -49,13 +49,14 @@ echo "--> schemathesis over /openapi.json"
 #   so their documented 502/504 answers are expected (status_code_conformance still checks they are documented);
 # - deleting or changing users, last: schemathesis reuses ids from earlier responses, and once it had created a
 #   second admin it deleted the one whose token it holds, which left every later operation at 401 (23 untested);
-# - signing out everywhere and changing the password, very last: both revoke the access token schemathesis holds
-#   (the session epoch moves on), as they must.
+# - signing out everywhere and changing or resetting a password, very last: they revoke the access token
+#   schemathesis holds (the session epoch moves on; it resets its own admin's password with an id it has seen), as
+#   they must.
 token=$(cat "$dir/admin_token")
 checks=not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
 llm_ops=(--operation-id query --operation-id generate --operation-id openaiChatCompletions)
 user_ops=(--operation-id deleteUser --operation-id updateUser)
-session_ops=(--operation-id logoutAll --operation-id changePassword)
+session_ops=(--operation-id logoutAll --operation-id changePassword --operation-id resetPassword)
 fuzz() {  # fuzz LOG CHECKS OPTIONS… → runs schemathesis, prints its summary, reports failures
   local log="$1" run_checks="$2"; shift 2
   .venv/bin/schemathesis run "$base/openapi.json" -H "Authorization: Bearer $token" --checks "$run_checks" "$@" \

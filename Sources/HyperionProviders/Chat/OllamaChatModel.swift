@@ -74,7 +74,7 @@ public struct OllamaChatModel: ChatModel, ProviderClient {
         var settings = transport.settings
         settings.totalTimeout = .seconds(6 * 3600)
         settings.maxRetries = 0
-        let transport = ProviderTransport(settings: settings)
+        let transport = ProviderTransport(settings: settings, logger: self.transport.logger)
         let headers = self.headers
         return AsyncThrowingStream { continuation in
             let task = Task {

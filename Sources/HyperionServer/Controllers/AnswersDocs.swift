@@ -197,7 +197,8 @@ enum AnswersDocs {
              tag: "llm", access: .admin, parameters: [providerName], success: [("200", D.json("The test", D.ref("LLMConnectionTest")))]),
         A.op("post", "/api/v1/llm/providers/{name}/pull", "pullLLMModel", "Download a model into an Ollama provider; progress streams as SSE (progress…, done; or error) (admin)",
              tag: "llm", access: .admin, body: A.jsonBody("PullModel"), parameters: [providerName], success: [("200", ["description": "The download's progress", "content": [
-                 "text/event-stream": ["schema": ["type": "string", "description": "SSE events: progress {status, digest, total, completed} (repeated), done {provider, model}; or error (the envelope)"]],
+                 "text/event-stream": ["schema": ["type": "object", "description": "One SSE event: progress {status, digest, total, completed} (repeated), done {provider, model}; or error (the envelope)",
+                                                  "properties": ["event": ["type": "string", "enum": ["progress", "done", "error"]], "data": A.string]]],
              ]])]),
         A.op("put", "/api/v1/llm/default", "setDefaultLLM", "Choose the default provider at run time: a name, 'extractive', or null for the configuration's (admin)",
              tag: "llm", access: .admin, body: A.jsonBody("DefaultLLM"), success: [("200", D.json("The default now", D.ref("DefaultLLM")))]),

@@ -339,7 +339,8 @@ struct ProviderTestResponse: ResponseEncodable, Sendable {
     let error: String?
     let milliseconds: Int
 
-    init(testing model: any ChatModel, name: String, timeout: Duration = .seconds(10)) async {
+    /// At most `timeout`: a test is a quick look (a provider that takes longer to list its models is reported as not answering).
+    init(testing model: any ChatModel, name: String, timeout: Duration = .seconds(5)) async {
         self.name = name
         let started = ContinuousClock.now
         let result: Result<[String], any Error> = await withTaskGroup(of: Result<[String], any Error>?.self) { group in

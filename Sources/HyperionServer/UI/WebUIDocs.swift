@@ -6,10 +6,13 @@ enum WebUIDocs {
     static let html: JSONValue = ["description": "HTML page", "content": ["text/html": ["schema": ["type": "string"]]]]
     static let redirect: JSONValue = ["description": "To the web UI", "headers": ["Location": ["schema": ["type": "string"]]]]
 
+    /// The UI's own page-not-found (an id that is no UUID, an address that is no page).
+    static let notFound: JSONValue = ["description": "The UI's own page-not-found", "content": ["text/html": ["schema": ["type": "string"]]]]
+
     static func page(_ path: String, _ id: String, _ summary: String, parameters: [JSONValue] = []) -> APIOperation {
         var spec: [(String, JSONValue)] = [("summary", .string(summary)), ("tags", ["ui"]), ("operationId", .string(id))]
         if !parameters.isEmpty { spec.append(("parameters", .array(parameters))) }
-        spec.append(("responses", D.responses([("200", html)])))
+        spec.append(("responses", D.responses(parameters.isEmpty ? [("200", html)] : [("200", html), ("404", notFound)])))
         return APIOperation("get", path, .object(spec))
     }
 
