@@ -246,7 +246,8 @@ struct AnswersAPITests {
     @Test("generate: JSON and SSE, validation, no provider")
     func generate() async throws {
         let scripted = ScriptedChatModel(providerName: "scripted", defaultModel: "tiny-1") { request in "You said: \(request.messages.last?.content ?? "")" }
-        try await withTestApp(chatModels: ["scripted": scripted]) { client in
+        let modelless = ScriptedChatModel(providerName: "modelless", defaultModel: nil) { _ in "never" }
+        try await withTestApp(chatModels: ["scripted": scripted, "modelless": modelless]) { client in
             try await client.signup("gen@example.com")
             let token = try await client.login("gen@example.com").access
             let result = try await client.json(.post, "/api/v1/generate", ["provider": "scripted", "prompt": "hello", "temperature": 0.5], token: token)
@@ -257,6 +258,11 @@ struct AnswersAPITests {
             #expect(try await client.json(.post, "/api/v1/generate", ["provider": "none", "prompt": "x"], token: token).status == .unprocessableContent)
             let noDefault = try await client.json(.post, "/api/v1/generate", ["prompt": "x"], token: token)
             #expect(noDefault.status == .unprocessableContent && noDefault.body["code"] as? String == "no_provider")
+            // No model named and none by default: a 422 before any stream starts, streamed or not.
+            for stream in [false, true] {
+                let missing = try await client.json(.post, "/api/v1/generate", ["provider": "modelless", "prompt": "x", "stream": stream], token: token)
+                #expect(missing.status == .unprocessableContent && missing.body["field"] as? String == "model")
+            }
             let body = try JSONSerialization.data(withJSONObject: ["provider": "scripted", "prompt": "a b", "stream": true])
             let text = try await client.execute(uri: "/api/v1/generate", method: .post,
                                                 headers: [.contentType: "application/json", .authorization: "Bearer \(token)"],

@@ -75,7 +75,7 @@ struct ClusterListener: Service {
     let logger: Logger
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await delivery in shared.bus.events() {
                 switch delivery {
                 case .event(.userChanged(let id)): cache.invalidate(id)

@@ -128,11 +128,14 @@ struct AnswersController {
             try answers.modelPolicy?.check(model: input.model, provider: input.provider, role: caller.role)
             let options = GenerationOptions(temperature: input.temperature, topP: input.top_p, maxTokens: input.max_tokens)
             try options.validate()
-            let chatRequest = ChatRequest(model: input.model, messages: try Self.messages(input), options: options)
             if let model = input.model, !(1...200).contains(model.count) { throw HyperionError.invalid("model", "must be 1 to 200 characters") }
+            // Checked before a stream starts, so a missing model is a 422 rather than an error event after a 200.
+            guard let model = input.model ?? provider.defaultModel, !model.isEmpty else {
+                throw HyperionError.invalid("model", "provider '\(provider.providerName)' has no default model; name one")
+            }
+            let chatRequest = ChatRequest(model: model, messages: try Self.messages(input), options: options)
             let started = ContinuousClock.now
             let events = provider.stream(chatRequest)
-            let model = input.model ?? provider.defaultModel
             guard input.stream == true || ServerSentEvents.wanted(request) else {
                 var text = ""
                 var usage: TokenUsage?

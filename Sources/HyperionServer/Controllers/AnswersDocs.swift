@@ -122,8 +122,17 @@ enum AnswersDocs {
 
     static let streamed: JSONValue = ["description": "The answer", "content": [
         "application/json": ["schema": D.ref("Query")],
-        "text/event-stream": ["schema": ["type": "string", "description": "SSE events: sources, delta (repeated), citations, done; or error (the envelope). Comment heartbeats while waiting."]],
+        "text/event-stream": ["schema": sseEvent("One SSE event: sources, delta (repeated), citations, done; or error (the envelope). Comment heartbeats while waiting.",
+                                                 events: ["sources", "delta", "citations", "done", "error"])],
     ]]
+
+    /// One Server-Sent Event as OpenAPI validators parse it: its `event` name (absent for data-only streams) and
+    /// its `data` line, JSON as text.
+    static func sseEvent(_ description: String, events: [String]?) -> JSONValue {
+        var properties: [(String, JSONValue)] = [("data", A.string)]
+        if let events { properties.append(("event", ["type": "string", "enum": .array(events.map { .string($0) })])) }
+        return ["type": "object", "description": .string(description), "required": ["data"], "properties": .object(properties)]
+    }
     static let modelFilter: JSONValue = ["name": "model_id", "in": "query", "schema": A.uuid]
 
     static let providerName: JSONValue = ["name": "name", "in": "path", "required": true, "schema": ["type": "string", "maxLength": 40]]
@@ -197,22 +206,22 @@ enum AnswersDocs {
              tag: "llm", access: .admin, parameters: [providerName], success: [("200", D.json("The test", D.ref("LLMConnectionTest")))]),
         A.op("post", "/api/v1/llm/providers/{name}/pull", "pullLLMModel", "Download a model into an Ollama provider; progress streams as SSE (progress…, done; or error) (admin)",
              tag: "llm", access: .admin, body: A.jsonBody("PullModel"), parameters: [providerName], success: [("200", ["description": "The download's progress", "content": [
-                 "text/event-stream": ["schema": ["type": "object", "description": "One SSE event: progress {status, digest, total, completed} (repeated), done {provider, model}; or error (the envelope)",
-                                                  "properties": ["event": ["type": "string", "enum": ["progress", "done", "error"]], "data": A.string]]],
+                 "text/event-stream": ["schema": sseEvent("One SSE event: progress {status, digest, total, completed} (repeated), done {provider, model}; or error (the envelope)",
+                                                          events: ["progress", "done", "error"])],
              ]])]),
         A.op("put", "/api/v1/llm/default", "setDefaultLLM", "Choose the default provider at run time: a name, 'extractive', or null for the configuration's (admin)",
              tag: "llm", access: .admin, body: A.jsonBody("DefaultLLM"), success: [("200", D.json("The default now", D.ref("DefaultLLM")))]),
         A.op("post", "/api/v1/generate", "generate", "Plain generation with a provider, no retrieval", tag: "llm", access: .user,
              body: A.jsonBody("GenerateRequest"), success: [("200", ["description": "The generation", "content": [
                  "application/json": ["schema": D.ref("Generation")],
-                 "text/event-stream": ["schema": ["type": "string", "description": "SSE events: delta (repeated), done; or error"]],
+                 "text/event-stream": ["schema": sseEvent("One SSE event: delta (repeated), done; or error (the envelope)", events: ["delta", "done", "error"])],
              ]])]),
         openAI(A.op("get", "/v1/models", "openaiListModels", "OpenAI-compatible: the RAG models the caller may use", tag: "openai", access: .user,
              success: [("200", D.json("Models", D.ref("OpenAIModelList")))])),
         openAI(A.op("post", "/v1/chat/completions", "openaiChatCompletions", "OpenAI-compatible chat: the last user message is asked of the RAG model",
              tag: "openai", access: .user, body: A.jsonBody("OpenAIChatRequest"), success: [("200", ["description": "The completion", "content": [
                  "application/json": ["schema": D.ref("OpenAIChatCompletion")],
-                 "text/event-stream": ["schema": ["type": "string", "description": "chat.completion.chunk data lines, then data: [DONE]"]],
+                 "text/event-stream": ["schema": sseEvent("One data line: a chat.completion.chunk, or [DONE] at the end", events: nil)],
              ]])])),
         openAI(A.op("post", "/v1/embeddings", "openaiEmbeddings", "OpenAI-compatible embeddings with the in-process model", tag: "openai", access: .user,
              body: A.jsonBody("OpenAIEmbeddingRequest"), success: [("200", D.json("Embeddings", D.ref("OpenAIEmbeddingList")))])),
