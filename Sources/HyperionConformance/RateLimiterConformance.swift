@@ -91,6 +91,33 @@ public enum RateLimiterConformance {
             }
             try expectEqual(admitted, 10, "events admitted out of 60 parallel ones")
         },
+        .init("under a large limit a steady caller is counted exactly: remaining steps down by one, take back gives one back") { harness in
+            let limiter = try await harness.make()
+            let rule = RateLimitRule(key: fresh(), limit: 50, window: .seconds(60))
+            for expected in stride(from: 49, through: 0, by: -1) {
+                let decision = await limiter.admit([rule])
+                try expect(decision.allowed, "event \(50 - expected) of 50 refused")
+                try expectEqual(decision.remaining, expected, "remaining")
+                if expected == 20 {
+                    await limiter.takeBack(rule.key)
+                    try expectEqual(await limiter.admit([rule]).remaining, 20, "remaining after taking one back")
+                }
+            }
+            let refused = await limiter.admit([rule])
+            try expect(!refused.allowed, "the 51st event of 50 was admitted")
+            try expect((1...60).contains(refused.retryAfter ?? 0), "Retry-After \(String(describing: refused.retryAfter))")
+        },
+        .init("a burst of parallel events under a large limit admits exactly the limit") { harness in
+            let limiter = try await harness.make()
+            let rule = RateLimitRule(key: fresh(), limit: 200, window: .seconds(60))
+            // Warm the key first: a busy caller is the one that may be served ahead.
+            for _ in 0..<20 { _ = await limiter.admit([rule]) }
+            let admitted = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<600 { group.addTask { await limiter.admit([rule]).allowed } }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            try expectEqual(admitted, 180, "events admitted out of 600 parallel ones after 20 sequential")
+        },
     ]
 
     private static func fresh() -> String { "conformance:" + UUID().uuidString }

@@ -3,11 +3,14 @@ import HyperionCore
 
 /// The ``RateLimiter`` every instance shares: one sorted set per key in Redis, scored by Redis's own clock (so the
 /// instances' clocks need not agree), checked and counted by one Lua script (so parallel requests on several
-/// instances cannot all pass the check). While Redis is unavailable it counts in memory, per instance, and goes back
+/// instances cannot all pass the check). A busy caller under a large limit takes slots ahead in leases and spends them
+/// without a round trip (``RateLimitLeases``). While Redis is unavailable it counts in memory, per instance, and goes back
 /// to Redis as soon as Redis answers again.
 public final class RedisRateLimiter: RateLimiter {
     let client: RedisClient
     let fallback: InMemoryRateLimiter
+    /// Slots counted ahead for busy callers (see ``RateLimitLeases``).
+    let leases = RateLimitLeases()
 
     /// Creates a limiter on `client`; `fallback` counts while Redis is down.
     public init(client: RedisClient, fallback: InMemoryRateLimiter = InMemoryRateLimiter()) {
@@ -15,14 +18,15 @@ public final class RedisRateLimiter: RateLimiter {
         self.fallback = fallback
     }
 
-    /// KEYS: one sorted set per rule. ARGV: limit and window (µs) per rule, then a token unique to this call.
-    /// Returns per rule {allowed, limit, remaining, µs until a slot frees}, flattened.
+    /// KEYS: one sorted set per rule. ARGV: limit and window (µs) per rule, then a token unique to this call, then how
+    /// many events to count at once (a lease; 1 for one event). Grants as many as every rule still has room for, up
+    /// to that number, or none. Returns per rule {room left before, limit, remaining after, µs until a slot frees},
+    /// flattened, then the number granted.
     static let admitScript = """
     local t = redis.call('TIME')
     local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
     local n = #KEYS
-    local out = {}
-    local refused = false
+    local grant = tonumber(ARGV[2 * n + 2])
     local counts = {}
     for i = 1, n do
       local limit = tonumber(ARGV[2 * i - 1])
@@ -30,8 +34,10 @@ public final class RedisRateLimiter: RateLimiter {
       redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
       local count = redis.call('ZCARD', KEYS[i])
       counts[i] = count
-      if count >= limit then refused = true end
+      grant = math.min(grant, limit - count)
     end
+    if grant < 0 then grant = 0 end
+    local out = {}
     for i = 1, n do
       local limit = tonumber(ARGV[2 * i - 1])
       local window = tonumber(ARGV[2 * i])
@@ -41,60 +47,80 @@ public final class RedisRateLimiter: RateLimiter {
         local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
         untilFree = tonumber(oldest[2]) + window - now
       end
-      if refused then
-        local allowed = 0
-        if count < limit then allowed = 1 end
-        out[#out + 1] = allowed
-        out[#out + 1] = limit
-        out[#out + 1] = math.max(limit - count, 0)
-        out[#out + 1] = untilFree
-      else
-        redis.call('ZADD', KEYS[i], now, ARGV[2 * n + 1] .. ':' .. i)
+      if grant > 0 then
+        local members = {}
+        for j = 1, grant do
+          members[#members + 1] = now
+          members[#members + 1] = ARGV[2 * n + 1] .. ':' .. i .. ':' .. j
+        end
+        redis.call('ZADD', KEYS[i], unpack(members))
         redis.call('PEXPIRE', KEYS[i], math.ceil(window / 1000) + 1000)
-        out[#out + 1] = 1
-        out[#out + 1] = limit
-        out[#out + 1] = limit - count - 1
-        out[#out + 1] = untilFree
       end
+      out[#out + 1] = math.max(limit - count, 0)
+      out[#out + 1] = limit
+      out[#out + 1] = math.max(limit - count - grant, 0)
+      out[#out + 1] = untilFree
     end
+    out[#out + 1] = grant
     return out
     """
 
     public func admit(_ rules: [RateLimitRule]) async -> RateLimitDecision {
         guard !rules.isEmpty else { return fallback.admitNow(rules) }
+        if rules.count == 1, RateLimitLeases.cap(rules[0]) >= 2 {
+            let decision = await leases.admit(rules[0]) { want in await self.ask(rules, count: want) }
+            return decision ?? fallback.admitNow(rules)
+        }
+        switch await ask(rules, count: 1) {
+        case .granted(_, let decision), .refused(let decision): return decision
+        case .unavailable: return fallback.admitNow(rules)
+        }
+    }
+
+    /// Runs the script for `count` events under every rule at once.
+    func ask(_ rules: [RateLimitRule], count: Int) async -> RateLimitLeases.Answer {
         var arguments: [RedisArgument] = []
         for rule in rules {
             arguments.append(.int(rule.limit))
             arguments.append(.int(max(1, RedisConnection.nanoseconds(rule.window) / 1000)))
         }
         arguments.append(.string(UUID().uuidString))
+        arguments.append(.int(count))
         do {
             let reply = try await client.evaluate(Self.admitScript, keys: rules.map { key($0.key) }, arguments: arguments)
-            guard let values = reply.array?.compactMap(\.integer), values.count == 4 * rules.count else {
+            guard let values = reply.array?.compactMap(\.integer), values.count == 4 * rules.count + 1 else {
                 throw RedisError.unexpectedReply("the rate limit script answered \(reply)")
             }
+            let granted = Int(values[4 * rules.count])
             var outcomes: [RateLimitDecision] = []
             for index in rules.indices {
-                let allowed = values[4 * index] == 1
+                let roomBefore = values[4 * index]
                 let wait = InMemoryRateLimiter.seconds(.microseconds(values[4 * index + 3]))
+                let allowed = granted > 0 || roomBefore > 0
                 outcomes.append(RateLimitDecision(allowed: allowed, limit: Int(values[4 * index + 1]), remaining: Int(values[4 * index + 2]),
                                                   resetSeconds: wait, retryAfter: allowed ? nil : wait))
             }
             var decision = RateLimitDecision.combine(outcomes)!
-            // A rule that was itself under its limit but whose event was refused because of another rule: the caller
-            // only needs the refusing rule.
-            if !decision.allowed, decision.retryAfter == nil { decision.retryAfter = decision.resetSeconds }
-            return decision
+            guard granted > 0 else {
+                // A rule that was itself under its limit but whose event was refused because of another rule: the
+                // caller only needs the refusing rule.
+                decision.allowed = false
+                if decision.retryAfter == nil { decision.retryAfter = decision.resetSeconds }
+                return .refused(decision)
+            }
+            return .granted(granted, decision)
         } catch {
-            return fallback.admitNow(rules)
+            return .unavailable
         }
     }
 
     public func takeBack(_ key: String) async {
+        if await leases.giveBack(key) { return }
         do { try await client.send(["ZPOPMAX", .string(self.key(key))]) } catch { fallback.takeBackNow(key) }
     }
 
     public func forget(_ key: String) async {
+        await leases.forget(key)
         do { try await client.send(["DEL", .string(self.key(key))]) } catch { fallback.forgetNow(key) }
         fallback.forgetNow(key)
     }

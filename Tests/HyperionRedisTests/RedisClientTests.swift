@@ -159,6 +159,18 @@ struct RedisSharedStateTests {
         var admitted = 0
         for index in 0..<10 where await (index.isMultiple(of: 2) ? a : b).admit([rule]).allowed { admitted += 1 }
         #expect(admitted == 4)
+        // A busy caller under a large limit on both instances: each leases slots ahead, every one counted in Redis,
+        // so together they never pass the limit.
+        let busy = RateLimitRule(key: "user:busy-\(UUID().uuidString)", limit: 300, window: .seconds(60))
+        var both = 0
+        for index in 0..<400 where await (index.isMultiple(of: 2) ? a : b).admit([busy]).allowed { both += 1 }
+        // Slots leased by one instance and still unspent when the other is refused are the only shortfall.
+        #expect((300 - 2 * RateLimitLeases.cap(busy))...300 ~= both, "\(both) admitted of 300")
+        // Leases really were taken ahead: Redis counted more than the first few calls spent.
+        let lead = RateLimitRule(key: "user:lead-\(UUID().uuidString)", limit: 300, window: .seconds(60))
+        for _ in 0..<4 { _ = await a.admit([lead]) }
+        let counted = try await a.client.send(["ZCARD", .string(a.client.settings.keyPrefix + "rl:" + lead.key)]).integer ?? 0
+        #expect(counted > 4, "Redis counted \(counted) for 4 events")
     }
 
     @Test("Redis down: the limiter counts in memory; back: it counts in Redis again")
