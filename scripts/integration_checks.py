@@ -170,6 +170,42 @@ p = subprocess.run([binary, "ingest", "--model", "CLI", "--url", base, folder], 
 check("hyperion ingest uploads a folder and names what failed", p.returncode == 2 and "2 ingested" in p.stdout
       and "c.bin" in p.stdout and "model CLI: 2 documents" in p.stdout, (p.returncode, p.stdout, p.stderr[-300:]))
 
+# The logs API: the live tail over SSE sees a request made while it is open; the list finds the same line.
+import http.client
+import threading
+from urllib.parse import urlparse
+u = urlparse(base)
+tail = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+tail.request("GET", "/api/v1/logs/stream?backlog=2", headers=auth)
+stream = tail.getresponse()
+seen = []
+
+
+def read_tail():
+    try:
+        for raw in stream:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+                if any(e.get("request_id") == "live-tail-1" for e in seen):
+                    return
+    except (OSError, ValueError):
+        return
+
+
+reader = threading.Thread(target=read_tail, daemon=True)
+reader.start()
+time.sleep(0.3)
+request("GET", "/api/v1/auth/me", headers={**auth, "X-Request-ID": "live-tail-1"})
+reader.join(8)
+tail.close()
+check("the live log tail streams a request's line as it happens", stream.status == 200
+      and stream.getheader("Content-Type", "").startswith("text/event-stream")
+      and any(e.get("request_id") == "live-tail-1" and e.get("message") == "request" for e in seen), (stream.status, seen[-3:]))
+s, h, b = request("GET", "/api/v1/logs?request_id=live-tail-1", headers=auth)
+check("GET /api/v1/logs finds the same line", s == 200 and json.loads(b)["total"] >= 1
+      and json.loads(b)["items"][0]["metadata"].get("route") == "/api/v1/auth/me", b[:300])
+
 open(token_file, "w").write(tokens.get("access_token", ""))
 open(token_file + ".secrets", "w").write("\n".join([password, tokens.get("access_token", "x"), tokens.get("refresh_token", "x")]))
 

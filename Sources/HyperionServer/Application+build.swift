@@ -35,6 +35,8 @@ public struct AppDependencies: Sendable {
     let shared: SharedState
     /// How far the in-process indexes follow the change log, when a shared query cache needs to know.
     var followerPosition: FollowerPosition?
+    /// This process's recent log lines (`log.buffer_lines`), for the logs API.
+    var logs: LogRing?
 
     /// Creates the dependencies.
     init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
@@ -123,7 +125,8 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let settings = try ServerSettings(reader: reader)
     let embedder = try embedder ?? AppDependencies.makeEmbedder(settings: settings)
-    let logger = makeLogger(settings: settings, sink: logSink)
+    let logs = settings.logBufferLines > 0 ? LogRing(capacity: settings.logBufferLines) : nil
+    let logger = makeLogger(settings: settings, sink: logSink, ring: logs)
     try FileManager.default.createDirectory(at: settings.dataDirectory, withIntermediateDirectories: true)
     let store = try await Store.open(settings.store, logger: logger)
     let shared = SharedState.make(settings: settings.shared, registry: registry, logger: logger)
@@ -140,7 +143,7 @@ public func buildApplication(
         try? await store.close()
         throw error
     }
-    let dependencies: AppDependencies
+    var dependencies: AppDependencies
     do {
         dependencies = try AppDependencies.make(settings: settings, store: store, registry: registry, auth: auth, embedder: embedder,
                                                 chatModels: chatModels, shared: shared, logger: logger)
@@ -148,6 +151,7 @@ public func buildApplication(
         try? await store.close()
         throw error
     }
+    dependencies.logs = logs
     // LLM connections added at run time (a key that no longer decrypts leaves that provider out, logged).
     try await dependencies.answers.providers.reload()
     let knowledge = dependencies.knowledge
@@ -192,9 +196,14 @@ public func buildApplication(
 
 /// Creates the process logger from settings.
 public func makeLogger(settings: ServerSettings, sink: LogSink = .stdout) -> Logger {
+    makeLogger(settings: settings, sink: sink, ring: nil)
+}
+
+/// Creates the process logger from settings, keeping its lines in `ring` too (the logs API).
+func makeLogger(settings: ServerSettings, sink: LogSink, ring: LogRing?) -> Logger {
     let format = LogLineHandler.Format.resolve(settings.logFormat)
     var logger = Logger(label: "hyperion") { label in
-        LogLineHandler(label: label, level: settings.logLevel, format: format, sink: sink)
+        LogLineHandler(label: label, level: settings.logLevel, format: format, sink: sink, ring: ring)
     }
     logger.logLevel = settings.logLevel
     return logger
@@ -230,6 +239,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     AuthController(auth: dependencies.auth, budgets: budgets, body: body, cookie: SessionCookie(maxAge: settings.auth.refreshTokenTTL))
         .addRoutes(to: router)
     UsersController(auth: dependencies.auth, budgets: budgets, body: body).addRoutes(to: router)
+    LogsController(auth: dependencies.auth, budgets: budgets, logs: dependencies.logs).addRoutes(to: router)
     KnowledgeController(auth: dependencies.auth, budgets: budgets, knowledge: dependencies.knowledge, body: body,
                         uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)
     AnswersController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)
@@ -251,7 +261,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
 
 /// Every documented operation, from every controller.
 public var allOperations: [APIOperation] {
-    OperationsDocs.operations + AuthDocs.operations + KnowledgeDocs.operations + AnswersDocs.operations + WebUIDocs.operations
+    OperationsDocs.operations + AuthDocs.operations + KnowledgeDocs.operations + AnswersDocs.operations + LogsDocs.operations + WebUIDocs.operations
 }
 
 /// The OpenAPI document as JSON bytes.

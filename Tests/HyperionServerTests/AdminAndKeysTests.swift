@@ -123,15 +123,18 @@ struct AdminAndKeysTests {
             let tokens = try await client.login("admin@example.com")
             _ = try await client.json(.post, "/api/v1/auth/refresh", ["refresh_token": tokens.refresh])
             _ = try await client.json(.post, "/api/v1/auth/refresh", ["refresh_token": tokens.refresh])
-            let all = try await client.json(.get, "/api/v1/logs", token: token)
+            let all = try await client.json(.get, "/api/v1/audit", token: token)
             let types = (all.body["items"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
             #expect(types.first == "refresh_reuse_detected")
             #expect(Set(types).isSuperset(of: ["signup", "login_succeeded", "login_failed", "refresh_reuse_detected"]))
-            let failures = try await client.json(.get, "/api/v1/logs?type=login_failed", token: token)
+            let failures = try await client.json(.get, "/api/v1/audit?type=login_failed", token: token)
             #expect(failures.body["total"] as? Int == 1)
-            let future = try await client.json(.get, "/api/v1/logs?since=2999-01-01T00:00:00Z", token: token)
+            // Where the audit log was first served, for older clients.
+            let old = try await client.json(.get, "/api/v1/logs?kind=audit&type=login_failed", token: token)
+            #expect(old.body["total"] as? Int == 1 && (old.body["items"] as? [[String: Any]])?.first?["type"] as? String == "login_failed")
+            let future = try await client.json(.get, "/api/v1/audit?since=2999-01-01T00:00:00Z", token: token)
             #expect(future.body["total"] as? Int == 0)
-            #expect(try await client.json(.get, "/api/v1/logs?type=nope", token: token).body["field"] as? String == "type")
+            #expect(try await client.json(.get, "/api/v1/audit?type=nope", token: token).body["field"] as? String == "type")
         }
     }
 }

@@ -120,7 +120,7 @@ struct SessionCookieTests {
             #expect(try await client.json(.post, "/api/v1/auth/login", ["email": "bob@example.com", "password": "bob password"]).status == .unauthorized)
             _ = try await client.login("bob@example.com", password: "new bob password")
 
-            let log = try await client.json(.get, "/api/v1/logs?type=password_changed", token: admin.access)
+            let log = try await client.json(.get, "/api/v1/audit?type=password_changed", token: admin.access)
             let event = try #require((log.body["items"] as? [[String: Any]])?.first)
             let me = try await client.json(.get, "/api/v1/auth/me", token: admin.access)
             #expect(event["user_id"] as? String == userID && event["actor_id"] as? String == me.body["id"] as? String

@@ -32,6 +32,7 @@ public enum ConfigCatalog {
         Setting.logLevel.info,
         Setting.logFormat.info,
         Setting.logAccess.info,
+        Setting.logBufferLines.info,
         .init(key: "database.url", defaultValue: "sqlite file <data_dir>/hyperion.sqlite", meaning: "postgres://user:pass@host:port/db for PostgreSQL, or sqlite:PATH.", isSecret: true),
         .init(key: "database.pool_size", defaultValue: "\(StoreConfiguration.defaultPoolSize)", meaning: "PostgreSQL connections per event loop (1-64).", isSecret: false),
         .init(key: "files.dir", defaultValue: "<data_dir>/files", meaning: "Folder of uploaded originals, kept until their document is deleted. Instances that share a database and run jobs must share this folder too (a volume or network file system): a job one instance queued may run on another.", isSecret: false),

@@ -19,6 +19,8 @@ public struct ServerSettings: Sendable {
     public var logFormat: String
     /// Whether each request is logged.
     public var accessLog: Bool
+    /// Log lines kept in memory for the logs API (`log.buffer_lines`; 0 = none).
+    public var logBufferLines: Int
     /// Largest accepted body for JSON routes, in bytes.
     public var maxBodySize: Int
     /// Origins allowed by CORS; empty means same-origin only.
@@ -63,6 +65,7 @@ public struct ServerSettings: Sendable {
         logLevel = Logger.Level(rawValue: level) ?? .info
         logFormat = try Setting.logFormat.read(reader)
         accessLog = try Setting.logAccess.read(reader)
+        logBufferLines = try Setting.logBufferLines.read(reader)
         maxBodySize = try Setting.maxBodySize.read(reader)
         corsAllowedOrigins = reader.stringList("http.cors.allowed_origins")
         for origin in corsAllowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {

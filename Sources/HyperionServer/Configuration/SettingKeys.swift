@@ -101,6 +101,8 @@ enum Setting {
         "auto (JSON lines unless stdout is a terminal), json or text.")
     static let logAccess = BoolSetting("log.access", default: true,
         "Log one line per request (health, readiness and metrics probes at debug level).")
+    static let logBufferLines = IntSetting("log.buffer_lines", default: 2000, range: 0...1_000_000,
+        "Recent log lines kept in memory for GET /api/v1/logs and its live tail (admin); 0 = none.")
     static let maxBodySize = IntSetting("http.max_body_size", default: 10 << 20, range: 1024...(1 << 34),
         "Largest request body in bytes for JSON routes; larger bodies get 413.")
     static let gracePeriod = IntSetting("shutdown.grace_period", default: 30, range: 0...3600,

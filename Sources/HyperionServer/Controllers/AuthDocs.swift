@@ -146,14 +146,6 @@ enum AuthDocs {
            tag: "users", access: .admin, body: jsonBody("ResetPasswordRequest"), parameters: [idParameter], success: [("204", noContent)]),
         op("delete", "/api/v1/users/{id}", "deleteUser", "Delete a user (admin)", tag: "users", access: .admin,
            parameters: [idParameter], success: [("204", noContent)]),
-        op("get", "/api/v1/logs", "auditLog", "Audit events, newest first (admin)", tag: "audit", access: .admin,
-           parameters: pageParameters + [
-               ["name": "type", "in": "query", "schema": string],
-               ["name": "user_id", "in": "query", "schema": uuid],
-               ["name": "since", "in": "query", "schema": timestamp],
-               ["name": "until", "in": "query", "schema": timestamp],
-           ],
-           success: [("200", D.json("A page of events", D.ref("AuditEventList")))]),
     ]
 }
 

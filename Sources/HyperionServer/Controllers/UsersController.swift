@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HyperionCore
 
-/// Admin user management under `/api/v1/users`, and the audit log at `/api/v1/logs`.
+/// Admin user management under `/api/v1/users`.
 struct UsersController {
     let auth: AuthService
     /// Per-caller request budgets of authenticated routes (none unless configured).
@@ -56,24 +56,6 @@ struct UsersController {
         admin.delete("/users/:id") { _, context in
             try await auth.deleteUser(id: try context.uuidParameter("id"), actorID: try context.caller.user.id)
             return Response(status: .noContent)
-        }
-        admin.get("/logs") { request, _ in
-            let query = request.uri.queryParameters
-            var filter = AuditFilter()
-            if let type = query["type"] {
-                guard let kind = AuditEvent.Kind(rawValue: String(type)) else {
-                    throw HyperionError.invalid("type", "must be one of \(AuditEvent.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                filter.kind = kind
-            }
-            if let user = query["user_id"] {
-                guard let id = UUID(uuidString: String(user)) else { throw HyperionError.invalid("user_id", "must be a UUID") }
-                filter.userID = id
-            }
-            filter.since = try query["since"].map { try parseTimestamp(String($0), field: "since") }
-            filter.until = try query["until"].map { try parseTimestamp(String($0), field: "until") }
-            let page = try await auth.auditEvents(filter, page: try request.pageRequest)
-            return ListResponse(page.map(AuditEventResponse.init))
         }
     }
 }

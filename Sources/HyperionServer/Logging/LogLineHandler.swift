@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// A swift-log handler writing one line per event to stdout: JSON lines for machines, or readable
-/// text for a terminal. Metadata keys that could carry credentials are redacted on the way out.
+/// text for a terminal, and into the in-memory ``LogRing`` behind the logs API when there is one. Metadata keys that
+/// could carry credentials are redacted on the way out.
 public struct LogLineHandler: LogHandler {
     /// Output style.
     public enum Format: Sendable { case json, text }
@@ -24,13 +25,15 @@ public struct LogLineHandler: LogHandler {
     let label: String
     let format: Format
     let sink: LogSink
+    let ring: LogRing?
 
-    /// Creates a handler writing to `sink`.
-    public init(label: String, level: Logger.Level, format: Format, sink: LogSink = .stdout) {
+    /// Creates a handler writing to `sink` (and keeping lines in `ring`).
+    init(label: String, level: Logger.Level, format: Format, sink: LogSink = .stdout, ring: LogRing? = nil) {
         self.label = label
         self.logLevel = level
         self.format = format
         self.sink = sink
+        self.ring = ring
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -54,6 +57,16 @@ public struct LogLineHandler: LogHandler {
         case .text: line = textLine(level: event.level, message: "\(event.message)", metadata: merged)
         }
         sink.write(line + "\n")
+        if let ring { ring.append(record(level: event.level, message: "\(event.message)", metadata: merged)) }
+    }
+
+    private func record(level: Logger.Level, message: String, metadata: Logger.Metadata) -> LogRecord {
+        var fields: [String: String] = [:]
+        for (key, value) in metadata where key != "request_id" && key != "user_id" {
+            fields[key] = Self.redactedKeys.contains(key) ? "***" : "\(value)"
+        }
+        return LogRecord(sequence: 0, timestamp: Date(), level: level, logger: label, message: message,
+                         requestID: metadata["request_id"].map { "\($0)" }, userID: metadata["user_id"].map { "\($0)" }, metadata: fields)
     }
 
     private func jsonLine(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {

@@ -88,7 +88,7 @@ public enum OpenAPIDocument {
             "servers": [["url": "/"]],
             "paths": .object(paths),
             "components": [
-                "schemas": schemas.merging(.object(AuthDocs.schemas + KnowledgeDocs.schemas + AnswersDocs.schemas + AnswersDocs.providerSchemas)),
+                "schemas": schemas.merging(.object(AuthDocs.schemas + KnowledgeDocs.schemas + AnswersDocs.schemas + AnswersDocs.providerSchemas + LogsDocs.schemas)),
                 "securitySchemes": [
                     "bearerAuth": ["type": "http", "scheme": "bearer", "description": "An access token (JWT) or an API key (hyp_…)"],
                     "apiKeyHeader": ["type": "apiKey", "in": "header", "name": "X-API-Key"],

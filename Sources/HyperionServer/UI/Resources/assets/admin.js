@@ -72,7 +72,7 @@ document.getElementById("create-user-form").addEventListener("submit", async (ev
 const who = (id) => (id ? emails.get(id) || `user ${id.slice(0, 8)}` : "");
 
 async function audit() {
-  const page = await api("/api/v1/logs?limit=50");
+  const page = await api("/api/v1/audit?limit=50");
   document.querySelector("#audit tbody").replaceChildren(...page.items.map((e) => el("tr", {},
     el("td", {}, when(e.created_at)), el("td", {}, e.type.replaceAll("_", " ")),
     // The actor is who did it: an admin acting on someone, else the user themself (or nobody known, for a failed sign-in).
