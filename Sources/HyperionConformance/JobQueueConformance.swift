@@ -66,6 +66,25 @@ public enum JobQueueConformance {
             try expect(try await queue.status(UUID()) == nil, "an unknown job has a status")
             try expect(try await queue.heartbeat(UUID()) == nil, "an unknown job's heartbeat answered a status")
         },
+        .init("the summary counts waiting and running jobs and dates the longest-waiting one") { harness in
+            let queue = try await harness.open()
+            try expectEqual(try await queue.summary(), JobQueueSummary(queued: 0, running: 0, oldestQueuedAt: nil), "an empty queue")
+            let (_, _, jobs) = try await harness.jobs(owners: 1, each: 3)
+            for job in jobs[0] { try await queue.enqueue(job) }
+            let first = try await queue.claim(worker: "w1", perUser: .max)
+            try expectEqual(first?.id, jobs[0][0].id, "the oldest job claimed first")
+            let summary = try await queue.summary()
+            try expectEqual(summary.queued, 2, "queued")
+            try expectEqual(summary.running, 1, "running")
+            try expect(abs((summary.oldestQueuedAt ?? .distantPast).timeIntervalSince(jobs[0][1].createdAt)) < 0.01,
+                       "oldest queued \(String(describing: summary.oldestQueuedAt)), expected \(jobs[0][1].createdAt)")
+            try await queue.finish(jobs[0][0].id, status: .succeeded, error: nil)
+            _ = try await queue.cancel(jobs[0][1].id)
+            let after = try await queue.summary()
+            try expectEqual(after.queued, 1, "queued after a cancel")
+            try expectEqual(after.running, 0, "running after the end")
+            try expect(abs((after.oldestQueuedAt ?? .distantPast).timeIntervalSince(jobs[0][2].createdAt)) < 0.01, "oldest after a cancel")
+        },
         .init("claims go to the least recently served user, then the oldest job") { harness in
             let queue = try await harness.open()
             let (_, _, jobs) = try await harness.jobs(owners: 3, each: 2)

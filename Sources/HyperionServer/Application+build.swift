@@ -37,11 +37,14 @@ public struct AppDependencies: Sendable {
     var followerPosition: FollowerPosition?
     /// This process's recent log lines (`log.buffer_lines`), for the logs API.
     var logs: LogRing?
+    /// This instance's measurements behind `/metrics` and `/api/v1/stats`.
+    let telemetry: Telemetry
 
     /// Creates the dependencies.
     init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
          knowledge: KnowledgeService, answers: AnswerService, indexEngines: IndexEngines, readinessChecks: [ReadinessCheck] = [],
-         shared: SharedState = .local, followerPosition: FollowerPosition? = nil) {
+         shared: SharedState = .local, followerPosition: FollowerPosition? = nil, telemetry: Telemetry) {
+        self.telemetry = telemetry
         self.indexEngines = indexEngines
         self.shared = shared
         self.followerPosition = followerPosition
@@ -78,8 +81,10 @@ public struct AppDependencies: Sendable {
     public static func make(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
                             embedder: any DocumentEmbedder, chatModels: [String: any ChatModel] = [:], shared: SharedState = .local,
                             logger: Logger) throws -> AppDependencies {
-        let metrics = AnswerMetrics(registry: registry)
-        let providers = ProviderRegistry(settings: settings.answers, injected: chatModels, store: store, secrets: settings.secrets, logger: logger)
+        let telemetry = Telemetry(registry: registry)
+        let metrics = telemetry.answers
+        let providers = ProviderRegistry(settings: settings.answers, injected: chatModels, store: store, secrets: settings.secrets,
+                                         metrics: telemetry.llm, logger: logger)
         let engines = try IndexEngines.make(settings: settings, store: store, dimension: embedder.dimension, logger: logger)
         // With Redis the query cache is shared; keyed by the change log, and stored only when this instance's indexes are
         // caught up with it.
@@ -94,7 +99,7 @@ public struct AppDependencies: Sendable {
                                     metrics: metrics, bus: shared.bus, logger: logger)
         return AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge, answers: answers,
                                indexEngines: engines, readinessChecks: engines.readiness + shared.readiness, shared: shared,
-                               followerPosition: follower)
+                               followerPosition: follower, telemetry: telemetry)
     }
 
     /// Builds the account machinery from settings: signing keys (generated on first start when none is
@@ -189,7 +194,8 @@ public func buildApplication(
                           position: dependencies.followerPosition, logger: logger)
         }),
         IndexEngineService(engines: dependencies.indexEngines, logger: logger),
-        knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds, logger: logger)
+        knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds, observer: dependencies.telemetry.ingestion,
+                         logger: logger)
     )
     return app
 }
@@ -219,7 +225,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     // One statically typed stack: each middleware calls the next directly instead of through an existential.
     router.addMiddleware {
         RequestIDMiddleware(routes: routes)
-        HTTPMetricsMiddleware(metrics: HTTPMetrics(registry: dependencies.registry))
+        HTTPMetricsMiddleware(metrics: HTTPMetrics(registry: dependencies.registry), latencies: dependencies.telemetry.routes)
         if settings.accessLog { AccessLogMiddleware() }
         SecurityHeadersMiddleware()
         CORSAllowListMiddleware(allowedOrigins: Set(settings.corsAllowedOrigins))
@@ -233,13 +239,19 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
         version: hyperionVersion,
         checks: [.store(dependencies.store), .migrations(migrator)] + dependencies.readinessChecks
     ).addRoutes(to: router)
-    MetricsController(registry: dependencies.registry, token: settings.metricsToken).addRoutes(to: router)
+    let (telemetry, jobs) = (dependencies.telemetry, dependencies.knowledge.jobs)
+    MetricsController(registry: dependencies.registry, token: settings.metricsToken) {
+        // The queue's depth is read at each scrape; a store that does not answer leaves the last figures.
+        if let summary = try? await jobs.summary() { telemetry.ingestion.queue(summary) }
+    }.addRoutes(to: router)
     let body = JSONBody(limit: settings.maxBodySize)
     let budgets = dependencies.shared.budgets
     AuthController(auth: dependencies.auth, budgets: budgets, body: body, cookie: SessionCookie(maxAge: settings.auth.refreshTokenTTL))
         .addRoutes(to: router)
     UsersController(auth: dependencies.auth, budgets: budgets, body: body).addRoutes(to: router)
     LogsController(auth: dependencies.auth, budgets: budgets, logs: dependencies.logs).addRoutes(to: router)
+    StatsController(auth: dependencies.auth, budgets: budgets, telemetry: dependencies.telemetry, jobs: dependencies.knowledge.jobs)
+        .addRoutes(to: router)
     KnowledgeController(auth: dependencies.auth, budgets: budgets, knowledge: dependencies.knowledge, body: body,
                         uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)
     AnswersController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)

@@ -12,8 +12,8 @@ public protocol QueryLog: Sendable {
 /// Watches answers as they happen: durations, outcomes, provider failures (Prometheus metrics in the server; a
 /// tracer plugs in here too).
 public protocol AnswerObserver: Sendable {
-    /// Retrieval of one query took `duration`.
-    func retrieved(in duration: Duration)
+    /// Retrieval of one query in `mode` took `duration`.
+    func retrieved(in duration: Duration, mode: RetrievalMode)
     /// A query ended; `generation` and `total` are its durations.
     func finished(_ query: QueryRecord, generation: Duration, total: Duration)
     /// An LLM provider failed.
@@ -106,7 +106,7 @@ public struct AnswerEngine: Sendable {
         let retrievalStart = ContinuousClock.now
         let hits = try await retrieve(retrievalQuery, request.topK, request.mode)
         let retrievalTime = ContinuousClock.now - retrievalStart
-        observer.retrieved(in: retrievalTime)
+        observer.retrieved(in: retrievalTime, mode: request.mode)
         var sources = hits.enumerated().map { index, hit in
             SourcePassage(n: index + 1, chunkID: hit.chunk.id.lowercasedString, documentID: hit.chunk.documentID.lowercasedString,
                           title: hit.documentTitle, page: hit.chunk.page, headingPath: hit.chunk.headingPath, text: hit.chunk.text, score: hit.item.score)

@@ -16,6 +16,8 @@ public struct IngestionPipeline: Sendable {
     let limits: Limits
     /// True once the host is stopping: the job in hand goes back to the queue.
     let stopping: @Sendable () -> Bool
+    /// Told each phase's time and each document's and job's end (metrics).
+    let observer: any IngestionObserver
     let logger: Logger
 
     /// Bounds of one job.
@@ -45,7 +47,8 @@ public struct IngestionPipeline: Sendable {
     /// Creates a pipeline over the given seams.
     public init(jobs: any JobQueue, catalog: any IndexCatalog, records: any IngestionRecords, extractor: any DocumentExtractor,
                 embedder: any DocumentEmbedder, limits: Limits = .init(), stopping: @escaping @Sendable () -> Bool = { false },
-                logger: Logger = Logger(label: "hyperion.ingestion")) {
+                observer: any IngestionObserver = NoIngestionObserver(), logger: Logger = Logger(label: "hyperion.ingestion")) {
+        self.observer = observer
         self.jobs = jobs
         self.catalog = catalog
         self.records = records
@@ -75,6 +78,7 @@ public struct IngestionPipeline: Sendable {
     /// ends, none of its documents is left queued or processing, except when the host stops: then the job and its
     /// current document are queued again for the next start.
     public func run(_ job: JobRecord) async {
+        let started = ContinuousClock.now
         var logger = logger
         logger[metadataKey: "job_id"] = "\(job.id.lowercasedString)"
         logger[metadataKey: "model_id"] = "\(job.modelID.lowercasedString)"
@@ -83,6 +87,7 @@ public struct IngestionPipeline: Sendable {
                 let reason = "processing was interrupted \(job.attempts - 1) times (the server stopped while working on it); giving up"
                 try await records.failUnfinished(documents: job.documentIDs, error: reason)
                 try await jobs.finish(job.id, status: .failed, error: reason)
+                observer.job(job.kind, finished: .failed, took: ContinuousClock.now - started)
                 if job.kind == .train { try await records.setStatus(ofKnowledgeBase: job.modelID, .needsTraining) }
                 logger.warning("job given up", metadata: ["attempts": "\(job.attempts)"])
                 return
@@ -125,6 +130,7 @@ public struct IngestionPipeline: Sendable {
                     try await records.failUnfinished(documents: job.documentIDs, error: "ingestion was canceled; upload the file again to retry")
                     try await catalog.persist(IndexGeneration(knowledgeBase: knowledgeBase.id, number: knowledgeBase.generation))
                 }
+                observer.job(job.kind, finished: .canceled, took: ContinuousClock.now - started)
                 logger.info("job canceled")
                 return
             } catch Stop.shutdown {
@@ -147,13 +153,16 @@ public struct IngestionPipeline: Sendable {
                 try await catalog.persist(IndexGeneration(knowledgeBase: knowledgeBase.id, number: live))
             }
             let error = failed > 0 ? "\(failed) of \(done) documents failed; see each document's error" : nil
-            try await jobs.finish(job.id, status: failed == done && done > 0 ? .failed : .succeeded, error: error)
+            let status: JobStatus = failed == done && done > 0 ? .failed : .succeeded
+            try await jobs.finish(job.id, status: status, error: error)
+            observer.job(job.kind, finished: status, took: ContinuousClock.now - started)
             logger.info("job finished", metadata: ["kind": "\(job.kind.rawValue)", "documents": "\(done)", "failed": "\(failed)"])
         } catch {
             logger.error("job failed", metadata: ["error": "\(error)"])
             if job.kind == .train { try? await records.setStatus(ofKnowledgeBase: job.modelID, .needsTraining) }
             try? await records.failUnfinished(documents: job.documentIDs, error: "internal error while processing the job; upload the file again to retry")
             try? await jobs.finish(job.id, status: .failed, error: "internal error while processing the job")
+            observer.job(job.kind, finished: .failed, took: ContinuousClock.now - started)
         }
     }
 
@@ -166,7 +175,9 @@ public struct IngestionPipeline: Sendable {
         if job.kind == .ingest, document.status == .ready { return true }
         try await records.setStatus(ofDocument: document.id, .processing, error: nil)
         do {
-            return try await index(document, job: job, knowledgeBase: knowledgeBase, into: generation)
+            let chunks = try await index(document, job: job, knowledgeBase: knowledgeBase, into: generation)
+            observer.document(ingested: true, chunks: chunks)
+            return true
         } catch let stop as Stop {
             throw stop
         } catch {
@@ -181,24 +192,43 @@ public struct IngestionPipeline: Sendable {
             }
             logger.warning("document failed", metadata: ["document_id": "\(document.id.lowercasedString)", "error": "\(error)"])
             try await records.setStatus(ofDocument: document.id, .failed, error: reason)
+            observer.document(ingested: false, chunks: 0)
             return false
         }
     }
 
-    /// Extracts, chunks, embeds, stores and indexes one document, with a checkpoint between the steps.
-    private func index(_ document: DocumentRecord, job: JobRecord, knowledgeBase: KnowledgeBase, into generation: IndexGeneration) async throws -> Bool {
+    /// Extracts, chunks, embeds, stores and indexes one document, with a checkpoint between the steps; returns its
+    /// number of chunks.
+    private func index(_ document: DocumentRecord, job: JobRecord, knowledgeBase: KnowledgeBase, into generation: IndexGeneration) async throws -> Int {
+        var clock = ContinuousClock.now
+        /// Reports the phase that just ended and starts timing the next.
+        func lap(_ phase: IngestionPhase) {
+            let now = ContinuousClock.now
+            observer.phase(phase, took: now - clock)
+            clock = now
+        }
         let extracted = try extractor.extract(try await records.originalFile(of: document), format: document.format)
         guard extracted.hasText else { throw HyperionError(.validation, code: "no_text", message: "no extractable text") }
+        lap(.extract)
         try await checkpoint(job)
+        clock = .now
         let drafts = Chunker(settings: knowledgeBase.chunking, counter: embedder).chunks(of: extracted)
+        lap(.chunk)
         if limits.maxChunksPerDocument > 0, drafts.count > limits.maxChunksPerDocument {
             throw HyperionError.invalid("document", "it makes \(drafts.count) chunks, more than the \(limits.maxChunksPerDocument) allowed per document (jobs.max_chunks_per_document); split it")
         }
         var vectors: [[Float]] = []
+        var embedding = Duration.zero
         for start in stride(from: 0, to: drafts.count, by: limits.embeddingBatch) {
             try await checkpoint(job)
-            vectors += try await embedder.embed(drafts[start..<min(start + limits.embeddingBatch, drafts.count)].map(\.text), purpose: .document)
+            let batch = drafts[start..<min(start + limits.embeddingBatch, drafts.count)]
+            let began = ContinuousClock.now
+            vectors += try await embedder.embed(batch.map(\.text), purpose: .document)
+            let took = ContinuousClock.now - began
+            embedding += took
+            observer.embedded(texts: batch.count, tokens: batch.reduce(0) { $0 + $1.tokenCount }, took: took)
         }
+        observer.phase(.embed, took: embedding)
         try await checkpoint(job)
         let chunks = zip(drafts, vectors).map { draft, vector in
             ChunkRecord(documentID: document.id, modelID: knowledgeBase.id, generation: generation.number, ordinal: draft.ordinal, text: draft.text,
@@ -211,15 +241,18 @@ public struct IngestionPipeline: Sendable {
         let entries = IndexEntries(chunks: chunks, documents: [document.id: indexed], dimension: catalog.dimension)
         // Indexed before it is stored: storing marks the document ready, which it must not be before the index
         // engine took it. Until then a search drops the entries (their chunks are not in the store yet).
+        clock = .now
         try await retryingEngine(job) { try await catalog.replace(documentID: document.id.uuidString, with: entries, in: generation) }
+        lap(.index)
         let stored = try await records.replaceChunks(ofDocument: document.id, generation: generation.number, with: chunks,
                                                      title: title, pageCount: extracted.pages.isEmpty ? nil : extracted.pages.count)
+        lap(.store)
         // Deleted while we worked (before the store or just after): take its entries out again.
         let deleted = try await records.document(document.id) == nil
         if !stored || deleted {
             try await retryingEngine(job) { try await catalog.remove(documentID: document.id.uuidString, knowledgeBase: knowledgeBase.id) }
         }
-        return true
+        return chunks.count
     }
 
     /// Runs an index write, retrying with doubling pauses (up to 30 s) while its engine is unavailable, for at most

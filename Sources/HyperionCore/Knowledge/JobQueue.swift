@@ -35,6 +35,25 @@ public protocol JobQueue: Sendable {
     func requeueOrphans(lease: Duration, atStart: Bool) async throws -> Int
     /// Jobs of a knowledge base that have not ended, oldest first.
     func active(knowledgeBase: UUID) async throws -> [JobRecord]
+    /// How many jobs wait and run, over every knowledge base, and when the longest-waiting one was queued.
+    func summary() async throws -> JobQueueSummary
+}
+
+/// The queue's depth at one moment: what `/metrics` and `/api/v1/stats` show.
+public struct JobQueueSummary: Sendable, Equatable {
+    /// Jobs waiting for a worker.
+    public var queued: Int
+    /// Jobs a worker holds.
+    public var running: Int
+    /// When the longest-waiting queued job was queued; nil when none waits.
+    public var oldestQueuedAt: Date?
+
+    /// Creates a summary.
+    public init(queued: Int, running: Int, oldestQueuedAt: Date?) {
+        self.queued = queued
+        self.running = running
+        self.oldestQueuedAt = oldestQueuedAt
+    }
 }
 
 /// The in-memory twin of the job queue, for tests: one process's queue, lost when it ends. Queues made over one
@@ -151,6 +170,14 @@ public final class InMemoryJobQueue: JobQueue {
                 count += 1
             }
             return count
+        }
+    }
+
+    public func summary() async throws -> JobQueueSummary {
+        shelf.state.withLock { state in
+            let queued = state.jobs.values.filter { $0.status == .queued }
+            return JobQueueSummary(queued: queued.count, running: state.jobs.values.filter { $0.status == .running }.count,
+                                   oldestQueuedAt: queued.map(\.createdAt).min())
         }
     }
 

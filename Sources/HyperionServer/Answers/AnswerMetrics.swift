@@ -3,8 +3,8 @@ import NIOConcurrencyHelpers
 import Prometheus
 
 /// Prometheus metrics of retrieval and answering: `rag_query_duration_seconds{phase}`,
-/// `rag_query_cache_hits_total`, `rag_query_cache_misses_total`, `rag_queries_total{status}`,
-/// `llm_tokens_total{provider,kind}` and `llm_provider_errors_total{provider,kind}`.
+/// `rag_retrieval_duration_seconds{mode}`, `rag_query_cache_hits_total`, `rag_query_cache_misses_total` and
+/// `rag_queries_total{status}`. LLM calls are counted by ``LLMMetrics``.
 final class AnswerMetrics: Sendable {
     static let buckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -16,14 +16,15 @@ final class AnswerMetrics: Sendable {
     let retrieval: DurationHistogram
     let generation: DurationHistogram
     let total: DurationHistogram
+    private let retrievalByMode: [RetrievalMode: DurationHistogram]
+    /// Retrieval times per mode, for `/api/v1/stats`.
+    let latencies = LatencyBook()
     private let registry: PrometheusCollectorRegistry
     private let counters = NIOLockedValueBox<[String: Counter]>([:])
 
     /// Help text of the counters made on demand (one text per name, as Prometheus requires).
     static let help = [
         "rag_queries_total": "Queries answered, by outcome",
-        "llm_provider_errors_total": "LLM provider failures, by provider and kind",
-        "llm_tokens_total": "Tokens reported by LLM providers, by provider and kind",
     ]
 
     init(registry: PrometheusCollectorRegistry) {
@@ -34,6 +35,10 @@ final class AnswerMetrics: Sendable {
         retrieval = registry.makeDurationHistogram(descriptor: duration, labels: [("phase", "retrieval")], buckets: Self.buckets)
         generation = registry.makeDurationHistogram(descriptor: duration, labels: [("phase", "generation")], buckets: Self.buckets)
         total = registry.makeDurationHistogram(descriptor: duration, labels: [("phase", "total")], buckets: Self.buckets)
+        let byMode = MetricNameDescriptor.named("rag_retrieval_duration_seconds", help: "Time a query's retrieval took, by mode")
+        retrievalByMode = Dictionary(uniqueKeysWithValues: RetrievalMode.allCases.map {
+            ($0, registry.makeDurationHistogram(descriptor: byMode, labels: [("mode", $0.rawValue)], buckets: Self.buckets))
+        })
     }
 
     private func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
@@ -47,28 +52,21 @@ final class AnswerMetrics: Sendable {
     }
 
     func query(status: String) { counter("rag_queries_total", [("status", status)]).increment() }
-
-    func tokens(provider: String, prompt: Int, completion: Int) {
-        counter("llm_tokens_total", [("provider", provider), ("kind", "prompt")]).increment(by: Int64(prompt))
-        counter("llm_tokens_total", [("provider", provider), ("kind", "completion")]).increment(by: Int64(completion))
-    }
-
-    func providerError(provider: String, kind: String) {
-        counter("llm_provider_errors_total", [("provider", provider), ("kind", kind)]).increment()
-    }
 }
 
 extension AnswerMetrics: AnswerObserver {
-    func retrieved(in duration: Duration) { retrieval.record(duration) }
+    func retrieved(in duration: Duration, mode: RetrievalMode) {
+        retrieval.record(duration)
+        retrievalByMode[mode]?.record(duration)
+        latencies.record(mode.rawValue, duration)
+    }
 
     func finished(_ query: QueryRecord, generation: Duration, total: Duration) {
         self.generation.record(generation)
         self.total.record(total)
         self.query(status: query.status.rawValue)
-        if let usage = query.usage, let provider = query.provider {
-            tokens(provider: provider, prompt: usage.promptTokens, completion: usage.completionTokens)
-        }
     }
 
-    func providerFailed(_ error: ProviderError) { providerError(provider: error.provider, kind: error.kind.rawValue) }
+    // Counted by the metered chat model, which sees every call.
+    func providerFailed(_ error: ProviderError) {}
 }

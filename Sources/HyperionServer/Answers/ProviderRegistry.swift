@@ -39,13 +39,18 @@ final class ProviderRegistry: Sendable {
     let logger: Logger
     private let state = Mutex(State())
 
-    init(settings: AnswerSettings, injected: [String: any ChatModel] = [:], store: Store?, secrets: SecretBox?, logger: Logger) {
+    /// Counts every call of every provider; nil counts nothing.
+    let metrics: LLMMetrics?
+
+    init(settings: AnswerSettings, injected: [String: any ChatModel] = [:], store: Store?, secrets: SecretBox?, metrics: LLMMetrics? = nil, logger: Logger) {
+        func metered(_ model: any ChatModel) -> any ChatModel { metrics.map { MeteredChatModel(base: model, metrics: $0) } ?? model }
         var fixed: [String: Entry] = [:]
         for provider in settings.providers {
             fixed[provider.name] = Entry(name: provider.name, kind: provider.kind.rawValue, source: .configuration,
-                                         model: makeChatModel(provider, logger: logger), settings: provider)
+                                         model: metered(makeChatModel(provider, logger: logger)), settings: provider)
         }
-        for (name, model) in injected { fixed[name] = Entry(name: name, kind: "in-process", source: .builtIn, model: model) }
+        for (name, model) in injected { fixed[name] = Entry(name: name, kind: "in-process", source: .builtIn, model: metered(model)) }
+        self.metrics = metrics
         self.fixed = fixed
         self.settings = settings
         self.store = store
@@ -66,7 +71,8 @@ final class ProviderRegistry: Sendable {
         for record in records where fixed[record.name] == nil {
             do {
                 let settings = try providerSettings(record)
-                stored[record.name] = Entry(name: record.name, kind: record.kind, source: .api, model: makeChatModel(settings, logger: logger),
+                let model = makeChatModel(settings, logger: logger)
+                stored[record.name] = Entry(name: record.name, kind: record.kind, source: .api, model: metrics.map { MeteredChatModel(base: model, metrics: $0) } ?? model,
                                             settings: settings, record: record)
             } catch {
                 broken[record.name] = (error as? HyperionError)?.message ?? "\(error)"

@@ -149,15 +149,12 @@ struct AnswersController {
                         }
                     }
                 } catch let error as ProviderError {
-                    answers.metrics.providerError(provider: error.provider, kind: error.kind.rawValue)
                     throw error.asHyperionError
                 }
-                if let usage { answers.metrics.tokens(provider: provider.providerName, prompt: usage.promptTokens, completion: usage.completionTokens) }
                 return try GenerateResponse(provider: provider.providerName, model: model, text: text, finish_reason: reason, usage: usage.map(UsageDTO.init),
                                             generation_ms: (ContinuousClock.now - started).milliseconds).response(from: request, context: context)
             }
             let requestID = context.requestID
-            let metrics = answers.metrics
             return ServerSentEvents.response(heartbeat: heartbeat) { sink in
                 var usage: TokenUsage?
                 var reason: String?
@@ -169,11 +166,9 @@ struct AnswersController {
                         case .finished(let value): reason = value
                         }
                     }
-                    if let usage { metrics.tokens(provider: provider.providerName, prompt: usage.promptTokens, completion: usage.completionTokens) }
                     sink.send("done", json: GenerateResponse(provider: provider.providerName, model: model, text: "", finish_reason: reason,
                                                              usage: usage.map(UsageDTO.init), generation_ms: (ContinuousClock.now - started).milliseconds))
                 } catch {
-                    if let error = error as? ProviderError { metrics.providerError(provider: error.provider, kind: error.kind.rawValue) }
                     sink.send("error", json: ErrorEnvelope.from((error as? ProviderError)?.asHyperionError ?? error, requestID: requestID))
                 }
             }

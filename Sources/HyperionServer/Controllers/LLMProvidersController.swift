@@ -52,7 +52,7 @@ struct LLMProvidersController {
             let input = try await body.decode(PullModelRequest.self, from: request)
             let name = context.parameters.get("name") ?? ""
             guard let model = registry.model(named: name) else { throw HyperionError.notFound("LLM provider") }
-            guard let ollama = model as? OllamaChatModel else {
+            guard let ollama = model.unwrapped as? OllamaChatModel else {
                 throw HyperionError(.conflict, code: "pull_unsupported", message: "provider '\(name)' is not an Ollama server; only Ollama pulls models")
             }
             let wanted = input.model.trimmingCharacters(in: .whitespaces)

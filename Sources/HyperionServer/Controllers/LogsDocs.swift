@@ -1,4 +1,4 @@
-/// OpenAPI operations and schemas of the logs API and the audit log.
+/// OpenAPI operations and schemas of the logs API, the performance summary and the audit log.
 enum LogsDocs {
     typealias D = OpenAPIDocument
     typealias A = AuthDocs
@@ -25,6 +25,30 @@ enum LogsDocs {
             ("metadata", ["type": "object", "additionalProperties": A.string, "description": "Every other field of the line; credentials show as ***"]),
         ])),
         ("LogLineList", A.list("LogLine")),
+        ("Latency", A.object(["count", "p50_ms", "p95_ms", "p99_ms"], [
+            ("count", ["type": "integer", "description": "Samples ever recorded; the percentiles cover the latest 1,024"]),
+            ("p50_ms", ["type": "number"]), ("p95_ms", ["type": "number"]), ("p99_ms", ["type": "number"]),
+        ])),
+        ("Stats", A.object(["version", "started_at", "uptime_seconds", "routes", "retrieval", "llm", "ingestion", "queue"], [
+            ("version", A.string), ("started_at", A.timestamp), ("uptime_seconds", ["type": "integer"]),
+            ("routes", ["type": "array", "description": "Per route template, busiest first", "items": A.object(["method", "route", "latency"], [
+                ("method", A.string), ("route", A.string), ("latency", D.ref("Latency")),
+            ])]),
+            ("retrieval", ["type": "array", "description": "Per retrieval mode", "items": A.object(["mode", "latency"], [
+                ("mode", A.string), ("latency", D.ref("Latency")),
+            ])]),
+            ("llm", ["type": "array", "description": "Per provider: whole calls that succeeded, and time to the first token",
+                     "items": A.object(["provider", "latency"], [
+                ("provider", A.string), ("latency", D.ref("Latency")), ("first_token", ["anyOf": [D.ref("Latency"), ["type": "null"]]]),
+            ])]),
+            ("ingestion", A.object(["documents_last_5_minutes", "documents_last_hour"], [
+                ("documents_last_5_minutes", ["type": "integer"]), ("documents_last_hour", ["type": "integer"]),
+            ])),
+            ("queue", A.object(["queued", "running"], [
+                ("queued", ["type": "integer"]), ("running", ["type": "integer"]),
+                ("oldest_queued_age_seconds", ["type": ["number", "null"]]),
+            ])),
+        ])),
     ]
 
     static let operations: [APIOperation] = [
@@ -39,6 +63,8 @@ enum LogsDocs {
              success: [("200", ["description": "Log lines as they are written; comment heartbeats while quiet", "content": [
                  "text/event-stream": ["schema": AnswersDocs.sseEvent("One SSE event: log, a LogLine as JSON", events: ["log"])],
              ]])]),
+        A.op("get", "/api/v1/stats", "stats", "This instance's performance: latency per route, retrieval mode and LLM provider; documents ingested lately; the job queue (admin)",
+             tag: "logs", access: .admin, success: [("200", D.json("The summary", D.ref("Stats")))]),
         A.op("get", "/api/v1/audit", "auditLog", "Audit events, newest first (admin)", tag: "logs", access: .admin,
              parameters: A.pageParameters + [auditType, ["name": "user_id", "in": "query", "schema": A.uuid]] + timeRange,
              success: [("200", D.json("A page of events", D.ref("AuditEventList")))]),

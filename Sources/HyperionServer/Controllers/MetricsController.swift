@@ -5,6 +5,8 @@ import Prometheus
 struct MetricsController {
     let registry: PrometheusCollectorRegistry
     let token: String?
+    /// Sets the gauges that are read rather than counted (the job queue's depth) just before each scrape.
+    var refresh: @Sendable () async -> Void = {}
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/metrics") { request, _ in
@@ -13,6 +15,7 @@ struct MetricsController {
                     throw APIError(.unauthorized, code: "unauthorized", detail: "metrics require a bearer token", headers: [.wwwAuthenticate: "Bearer"])
                 }
             }
+            await refresh()
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16 * 1024)
             registry.emit(into: &buffer)

@@ -10,6 +10,8 @@ import Prometheus
 struct HTTPMetricsMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let metrics: HTTPMetrics
+    /// Recent durations per route, for `/api/v1/stats`.
+    let latencies: LatencyBook
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -24,7 +26,9 @@ struct HTTPMetricsMiddleware: RouterMiddleware {
         }
         series.inProgress.decrement()
         series.counter(status: response.status.code).increment()
-        series.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+        let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - start)
+        series.duration.recordNanoseconds(elapsed)
+        latencies.record(series.key, .nanoseconds(elapsed))
         return response
     }
 }
@@ -40,6 +44,8 @@ final class HTTPMetrics: Sendable {
 
     final class Series: Sendable {
         let labels: [(String, String)]
+        /// `METHOD /route/template`: its key in the latency book.
+        let key: String
         let inProgress: Gauge
         let duration: DurationHistogram
         private let counters = NIOLockedValueBox<[Int: Counter]>([:])
@@ -48,6 +54,7 @@ final class HTTPMetrics: Sendable {
         init(registry: PrometheusCollectorRegistry, labels: [(String, String)]) {
             self.registry = registry
             self.labels = labels
+            key = labels.map(\.1).joined(separator: " ")
             inProgress = registry.makeGauge(descriptor: .named("http_requests_in_progress", help: "Requests being served"), labels: labels)
             duration = registry.makeDurationHistogram(descriptor: .named("http_request_duration_seconds", help: "Time to the response's head, by route"),
                                                       labels: labels, buckets: HTTPMetrics.buckets)

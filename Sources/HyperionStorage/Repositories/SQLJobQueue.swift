@@ -115,6 +115,19 @@ public struct SQLJobQueue: JobQueue {
             .returning("id").all().count
     }
 
+    public func summary() async throws -> JobQueueSummary {
+        struct Count: Decodable { var status: String; var n: Int }
+        struct Oldest: Decodable { var created_at: Date }
+        let counts = try await store.database.select().column("status").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from("jobs").where("status", .in, [JobStatus.queued.rawValue, JobStatus.running.rawValue]).groupBy("status")
+            .all(decoding: Count.self)
+        let oldest = try await store.database.select().column("created_at").from("jobs").where("status", .equal, JobStatus.queued.rawValue)
+            .orderBy("created_at").limit(1).first(decoding: Oldest.self)
+        let by = Dictionary(uniqueKeysWithValues: counts.map { ($0.status, $0.n) })
+        return JobQueueSummary(queued: by[JobStatus.queued.rawValue] ?? 0, running: by[JobStatus.running.rawValue] ?? 0,
+                               oldestQueuedAt: oldest?.created_at)
+    }
+
     public func active(knowledgeBase: UUID) async throws -> [JobRecord] {
         try await store.database.select().columns("*").from("jobs").where("model_id", .equal, knowledgeBase)
             .where("status", .in, [JobStatus.queued.rawValue, JobStatus.running.rawValue])

@@ -1,0 +1,140 @@
+import HyperionCore
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// Prometheus metrics of LLM calls, counted where every call passes (``MeteredChatModel``): queries, follow-up
+/// rewrites, `/api/v1/generate` and `/v1/chat/completions` alike. `llm_requests_total{provider,model,outcome}`,
+/// `llm_request_duration_seconds{provider,model}`, `llm_first_token_seconds{provider,model}`,
+/// `llm_tokens_total{provider,model,kind}` and `llm_provider_errors_total{provider,kind}`. Providers are named by
+/// admins; a provider's model names are capped at ``maxModels`` (later ones count as `other`), so a caller naming
+/// models at random cannot grow the series without bound.
+final class LLMMetrics: Sendable {
+    static let maxModels = 32
+    static let buckets: [Duration] = [
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
+        .seconds(10), .seconds(20), .seconds(30), .seconds(60), .seconds(120),
+    ]
+    static let help = [
+        "llm_requests_total": "LLM calls, by provider, model and outcome (ok, cancelled or the error's kind)",
+        "llm_tokens_total": "Tokens reported by LLM providers, by provider, model and kind",
+        "llm_provider_errors_total": "LLM provider failures, by provider and kind",
+    ]
+
+    private let registry: PrometheusCollectorRegistry
+    private let counters = NIOLockedValueBox<[String: Counter]>([:])
+    private let histograms = NIOLockedValueBox<[String: DurationHistogram]>([:])
+    private let models = NIOLockedValueBox<[String: Set<String>]>([:])
+    /// Call and first-token times per provider, for `/api/v1/stats`.
+    let latencies = LatencyBook()
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    /// `model` as a label: itself while the provider has fewer than ``maxModels`` names, else `other`.
+    func label(provider: String, model: String) -> String {
+        models.withLockedValue { models in
+            if models[provider, default: []].contains(model) { return model }
+            guard models[provider, default: []].count < Self.maxModels else { return "other" }
+            models[provider, default: []].insert(model)
+            return model
+        }
+    }
+
+    func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        return counters.withLockedValue { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(descriptor: .named(name, help: Self.help[name] ?? ""), labels: labels)
+            counters[key] = counter
+            return counter
+        }
+    }
+
+    func histogram(_ name: String, help: String, _ labels: [(String, String)]) -> DurationHistogram {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        return histograms.withLockedValue { histograms in
+            if let histogram = histograms[key] { return histogram }
+            let histogram = registry.makeDurationHistogram(descriptor: .named(name, help: help), labels: labels, buckets: Self.buckets)
+            histograms[key] = histogram
+            return histogram
+        }
+    }
+
+    func firstToken(provider: String, model: String, after duration: Duration) {
+        histogram("llm_first_token_seconds", help: "Time from an LLM call to its first token", [("provider", provider), ("model", model)]).record(duration)
+        latencies.record("\(provider) first token", duration)
+    }
+
+    func tokens(provider: String, model: String, _ usage: TokenUsage) {
+        counter("llm_tokens_total", [("provider", provider), ("model", model), ("kind", "prompt")]).increment(by: Int64(usage.promptTokens))
+        counter("llm_tokens_total", [("provider", provider), ("model", model), ("kind", "completion")]).increment(by: Int64(usage.completionTokens))
+    }
+
+    func ended(provider: String, model: String, outcome: String, after duration: Duration) {
+        counter("llm_requests_total", [("provider", provider), ("model", model), ("outcome", outcome)]).increment()
+        histogram("llm_request_duration_seconds", help: "Time of an LLM call to its last token", [("provider", provider), ("model", model)]).record(duration)
+        if outcome == "ok" { latencies.record(provider, duration) }
+    }
+
+    func failed(_ error: ProviderError) {
+        counter("llm_provider_errors_total", [("provider", error.provider), ("kind", error.kind.rawValue)]).increment()
+    }
+}
+
+/// A chat model that reports every call to ``LLMMetrics`` and otherwise passes everything through unchanged.
+struct MeteredChatModel: ChatModel {
+    /// The provider's own client (the Ollama pull needs it).
+    let base: any ChatModel
+    let metrics: LLMMetrics
+
+    var providerName: String { base.providerName }
+    var defaultModel: String? { base.defaultModel }
+    func availableModels() async throws -> [String] { try await base.availableModels() }
+
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        let provider = base.providerName
+        let model = metrics.label(provider: provider, model: request.model ?? base.defaultModel ?? "default")
+        let upstream = base.stream(request)
+        let metrics = self.metrics
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatEvent.self)
+        let task = Task {
+            let started = ContinuousClock.now
+            var waiting = true
+            do {
+                for try await event in upstream {
+                    switch event {
+                    case .delta where waiting:
+                        waiting = false
+                        metrics.firstToken(provider: provider, model: model, after: ContinuousClock.now - started)
+                    case .usage(let usage):
+                        metrics.tokens(provider: provider, model: model, usage)
+                    default:
+                        break
+                    }
+                    continuation.yield(event)
+                }
+                try Task.checkCancellation()
+                metrics.ended(provider: provider, model: model, outcome: "ok", after: ContinuousClock.now - started)
+                continuation.finish()
+            } catch {
+                let outcome: String
+                if let error = error as? ProviderError {
+                    metrics.failed(error)
+                    outcome = error.kind.rawValue
+                } else {
+                    outcome = Task.isCancelled || error is CancellationError ? "cancelled" : "error"
+                }
+                metrics.ended(provider: provider, model: model, outcome: outcome, after: ContinuousClock.now - started)
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+}
+
+extension ChatModel {
+    /// The provider's own client under any metering wrapper.
+    var unwrapped: any ChatModel { (self as? MeteredChatModel)?.base ?? self }
+}

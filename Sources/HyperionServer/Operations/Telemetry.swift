@@ -1,0 +1,20 @@
+import Foundation
+import Prometheus
+
+/// This instance's own measurements: the metric families behind `/metrics` that are more than HTTP, and the recent
+/// latencies `/api/v1/stats` summarises.
+final class Telemetry: Sendable {
+    let answers: AnswerMetrics
+    let llm: LLMMetrics
+    let ingestion: IngestionMetrics
+    /// Recent durations per `METHOD /route`.
+    let routes = LatencyBook()
+    /// When this instance started.
+    let startedAt = Date()
+
+    init(registry: PrometheusCollectorRegistry) {
+        answers = AnswerMetrics(registry: registry)
+        llm = LLMMetrics(registry: registry)
+        ingestion = IngestionMetrics(registry: registry)
+    }
+}
