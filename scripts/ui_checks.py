@@ -56,7 +56,7 @@ admin = {"email": "admin@example.com", "password": "correct horse battery"}
 token = [None]
 
 
-def api(method, path, body=None, again=True):
+def api(method, path, body=None, again=True, headers=None):
     """The API as the admin, with a session of this script's own (the browser's tokens stay the browser's)."""
     if token[0] is None:
         req = urllib.request.Request(base + "/api/v1/auth/login", data=json.dumps(admin).encode(), method="POST",
@@ -65,14 +65,14 @@ def api(method, path, body=None, again=True):
             token[0] = json.loads(r.read())["access_token"]
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Authorization": f"Bearer {token[0]}", "Content-Type": "application/json"})
+                                 headers={"Authorization": f"Bearer {token[0]}", "Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as e:
         if e.code == 401 and again:
             token[0] = None
-            return api(method, path, body, again=False)
+            return api(method, path, body, again=False, headers=headers)
         raise
 
 
@@ -409,6 +409,26 @@ try:
     check("disabling a user from the admin page", api("GET", f"/api/v1/users/{other['id']}")["is_disabled"] is True)
     wait.until(lambda d: "login" in d.find_element(By.ID, "audit").text)
     check("the audit log lists sign-ins", "admin@example.com" in driver.find_element(By.ID, "audit").text)
+    # This instance's performance: the questions asked earlier show per route, with the LLM's latency and the queue.
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#routes tbody tr")) > 0)
+    routes = [[c.text for c in r.find_elements(By.TAG_NAME, "td")] for r in driver.find_elements(By.CSS_SELECTOR, "#routes tbody tr")]
+    performance = driver.find_element(By.ID, "performance").text
+    check("the admin page shows latency per route, the LLM's and the queue",
+          any(r[:2] == ["POST", "/api/v1/query"] and int(r[2]) > 0 for r in routes) and "LLM standin" in performance
+          and "first token" in performance and "jobs: 0 waiting" in performance, (routes[:5], performance))
+    # The server log: recent lines at once; with "Live" ticked, a request made meanwhile appears on top.
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#logs tbody tr")) > 0)
+    check("the admin page shows the server log", "request" in driver.find_element(By.ID, "logs").text)
+    driver.find_element(By.ID, "log-live").click()
+    time.sleep(0.5)
+    api("GET", "/api/v1/auth/me", headers={"X-Request-ID": "ui-live-tail-1"})
+    try:
+        wait.until(lambda d: "ui-live-tail-1" in d.find_element(By.CSS_SELECTOR, "#logs tbody tr").text)
+        live = True
+    except Exception:
+        live = False
+    check("the live log tail shows a request as it happens", live, driver.find_element(By.ID, "logs").text[:300])
+    driver.find_element(By.ID, "log-live").click()
     shot("admin")
 
     # LLM connections: one added on the admin page answers through the stand-in; its key is used, never shown or logged.

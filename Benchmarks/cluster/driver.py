@@ -1,8 +1,6 @@
 """Drives `make bench-cluster` (Benchmarks/cluster/run.sh): brings scripts/cluster.sh up, adds a second nginx in front
 of instance a alone, ingests SciFact abstracts and measures questions through both front doors in the same run.
    driver.py CLUSTER_DIR LIMIT CLIENTS SECONDS_PER_PHASE"""
-import http.client
-import json
 import os
 import re
 import socket
@@ -12,6 +10,9 @@ import sys
 import threading
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from scifact_client import ask as scifact_ask, connect, ingest, scifact, sign_in  # noqa: E402
 
 cluster, limit, clients, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 
@@ -56,15 +57,6 @@ subprocess.run(["nginx", "-p", cluster, "-c", os.path.join(cluster, "nginx-one.c
 one = f"http://127.0.0.1:{one_port}"
 
 
-def call(base, method, path, body=None, token=None, content_type="application/json"):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if body is not None:
-        headers["Content-Type"] = content_type
-        body = json.dumps(body).encode() if content_type == "application/json" else body
-    with urllib.request.urlopen(urllib.request.Request(base + path, data=body, method=method, headers=headers), timeout=600) as r:
-        return json.loads(r.read() or b"{}")
-
-
 def metric(base, name):
     with urllib.request.urlopen(base + "/metrics", timeout=60) as r:
         for line in r.read().decode().splitlines():
@@ -74,37 +66,14 @@ def metric(base, name):
 
 
 try:
-    docs = [json.loads(line) for line in open("../shared/data/scifact/corpus.jsonl")]
-    docs = docs[:limit] if limit else docs
-    claims = [json.loads(line)["text"] for line in open("../shared/data/scifact/queries.train.jsonl")]
-    call(both, "POST", "/api/v1/auth/signup", {"email": "bench@example.com", "password": "bench-password-1"})
-    token = call(both, "POST", "/api/v1/auth/login", {"email": "bench@example.com", "password": "bench-password-1"})["access_token"]
-    model = call(both, "POST", "/api/v1/models", {"name": "SciFact"}, token)["id"]
-    boundary = "benchboundary"
-    jobs = []
-    t0 = time.time()
-    for i in range(0, len(docs), 100):
-        body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{d["_id"]}.txt"\r\n\r\n'.encode()
-                        + (d["title"] + "\n\n" + d["text"]).encode() + b"\r\n" for d in docs[i:i + 100]) + f"--{boundary}--\r\n".encode()
-        jobs.append(call(both, "POST", f"/api/v1/models/{model}/documents", body, token, f"multipart/form-data; boundary={boundary}")["job_id"])
-    for job in jobs:
-        while call(both, "GET", f"/api/v1/jobs/{job}", token=token)["status"] not in ("succeeded", "failed", "canceled"):
-            time.sleep(0.2)
-    ingest_s = time.time() - t0
+    docs, claims = scifact(limit)
+    token = sign_in(both)
+    model, ingest_s = ingest(both, token, docs)
     time.sleep(2)  # the other instance's follower (lag ~0.1 s) has the last generation
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    def connect(base):
-        u = urllib.request.urlparse(base)
-        return http.client.HTTPConnection(u.hostname, u.port, timeout=600)
-
     def ask(conn, claim):
-        conn.request("POST", "/api/v1/query", json.dumps({"model_id": model, "query": claim}), headers)
-        response = conn.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{response.status}: {body[:300]!r}")
-        return json.loads(body)
+        return scifact_ask(conn, model, token, claim)
 
     def sequential(base, n):
         conn = connect(base)
@@ -190,7 +159,7 @@ try:
     print(f"{'':10} {'p50 ms':>8} {'p99 ms':>8} {'retrieval':>10} {'answer':>8} {'q/s 1 instance':>15} {'q/s 2 instances':>16} {'2 / 1':>6}")
     for name, ((p50, p99, retrieval, generation), q1, q2) in results.items():
         print(f"{name:10} {p50:8.1f} {p99:8.1f} {retrieval:10.1f} {generation:8.1f} {q1:15.0f} {q2:16.0f} {q2 / q1:6.2f}x")
-    print(f"(sequential p50/p99 through nginx in front of both instances; retrieval and answer: the server's own p50 timings)")
+    print("(sequential p50/p99 through nginx in front of both instances; retrieval and answer: the server's own p50 timings)")
     print(f"cache hit ratio while measuring the cached phase (from /metrics): {hits / max(hits + misses, 1):.3f} ({int(hits)} hits, {int(misses)} misses)")
     print(f"cached / uncached p50: {results['cached'][0][0] / results['uncached'][0][0]:.2f}x")
     print()

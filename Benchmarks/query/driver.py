@@ -1,54 +1,28 @@
 """Ingests SciFact abstracts into a running Hyperion, then measures POST /api/v1/query end to end:
 sequential latency over every train claim, and throughput with N concurrent keep-alive clients."""
 import http.client
-import json
+import os
 import statistics
 import sys
 import threading
 import time
 import urllib.parse
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from scifact_client import ask as scifact_ask, ingest, scifact, sign_in  # noqa: E402
 
 base, limit, clients, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 url = urllib.parse.urlparse(base)
 
 
-def call(method, path, body=None, token=None, content_type="application/json"):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if body is not None:
-        headers["Content-Type"] = content_type
-        body = json.dumps(body).encode() if content_type == "application/json" else body
-    with urllib.request.urlopen(urllib.request.Request(base + path, data=body, method=method, headers=headers), timeout=600) as r:
-        return json.loads(r.read() or b"{}")
-
-
-docs = [json.loads(line) for line in open("../shared/data/scifact/corpus.jsonl")]
-docs = docs[:limit] if limit else docs
-claims = [json.loads(line)["text"] for line in open("../shared/data/scifact/queries.train.jsonl")]
-call("POST", "/api/v1/auth/signup", {"email": "bench@example.com", "password": "bench-password-1"})
-token = call("POST", "/api/v1/auth/login", {"email": "bench@example.com", "password": "bench-password-1"})["access_token"]
-model = call("POST", "/api/v1/models", {"name": "SciFact"}, token)["id"]
-boundary = "benchboundary"
-jobs = []
-started = time.time()
-for i in range(0, len(docs), 100):
-    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{d["_id"]}.txt"\r\n\r\n'.encode()
-                    + (d["title"] + "\n\n" + d["text"]).encode() + b"\r\n" for d in docs[i:i + 100]) + f"--{boundary}--\r\n".encode()
-    jobs.append(call("POST", f"/api/v1/models/{model}/documents", body, token, f"multipart/form-data; boundary={boundary}")["job_id"])
-for job in jobs:
-    while call("GET", f"/api/v1/jobs/{job}", token=token)["status"] not in ("succeeded", "failed", "canceled"):
-        time.sleep(0.2)
-print(f"ingested {len(docs)} abstracts in {time.time() - started:.0f} s", file=sys.stderr)
-headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+docs, claims = scifact(limit)
+token = sign_in(base)
+model, ingest_s = ingest(base, token, docs)
+print(f"ingested {len(docs)} abstracts in {ingest_s:.0f} s", file=sys.stderr)
 
 
 def ask(conn, claim):
-    conn.request("POST", "/api/v1/query", json.dumps({"model_id": model, "query": claim}), headers)
-    response = conn.getresponse()
-    body = json.loads(response.read())
-    if response.status != 200:
-        raise RuntimeError(f"{response.status}: {body}")
-    return body
+    return scifact_ask(conn, model, token, claim)
 
 
 conn = http.client.HTTPConnection(url.hostname, url.port)

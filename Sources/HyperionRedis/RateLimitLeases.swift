@@ -1,3 +1,4 @@
+import Foundation
 import HyperionCore
 
 /// Slots taken ahead from the shared window for a busy key, spent here without a round trip to Redis.
@@ -6,7 +7,8 @@ import HyperionCore
 /// slots as last time, up to `limit / 10` and at most 64; a key that goes quiet shrinks back to one slot per call,
 /// which is the exact check. Every leased slot is counted in Redis when it is granted, so all instances together
 /// never admit more than the limit; what a lease costs is time: a slot spent up to `lifetime` after its grant leaves
-/// the window that much early, and slots left unspent when a lease goes stale stay counted until they age out.
+/// the window that much early. Slots left unspent when a lease goes stale are handed back to Redis with the next
+/// request for that key (until then they count, for at most the window).
 /// One request per key is in flight at a time; callers arriving meanwhile wait for it and then spend its slots, so
 /// a burst admits exactly the limit on one instance.
 actor RateLimitLeases {
@@ -27,8 +29,20 @@ actor RateLimitLeases {
         case unavailable
     }
 
+    /// What one request asks of the window.
+    struct Request: Sendable {
+        /// Slots wanted.
+        var count: Int
+        /// Names the granted slots (`<token>:1:<n>`).
+        var token: String
+        /// Slots of a stale lease to remove first.
+        var returning: [String]
+    }
+
     private struct Lease {
         var unused: Int
+        var token: String
+        var granted: Int
         /// Slots the window had left after the grant, not counting `unused`.
         var remaining: Int
         var limit: Int
@@ -49,7 +63,7 @@ actor RateLimitLeases {
 
     /// Admits one event under `rule`, from a fresh lease if one has slots left, else by asking the window.
     /// `nil` means the window is unavailable and the caller must decide without it.
-    func admit(_ rule: RateLimitRule, ask: @escaping @Sendable (Int) async -> Answer) async -> RateLimitDecision? {
+    func admit(_ rule: RateLimitRule, ask: @escaping @Sendable (Request) async -> Answer) async -> RateLimitDecision? {
         let key = rule.key
         while true {
             let now = ContinuousClock.now
@@ -87,21 +101,25 @@ actor RateLimitLeases {
     }
 
     /// Asks the window for the next lease of `rule`; the slots are in `leases` before any waiter resumes.
-    private func fetch(_ rule: RateLimitRule, now: ContinuousClock.Instant, ask: @escaping @Sendable (Int) async -> Answer) -> Task<Outcome, Never> {
-        let size: Int
+    private func fetch(_ rule: RateLimitRule, now: ContinuousClock.Instant, ask: @escaping @Sendable (Request) async -> Answer) -> Task<Outcome, Never> {
+        var request = Request(count: 1, token: UUID().uuidString, returning: [])
         if let last = leases[rule.key] {
-            // Used up while fresh: busy, so ask for more; gone stale: quieter, so ask for fewer.
-            size = last.expires > now ? min(last.size * 2, Self.cap(rule)) : max(1, last.size / 2)
-        } else {
-            size = 1
+            // Used up while fresh: busy, so ask for more; gone stale: quieter, so ask for fewer, and hand back what
+            // it left unspent.
+            request.count = last.expires > now ? min(last.size * 2, Self.cap(rule)) : max(1, last.size / 2)
+            if last.unused > 0 {
+                request.returning = (max(1, last.granted - last.unused + 1)...max(1, last.granted)).map { "\(last.token):1:\($0)" }
+            }
+            leases[rule.key]?.unused = 0
         }
+        let size = request.count
         return Task {
-            let answer = await ask(size)
+            let answer = await ask(request)
             pending[rule.key] = nil
             switch answer {
             case .granted(let granted, let decision):
                 if leases.count > 10_000 { leases = leases.filter { $0.value.expires > .now } }
-                leases[rule.key] = Lease(unused: granted, remaining: decision.remaining, limit: decision.limit,
+                leases[rule.key] = Lease(unused: granted, token: request.token, granted: granted, remaining: decision.remaining, limit: decision.limit,
                                          resetSeconds: decision.resetSeconds, expires: .now + Self.lifetime(rule), size: size)
                 return .leased
             case .refused(let decision):

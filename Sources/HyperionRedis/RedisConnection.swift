@@ -79,7 +79,7 @@ final class RedisConnection: Sendable {
         // answer the caller; a promise completed twice keeps its first result.
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { reply.fail(RedisError.unavailable("the connection closed: \($0)")) }
-        channel.writeAndFlush(NIOAny((command: buffer, reply: reply)), promise: written)
+        channel.writeAndFlush((command: buffer, reply: reply), promise: written)
         return try await reply.futureResult.get()
     }
 

@@ -19,14 +19,18 @@ public final class RedisRateLimiter: RateLimiter {
     }
 
     /// KEYS: one sorted set per rule. ARGV: limit and window (µs) per rule, then a token unique to this call, then how
-    /// many events to count at once (a lease; 1 for one event). Grants as many as every rule still has room for, up
-    /// to that number, or none. Returns per rule {room left before, limit, remaining after, µs until a slot frees},
-    /// flattened, then the number granted.
+    /// many events to count at once (a lease; 1 for one event), then members of the first key to remove before
+    /// counting (a stale lease's unspent slots). Grants as many as every rule still has room for, up to that number,
+    /// or none. Returns per rule {room left before, limit, remaining after, µs until a slot frees}, flattened, then the
+    /// number granted.
     static let admitScript = """
     local t = redis.call('TIME')
     local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
     local n = #KEYS
     local grant = tonumber(ARGV[2 * n + 2])
+    if #ARGV > 2 * n + 2 then
+      redis.call('ZREM', KEYS[1], unpack(ARGV, 2 * n + 3))
+    end
     local counts = {}
     for i = 1, n do
       local limit = tonumber(ARGV[2 * i - 1])
@@ -68,24 +72,27 @@ public final class RedisRateLimiter: RateLimiter {
     public func admit(_ rules: [RateLimitRule]) async -> RateLimitDecision {
         guard !rules.isEmpty else { return fallback.admitNow(rules) }
         if rules.count == 1, RateLimitLeases.cap(rules[0]) >= 2 {
-            let decision = await leases.admit(rules[0]) { want in await self.ask(rules, count: want) }
+            let decision = await leases.admit(rules[0]) { request in
+                await self.ask(rules, count: request.count, token: request.token, returning: request.returning)
+            }
             return decision ?? fallback.admitNow(rules)
         }
-        switch await ask(rules, count: 1) {
+        switch await ask(rules, count: 1, token: UUID().uuidString) {
         case .granted(_, let decision), .refused(let decision): return decision
         case .unavailable: return fallback.admitNow(rules)
         }
     }
 
-    /// Runs the script for `count` events under every rule at once.
-    func ask(_ rules: [RateLimitRule], count: Int) async -> RateLimitLeases.Answer {
+    /// Runs the script for `count` events under every rule at once, named by `token`, after removing `returning`.
+    func ask(_ rules: [RateLimitRule], count: Int, token: String, returning: [String] = []) async -> RateLimitLeases.Answer {
         var arguments: [RedisArgument] = []
         for rule in rules {
             arguments.append(.int(rule.limit))
             arguments.append(.int(max(1, RedisConnection.nanoseconds(rule.window) / 1000)))
         }
-        arguments.append(.string(UUID().uuidString))
+        arguments.append(.string(token))
         arguments.append(.int(count))
+        arguments += returning.map { .string($0) }
         do {
             let reply = try await client.evaluate(Self.admitScript, keys: rules.map { key($0.key) }, arguments: arguments)
             guard let values = reply.array?.compactMap(\.integer), values.count == 4 * rules.count + 1 else {

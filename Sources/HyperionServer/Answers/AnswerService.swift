@@ -238,17 +238,9 @@ final class AnswerService: Sendable {
             for (name, entry) in entries {
                 let provider = entry.model
                 group.addTask {
-                    await withTaskGroup(of: (String, [String]?, String?)?.self) { race in
-                        race.addTask {
-                            do { return (name, try await provider.availableModels(), nil) } catch { return (name, nil, "\(error)") }
-                        }
-                        race.addTask {
-                            try? await Task.sleep(for: timeout)
-                            return Task.isCancelled ? nil : (name, nil, "provider '\(name)': no answer within \(timeout.components.seconds) s")
-                        }
-                        let first = await race.next() ?? nil
-                        race.cancelAll()
-                        return first ?? (name, nil, "no answer")
+                    switch await provider.models(within: timeout) {
+                    case .success(let models): (name, models, nil)
+                    case .failure(let error): (name, nil, "provider '\(name)': \(error.readableMessage)")
                     }
                 }
             }

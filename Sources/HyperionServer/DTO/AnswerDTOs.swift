@@ -291,9 +291,9 @@ struct ProviderResponse: ResponseEncodable, Sendable {
         name = entry.name; kind = entry.kind; source = entry.source.rawValue; is_default = isDefault; editable = entry.source == .api
         base_url = entry.settings?.baseURL.absoluteString; model = entry.settings?.defaultModel ?? entry.model.defaultModel
         has_api_key = entry.record?.apiKeyCiphertext != nil || entry.settings?.apiKey != nil
-        connect_timeout_ms = entry.settings.map { Int($0.connectTimeout.components.seconds * 1000 + $0.connectTimeout.components.attoseconds / 1_000_000_000_000_000) }
-        first_token_timeout_ms = entry.settings.map { Int($0.firstTokenTimeout.components.seconds * 1000 + $0.firstTokenTimeout.components.attoseconds / 1_000_000_000_000_000) }
-        total_timeout_ms = entry.settings.map { Int($0.totalTimeout.components.seconds * 1000 + $0.totalTimeout.components.attoseconds / 1_000_000_000_000_000) }
+        connect_timeout_ms = entry.settings.map { Int($0.connectTimeout.milliseconds) }
+        first_token_timeout_ms = entry.settings.map { Int($0.firstTokenTimeout.milliseconds) }
+        total_timeout_ms = entry.settings.map { Int($0.totalTimeout.milliseconds) }
         error = nil
     }
 
@@ -343,20 +343,11 @@ struct ProviderTestResponse: ResponseEncodable, Sendable {
     init(testing model: any ChatModel, name: String, timeout: Duration = .seconds(5)) async {
         self.name = name
         let started = ContinuousClock.now
-        let result: Result<[String], any Error> = await withTaskGroup(of: Result<[String], any Error>?.self) { group in
-            group.addTask { do { return .success(try await model.availableModels()) } catch { return .failure(error) } }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .failure(HyperionError(.upstreamTimeout, code: "provider_timeout", message: "no answer within \(timeout.components.seconds) s"))
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failure(HyperionError(.upstreamTimeout, code: "provider_timeout", message: "no answer"))
-        }
-        milliseconds = Int((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000 + (ContinuousClock.now - started).components.seconds * 1000)
+        let result = await model.models(within: timeout)
+        milliseconds = Int((ContinuousClock.now - started).milliseconds)
         switch result {
         case .success(let list): reachable = true; models = list.sorted(); error = nil
-        case .failure(let failure): reachable = false; models = []; error = (failure as? ProviderError)?.message ?? (failure as? HyperionError)?.message ?? "\(failure)"
+        case .failure(let failure): reachable = false; models = []; error = failure.readableMessage
         }
     }
 }

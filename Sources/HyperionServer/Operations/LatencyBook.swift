@@ -1,3 +1,4 @@
+import HyperionCore
 import NIOConcurrencyHelpers
 
 /// The latest durations per key (a route, a provider), for percentiles in `/api/v1/stats`: each key keeps its last
@@ -37,7 +38,7 @@ final class LatencyBook: Sendable {
 
     /// Records one duration under `key`.
     func record(_ key: String, _ duration: Duration) {
-        let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        let milliseconds = duration.milliseconds
         rings.withLockedValue { rings in
             if rings[key] == nil, rings.count >= Self.maxKeys { return }
             rings[key, default: Ring()].add(milliseconds)

@@ -81,11 +81,71 @@ async function audit() {
     el("td", { class: "detail" }, e.detail || ""), el("td", {}, e.client_address || ""))));
 }
 
+const milliseconds = (latency) => `${latency.p50_ms.toFixed(1)} / ${latency.p95_ms.toFixed(1)} ms`;
+
+/** GET /api/v1/stats: this instance's latency per route, retrieval mode and LLM; recent ingestion; the queue. */
+async function performance() {
+  const s = await api("/api/v1/stats");
+  const rows = [el("li", {}, `version ${s.version}, up ${Math.round(s.uptime_seconds / 60)} minutes`)];
+  const oldest = s.queue.oldest_queued_age_seconds;
+  rows.push(el("li", { class: "queue" }, `jobs: ${s.queue.queued} waiting, ${s.queue.running} running${oldest ? `, the oldest waiting for ${Math.round(oldest)} s` : ""}`));
+  rows.push(el("li", { class: "ingestion" }, `ingested here: ${s.ingestion.documents_last_5_minutes} documents in the last 5 minutes, ${s.ingestion.documents_last_hour} in the hour`));
+  for (const r of s.retrieval) rows.push(el("li", {}, `retrieval (${r.mode}): p50 / p95 ${milliseconds(r.latency)} over ${r.latency.count}`));
+  for (const p of s.llm) {
+    rows.push(el("li", { class: "llm-latency" }, `LLM ${p.provider}: p50 / p95 ${milliseconds(p.latency)}${p.first_token ? `, first token ${milliseconds(p.first_token)}` : ""} over ${p.latency.count} calls`));
+  }
+  document.getElementById("performance").replaceChildren(...rows);
+  document.querySelector("#routes tbody").replaceChildren(...s.routes.slice(0, 12).map((r) => el("tr", {},
+    el("td", {}, r.method), el("td", {}, r.route), el("td", {}, String(r.latency.count)),
+    el("td", {}, r.latency.p50_ms.toFixed(1)), el("td", {}, r.latency.p95_ms.toFixed(1)))));
+}
+
+/** One log line as a table row (metadata as key=value). */
+function logRow(line) {
+  const detail = Object.entries(line.metadata).map(([k, v]) => `${k}=${v}`).join(" ");
+  return el("tr", { class: `level-${line.level}` }, el("td", {}, when(line.timestamp)), el("td", {}, line.level),
+    el("td", {}, line.message), el("td", { class: "request" }, line.request_id || ""), el("td", { class: "detail" }, detail));
+}
+
+async function logs() {
+  showError("logs-error", null);
+  const level = document.getElementById("log-level").value;
+  try {
+    const page = await api(`/api/v1/logs?limit=100&level=${level}`);
+    document.querySelector("#logs tbody").replaceChildren(...page.items.map(logRow));
+  } catch (error) { showError("logs-error", error); }
+}
+
+// The live tail: newest lines on top, at most 200 kept on screen; unticking "Live" (or leaving) ends the stream.
+let tail = null;
+async function follow() {
+  tail?.abort();
+  tail = null;
+  if (!document.getElementById("log-live").checked) return;
+  const controller = new AbortController();
+  tail = controller;
+  const body = document.querySelector("#logs tbody");
+  try {
+    const level = document.getElementById("log-level").value;
+    const response = await authFetch(`/api/v1/logs/stream?level=${level}`, { signal: controller.signal, headers: { Accept: "text/event-stream" } });
+    if (!response.ok) throw new APIError(response.status, await response.json());
+    await readEvents(response, (event, line) => {
+      if (event !== "log") return;
+      body.prepend(logRow(line));
+      while (body.rows.length > 200) body.lastElementChild.remove();
+    });
+  } catch (error) {
+    if (error.name !== "AbortError") showError("logs-error", error);
+  }
+}
+document.getElementById("log-level").addEventListener("change", async () => { await logs(); follow(); });
+document.getElementById("log-live").addEventListener("change", () => follow());
+
 const me = await requireUser();
 if (me && me.role === "admin") {
   document.getElementById("admin-body").hidden = false;
   await users();
-  await Promise.all([status(), audit()]);
+  await Promise.all([status(), audit(), performance(), logs()]);
 } else if (me) {
   document.getElementById("admin-only").hidden = false;
 }

@@ -92,12 +92,6 @@ async function upload(files) {
   });
   const form = new FormData();
   for (const { file } of lines) form.append("file", file, file.name);
-  const fail = (line, reason) => {
-    line.item.classList.add("failed");
-    line.bar.classList.add("failed");
-    line.state.className = "error";
-    line.state.textContent = ` failed: ${reason}`;
-  };
   let result;
   try {
     result = await send(`/api/v1/models/${id}/documents`, form, (share) => { for (const l of lines) l.bar.value = Math.round(100 * share); });
@@ -127,6 +121,14 @@ async function upload(files) {
   refreshAll();
 }
 
+/** Marks a file's line as failed, saying why. */
+function fail(line, reason) {
+  line.item.classList.add("failed");
+  line.bar.classList.add("failed");
+  line.state.className = "error";
+  line.state.textContent = ` failed: ${reason}`;
+}
+
 async function watch(job) {
   jobs.add(job);
   const line = document.getElementById("job-progress");
@@ -140,10 +142,7 @@ async function watch(job) {
       for (const l of waiting.get(job) || []) {
         const d = documents.get(l.documentID);
         if (d && d.status === "failed") {
-          l.item.classList.add("failed");
-          l.bar.classList.add("failed");
-          l.state.className = "error";
-          l.state.textContent = ` failed: ${d.error || "could not be read"}`;
+          fail(l, d.error || "could not be read");
         } else {
           l.state.textContent = j.status === "succeeded" ? " ingested" : ` ${j.status}${j.error ? `: ${j.error}` : ""}`;
         }
