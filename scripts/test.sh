@@ -82,6 +82,7 @@ step "integration: live server, PostgreSQL + pgvector" env HYPERION_VECTOR_STORE
 step "integration: live server, SQLite + Chroma" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" scripts/integration.sh "$work/it-chroma" ""
 step "integration: live server, SQLite + Milvus" env HYPERION_VECTOR_STORE=milvus HYPERION_VECTOR_MILVUS_URL="$milvus_url" scripts/integration.sh "$work/it-milvus" ""
 step "web UI: headless Chromium (Selenium)" scripts/ui.sh "$work/ui"
+step "observability: Sentry reports held against the official sentry-sdk" .venv/bin/python scripts/sentry_checks.py "$bindir/hyperion" "$work/sentry"
 step "observability: promtool rules tests, Prometheus scraping a live server, the Grafana dashboard's queries" python3 scripts/observability_checks.py "$bindir/hyperion" "$work/observability"
 step "jobs: kill -9 resume (SQLite)" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-sqlite"
 step "jobs: kill -9 resume and two instances (PostgreSQL)" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-pg" "$pg_url"

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -c "import snowballstemmer" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "snowballstemmer==3.1.1"
 # The official OpenAI SDK, run unchanged against Hyperion's /v1.
 .venv/bin/python -c "import openai" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "openai>=1.50,<3"
+# The official Sentry SDK: what Hyperion's error reports are held against.
+.venv/bin/python -c "import sentry_sdk" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "sentry-sdk>=2,<3"
 # Selenium drives Debian's chromium for the web UI checks.
 .venv/bin/python -c "import selenium" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "selenium>=4.20,<5"
 .venv/bin/schemathesis --version

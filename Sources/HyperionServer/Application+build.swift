@@ -39,6 +39,8 @@ public struct AppDependencies: Sendable {
     var logs: LogRing?
     /// This instance's measurements behind `/metrics` and `/api/v1/stats`.
     let telemetry: Telemetry
+    /// Error reports to Sentry (`sentry.dsn`), when configured.
+    var sentry: SentryReporter?
 
     /// Creates the dependencies.
     init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
@@ -157,6 +159,9 @@ public func buildApplication(
         throw error
     }
     dependencies.logs = logs
+    dependencies.sentry = settings.sentry.dsn.map {
+        SentryReporter(dsn: $0, settings: settings.sentry, logs: logs, registry: registry, logger: logger)
+    }
     // LLM connections added at run time (a key that no longer decrypts leaves that provider out, logged).
     try await dependencies.answers.providers.reload()
     let knowledge = dependencies.knowledge
@@ -186,6 +191,8 @@ public func buildApplication(
     )
     // Services stop in reverse order (the server first): the store must outlive the workers that use it,
     // so a job still running at shutdown can record where it got to before the store closes.
+    // Added first, so it stops last: the reports of whatever fails while the rest stops still go out.
+    if let sentry = dependencies.sentry { app.addServices(sentry) }
     app.addServices(
         StoreService(store: store, logger: logger),
         ClusterListener(shared: shared, cache: auth.cache, answers: dependencies.answers, logger: logger),
@@ -194,7 +201,8 @@ public func buildApplication(
                           position: dependencies.followerPosition, logger: logger)
         }),
         IndexEngineService(engines: dependencies.indexEngines, logger: logger),
-        knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds, observer: dependencies.telemetry.ingestion,
+        knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds,
+                         observer: IngestionObservers([dependencies.telemetry.ingestion] + (dependencies.sentry.map { [SentryJobObserver(reporter: $0)] } ?? [])),
                          logger: logger)
     )
     return app
@@ -229,7 +237,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
         if settings.accessLog { AccessLogMiddleware() }
         SecurityHeadersMiddleware()
         CORSAllowListMiddleware(allowedOrigins: Set(settings.corsAllowedOrigins))
-        ErrorMiddleware(routes: routes)
+        ErrorMiddleware(routes: routes, reporter: dependencies.sentry)
         if !settings.trustedProxies.isEmpty { ClientAddressMiddleware(trusted: settings.trustedProxies) }
         BodyLimitMiddleware(limit: settings.maxBodySize, uploadLimit: settings.ingestion.maxRequestSize)
     }

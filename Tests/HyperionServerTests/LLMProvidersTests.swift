@@ -30,9 +30,12 @@ struct LLMProvidersTests {
         #expect(try box.open(sealed, context: "llm_provider:a:api_key") == Self.secret)
         #expect(try box.seal(Self.secret, context: "x") != box.seal(Self.secret, context: "x"), "a fresh nonce each time")
         #expect { try box.open(sealed, context: "llm_provider:b:api_key") } throws: { ($0 as? HyperionError)?.code == "secret_unreadable" }
-        var damaged = Array(sealed)
-        damaged[damaged.count - 3] = damaged[damaged.count - 3] == "A" ? "B" : "A"
-        #expect { try box.open(String(damaged), context: "llm_provider:a:api_key") } throws: { ($0 as? HyperionError)?.code == "secret_unreadable" }
+        // One bit of the ciphertext flipped (in the bytes: a base64 character can differ only in padding bits).
+        let parts = sealed.split(separator: ".", maxSplits: 2).map(String.init)
+        var bytes = try #require(Data(base64Encoded: parts[2]))
+        bytes[bytes.count - 5] ^= 0x01
+        let damaged = "\(parts[0]).\(parts[1]).\(bytes.base64EncodedString())"
+        #expect { try box.open(damaged, context: "llm_provider:a:api_key") } throws: { ($0 as? HyperionError)?.code == "secret_unreadable" }
         // Rotation: a new master key with the old one among the previous keys opens old values; the old key alone does not
         // open new ones, and says which key is missing.
         let rotated = try SecretBox(master: try SecretBox.key(Self.otherKey, field: "k"), previous: [try SecretBox.key(Self.masterKey, field: "k")])

@@ -87,13 +87,15 @@ public struct IngestionPipeline: Sendable {
                 let reason = "processing was interrupted \(job.attempts - 1) times (the server stopped while working on it); giving up"
                 try await records.failUnfinished(documents: job.documentIDs, error: reason)
                 try await jobs.finish(job.id, status: .failed, error: reason)
-                observer.job(job.kind, finished: .failed, took: ContinuousClock.now - started)
+                observer.job(job, finished: .failed, error: reason, took: ContinuousClock.now - started)
                 if job.kind == .train { try await records.setStatus(ofKnowledgeBase: job.modelID, .needsTraining) }
                 logger.warning("job given up", metadata: ["attempts": "\(job.attempts)"])
                 return
             }
             guard let knowledgeBase = try await records.knowledgeBase(job.modelID) else {
                 try await jobs.finish(job.id, status: .failed, error: "the RAG model was deleted")
+                // Its owner deleted the knowledge base: observed as the cancel it amounts to, not as a failure to report.
+                observer.job(job, finished: .canceled, error: nil, took: ContinuousClock.now - started)
                 return
             }
             // Training writes the next generation; ingestion the live one (read again per document, so a
@@ -109,6 +111,7 @@ public struct IngestionPipeline: Sendable {
                         _ = try await jobs.progress(job.id, done: done, total: max(job.documentIDs.count, done + 1))
                         guard let current = try await records.knowledgeBase(knowledgeBase.id) else {
                             try await jobs.finish(job.id, status: .failed, error: "the RAG model was deleted")
+                            observer.job(job, finished: .canceled, error: nil, took: ContinuousClock.now - started)
                             return
                         }
                         let generation = IndexGeneration(knowledgeBase: current.id, number: target ?? current.generation)
@@ -130,7 +133,7 @@ public struct IngestionPipeline: Sendable {
                     try await records.failUnfinished(documents: job.documentIDs, error: "ingestion was canceled; upload the file again to retry")
                     try await catalog.persist(IndexGeneration(knowledgeBase: knowledgeBase.id, number: knowledgeBase.generation))
                 }
-                observer.job(job.kind, finished: .canceled, took: ContinuousClock.now - started)
+                observer.job(job, finished: .canceled, error: nil, took: ContinuousClock.now - started)
                 logger.info("job canceled")
                 return
             } catch Stop.shutdown {
@@ -155,14 +158,14 @@ public struct IngestionPipeline: Sendable {
             let error = failed > 0 ? "\(failed) of \(done) documents failed; see each document's error" : nil
             let status: JobStatus = failed == done && done > 0 ? .failed : .succeeded
             try await jobs.finish(job.id, status: status, error: error)
-            observer.job(job.kind, finished: status, took: ContinuousClock.now - started)
+            observer.job(job, finished: status, error: error, took: ContinuousClock.now - started)
             logger.info("job finished", metadata: ["kind": "\(job.kind.rawValue)", "documents": "\(done)", "failed": "\(failed)"])
         } catch {
             logger.error("job failed", metadata: ["error": "\(error)"])
             if job.kind == .train { try? await records.setStatus(ofKnowledgeBase: job.modelID, .needsTraining) }
             try? await records.failUnfinished(documents: job.documentIDs, error: "internal error while processing the job; upload the file again to retry")
             try? await jobs.finish(job.id, status: .failed, error: "internal error while processing the job")
-            observer.job(job.kind, finished: .failed, took: ContinuousClock.now - started)
+            observer.job(job, finished: .failed, error: "internal error while processing the job: \(error)", took: ContinuousClock.now - started)
         }
     }
 

@@ -21,6 +21,8 @@ public struct ServerSettings: Sendable {
     public var accessLog: Bool
     /// Log lines kept in memory for the logs API (`log.buffer_lines`; 0 = none).
     public var logBufferLines: Int
+    /// Error reports to Sentry (`sentry.*`).
+    public var sentry: SentrySettings
     /// Largest accepted body for JSON routes, in bytes.
     public var maxBodySize: Int
     /// Origins allowed by CORS; empty means same-origin only.
@@ -66,6 +68,7 @@ public struct ServerSettings: Sendable {
         logFormat = try Setting.logFormat.read(reader)
         accessLog = try Setting.logAccess.read(reader)
         logBufferLines = try Setting.logBufferLines.read(reader)
+        sentry = try SentrySettings(reader: reader)
         maxBodySize = try Setting.maxBodySize.read(reader)
         corsAllowedOrigins = reader.stringList("http.cors.allowed_origins")
         for origin in corsAllowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {

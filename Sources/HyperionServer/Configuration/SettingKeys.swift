@@ -103,6 +103,14 @@ enum Setting {
         "Log one line per request (health, readiness and metrics probes at debug level).")
     static let logBufferLines = IntSetting("log.buffer_lines", default: 2000, range: 0...1_000_000,
         "Recent log lines kept in memory for GET /api/v1/logs and its live tail (admin); 0 = none.")
+    static let sentryEnvironment = StringSetting("sentry.environment", default: "production",
+        "The environment error reports name (production, staging, …).")
+    static let sentryRelease = StringSetting("sentry.release", default: "",
+        "The release error reports name; empty: hyperion@<version>.")
+    static let sentryMaxEventsPerMinute = IntSetting("sentry.max_events_per_minute", default: 60, range: 1...10_000,
+        "Error reports sent at most per minute per instance; more are dropped (and counted in /metrics).")
+    static let sentrySendEmail = BoolSetting("sentry.send_email", default: false,
+        "Whether error reports carry the user's e-mail beside the user id.")
     static let maxBodySize = IntSetting("http.max_body_size", default: 10 << 20, range: 1024...(1 << 34),
         "Largest request body in bytes for JSON routes; larger bodies get 413.")
     static let gracePeriod = IntSetting("shutdown.grace_period", default: 30, range: 0...3600,

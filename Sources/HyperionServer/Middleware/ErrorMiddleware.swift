@@ -5,11 +5,13 @@ import NIOCore
 import NIOHTTP1
 
 /// Turns every error into the envelope with a fitting status. Unknown errors are logged with the
-/// request id and answered 500 without internals. An unmatched path that exists under another
-/// method answers 405 with `Allow`.
+/// request id, reported to Sentry when configured, and answered 500 without internals. An unmatched path that
+/// exists under another method answers 405 with `Allow`.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let routes: RouteTable
+    /// Where 500s are reported; nil reports nothing.
+    var reporter: SentryReporter?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -45,6 +47,7 @@ struct ErrorMiddleware: RouterMiddleware {
             let status = error.status
             if status.code >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(error)"])
+                reporter?.report(error, request: request, context: context)
                 return envelope(status, "internal_error", "internal server error", nil, context)
             }
             let detail = error.body ?? status.reasonPhrase
@@ -53,6 +56,7 @@ struct ErrorMiddleware: RouterMiddleware {
             let status = error.status
             if status.code >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(error)"])
+                reporter?.report(error, request: request, context: context)
                 return envelope(status, "internal_error", "internal server error", nil, context)
             }
             return envelope(status, Self.code(for: status), status.reasonPhrase, nil, context)
@@ -68,6 +72,7 @@ struct ErrorMiddleware: RouterMiddleware {
             return envelope(.badRequest, "incomplete_request", "the connection closed during the request", nil, context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error).prefix(500))"])
+            reporter?.report(error, request: request, context: context)
             return envelope(.internalServerError, "internal_error", "internal server error", nil, context)
         }
     }

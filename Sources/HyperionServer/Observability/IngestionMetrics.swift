@@ -77,9 +77,9 @@ final class IngestionMetrics: IngestionObserver {
         }
     }
 
-    func job(_ kind: JobKind, finished status: JobStatus, took duration: Duration) {
-        finished["\(kind.rawValue)/\(status.rawValue)"]?.increment()
-        jobDuration[kind]?.record(duration)
+    func job(_ job: JobRecord, finished status: JobStatus, error: String?, took duration: Duration) {
+        finished["\(job.kind.rawValue)/\(status.rawValue)"]?.increment()
+        jobDuration[job.kind]?.record(duration)
     }
 
     /// Sets the queue gauges from `summary` (read at each scrape).
