@@ -483,6 +483,16 @@ try:
     accept_alert("missing:model")
     wait.until(lambda d: d.find_element(By.ID, "providers-error").is_displayed())
     check("a failed pull says why", "does not exist" in driver.find_element(By.ID, "providers-error").text, driver.find_element(By.ID, "providers-error").text)
+    # Removing a connection a knowledge base answers through: the server names it, and a second yes sends it to the default.
+    uses_local = api("POST", "/api/v1/models", {"name": "Local answers", "llm": {"provider": "local"}})
+    find('#providers tr[data-provider="local"] button[aria-label^="Remove"]').click()
+    accept_alert()
+    second = wait.until(EC.alert_is_present()).text
+    accept_alert()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '#providers tr[data-provider="local"]'))
+    check("removing a connection in use names its knowledge base and asks again; going ahead sends it to the default",
+          "Local answers" in second and api("GET", f"/api/v1/models/{uses_local['id']}")["llm"]["provider"] is None
+          and "llm provider removed" in driver.find_element(By.ID, "audit").text, second)
 
     # Knowledge bases: one deleted from its page (after confirming), one that is not there.
     scratch = api("POST", "/api/v1/models", {"name": "Scratch"})
@@ -542,7 +552,7 @@ try:
     check("pages carry a strict CSP without inline script or style", "script-src 'self'" in csp and "unsafe-inline" not in csp, csp)
     # Refusals the checks provoke on purpose show as network errors; a script error (an uncaught APIError) never may.
     logs = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"
-            and not (e.get("source") == "network" and any(f"status of {code}" in e["message"] for code in (401, 404, 422)))]
+            and not (e.get("source") == "network" and any(f"status of {code}" in e["message"] for code in (401, 404, 409, 422)))]
     check("no errors in the browser console", not logs, logs)
 except TimeoutException as e:
     check("page reacted in time", False, repr(e))

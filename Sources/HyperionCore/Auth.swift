@@ -75,6 +75,8 @@ public struct AuditEvent: Sendable, Equatable, Identifiable {
         case refreshReuseDetected = "refresh_reuse_detected", roleChanged = "role_changed"
         case userDisabled = "user_disabled", userEnabled = "user_enabled", userCreated = "user_created", userDeleted = "user_deleted"
         case passwordChanged = "password_changed", apiKeyCreated = "api_key_created", apiKeyRevoked = "api_key_revoked"
+        case llmProviderAdded = "llm_provider_added", llmProviderChanged = "llm_provider_changed", llmProviderRemoved = "llm_provider_removed"
+        case llmDefaultChanged = "llm_default_changed"
     }
 
     /// Row id.

@@ -110,6 +110,37 @@ struct LLMProvidersTests {
         }
     }
 
+    @Test("a provider in use is not removed unless forced (its knowledge bases go back to the default); every change is audited")
+    func inUseAndAudited() async throws {
+        let app = try await testApp(dataDirectory: testDataDirectory("llm-in-use"), ["secrets.master_key": Self.masterKey])
+        try await app.test(.router) { client in
+            try await client.signup("admin@example.com")
+            let admin = try await client.login("admin@example.com").access
+            let body: [String: Any] = ["name": "office", "kind": "openai", "base_url": "http://127.0.0.1:9/v1", "api_key": Self.secret]
+            #expect(try await client.json(.post, "/api/v1/llm/providers", body, token: admin).status == .created)
+            #expect(try await client.json(.patch, "/api/v1/llm/providers/office", ["model": "gpt-x", "api_key": NSNull()], token: admin).status == .ok)
+            #expect(try await client.json(.put, "/api/v1/llm/default", ["provider": "office"], token: admin).status == .ok)
+            let model = try await client.createModel("Handbook", token: admin, extra: ["llm": ["provider": "office", "model": "gpt-x"]])
+
+            let refused = try await client.json(.delete, "/api/v1/llm/providers/office", token: admin)
+            #expect(refused.status == .conflict && refused.body["code"] as? String == "provider_in_use")
+            #expect((refused.body["detail"] as? String)?.contains("'Handbook'") == true, "\(refused.body)")
+            #expect(try await client.json(.get, "/api/v1/llm/providers", token: admin).body["items"].map { "\($0)".contains("office") } == true)
+            #expect(try await client.json(.delete, "/api/v1/llm/providers/office?force=true", token: admin).status == .noContent)
+            let after = try await client.json(.get, "/api/v1/models/\(model)", token: admin)
+            let llm = after.body["llm"] as? [String: Any]
+            #expect(llm?["provider"] is NSNull && llm?["model"] is NSNull, "\(after.body)")
+
+            let audit = try await client.json(.get, "/api/v1/audit?limit=20", token: admin)
+            let events = (audit.body["items"] as? [[String: Any]] ?? []).filter { ($0["type"] as? String)?.hasPrefix("llm_") == true }
+            #expect(events.compactMap { $0["type"] as? String } == ["llm_provider_removed", "llm_default_changed", "llm_provider_changed", "llm_provider_added"])
+            #expect(events.allSatisfy { $0["actor_id"] as? String != nil })
+            let details = events.compactMap { $0["detail"] as? String }.joined(separator: " | ")
+            #expect(details.contains("key set") && details.contains("key removed") && details.contains("model=gpt-x") && details.contains("1 knowledge bases"))
+            #expect(!details.contains(Self.secret))
+        }
+    }
+
     @Test("without a master key keys are refused (providers without one are fine); configured providers are read-only")
     func readOnlyAndNoSecrets() async throws {
         try await withTestApp(["llm.providers": "cfg", "llm.cfg.kind": "ollama", "llm.cfg.base_url": "http://127.0.0.1:9"]) { client in

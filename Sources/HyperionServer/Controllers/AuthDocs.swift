@@ -1,3 +1,5 @@
+import HyperionCore
+
 /// OpenAPI operations and schemas of accounts, API keys, user administration and the audit log.
 enum AuthDocs {
     typealias D = OpenAPIDocument
@@ -59,7 +61,7 @@ enum AuthDocs {
             ("created_at", timestamp), ("expires_at", ["type": ["string", "null"], "format": "date-time"]),
         ])),
         ("AuditEvent", object(["id", "type", "created_at"], [
-            ("id", uuid), ("type", ["type": "string", "enum": .array(["signup", "login_succeeded", "login_failed", "refresh_reuse_detected", "role_changed", "user_disabled", "user_enabled", "user_created", "user_deleted", "password_changed", "api_key_created", "api_key_revoked"])]),
+            ("id", uuid), ("type", ["type": "string", "enum": .array(AuditEvent.Kind.allCases.map { .string($0.rawValue) })]),
             ("user_id", ["type": ["string", "null"], "format": "uuid"]), ("actor_id", ["type": ["string", "null"], "format": "uuid"]),
             ("email", nullableString), ("client_address", nullableString), ("detail", nullableString), ("created_at", timestamp),
         ])),

@@ -24,18 +24,31 @@ struct LLMProvidersController {
         }
         admin.post("/providers") { request, context in
             let input = try await body.decode(CreateProviderRequest.self, from: request)
-            let record = try await create(input, actor: try context.caller.user.id)
+            let actor = try context.caller.user.id
+            let record = try await create(input, actor: actor)
+            try await audit(.llmProviderAdded, actor: actor, "\(record.name) (\(record.kind)) at \(record.baseURL)\(record.apiKeyCiphertext == nil ? "" : ", key set")")
             return EditedResponse(status: .created, response: response(for: record.name))
         }
         admin.patch("/providers/:name") { request, context in
             let input = try await body.decode(UpdateProviderRequest.self, from: request)
             let name = try editableName(context)
             try await update(name, input)
+            try await audit(.llmProviderChanged, actor: try context.caller.user.id, "\(name): \(input.changedFields.joined(separator: ", "))")
             return response(for: name)
         }
-        admin.delete("/providers/:name") { _, context in
+        admin.delete("/providers/:name") { request, context in
             let name = try editableName(context)
+            // Knowledge bases answering through it would fail every question: refused unless asked to go ahead, and then
+            // they answer through the default again.
+            let (users, total) = try await answers.store.knowledgeBases.names(usingProvider: name)
+            if total > 0, request.uri.queryParameters["force"] != "true" {
+                let listed = users.map { "'\($0)'" }.joined(separator: ", ") + (total > users.count ? " and \(total - users.count) more" : "")
+                throw HyperionError(.conflict, code: "provider_in_use",
+                                    message: "provider '\(name)' answers for \(total) knowledge base\(total == 1 ? "" : "s") (\(listed)); choose another for them, or delete with ?force=true to send them to the default")
+            }
             guard try await answers.store.llmProviders.delete(name: name) else { throw HyperionError.notFound("LLM provider") }
+            if total > 0 { try await answers.store.knowledgeBases.clearProvider(name) }
+            try await audit(.llmProviderRemoved, actor: try context.caller.user.id, total > 0 ? "\(name); \(total) knowledge bases back to the default" : name)
             if try await answers.store.serverSettings.value(ProviderRegistry.defaultKey) == name {
                 try await answers.store.serverSettings.set(ProviderRegistry.defaultKey, nil)
             }
@@ -72,15 +85,21 @@ struct LLMProvidersController {
                 }
             }
         }
-        admin.put("/default") { request, _ in
+        admin.put("/default") { request, context in
             let input = try await body.decode(DefaultProviderRequest.self, from: request)
             if let name = input.provider, name != AnswerSettings.extractive, registry.model(named: name) == nil {
                 throw HyperionError.invalid("provider", "'\(name.prefix(100))' is not a provider of this server")
             }
             try await answers.store.serverSettings.set(ProviderRegistry.defaultKey, input.provider)
             await changed()
+            try await audit(.llmDefaultChanged, actor: try context.caller.user.id, input.provider ?? "the configuration's")
             return DefaultProviderResponse(provider: registry.defaultProvider ?? AnswerSettings.extractive)
         }
+    }
+
+    /// Records an administrator's change to the LLM connections (never a key, only whether one is set).
+    private func audit(_ kind: AuditEvent.Kind, actor: UUID, _ detail: String) async throws {
+        try await auth.events.record(AuditEvent(kind: kind, actorID: actor, detail: String(detail.prefix(500))))
     }
 
     /// Reads the providers again here and tells the other instances to.

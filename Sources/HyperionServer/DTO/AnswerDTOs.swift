@@ -269,6 +269,16 @@ struct UpdateProviderRequest: Decodable, Sendable {
         total_timeout_ms = try c.decodeIfPresent(Int.self, forKey: .total_timeout_ms)
     }
     enum CodingKeys: String, CodingKey { case base_url, api_key, model, connect_timeout_ms, first_token_timeout_ms, total_timeout_ms }
+
+    /// What the request changes, for the audit log: field names, and for the key only set or removed.
+    var changedFields: [String] {
+        var fields: [String] = []
+        if let base_url { fields.append("base_url=\(base_url.prefix(200))") }
+        if let api_key { fields.append(api_key == nil ? "key removed" : "key replaced") }
+        if let model { fields.append("model=\(model ?? "none")") }
+        if connect_timeout_ms != nil || first_token_timeout_ms != nil || total_timeout_ms != nil { fields.append("timeouts") }
+        return fields.isEmpty ? ["nothing"] : fields
+    }
 }
 
 /// A provider as administrators see it: never its key, only whether it has one.

@@ -92,6 +92,15 @@ public struct KnowledgeBaseRepository: Sendable {
         return Page(items: rows.map(\.model), total: total, request: page)
     }
 
+    /// Names of the models that answer through `provider`, alphabetically (at most `limit`), and how many there are.
+    public func names(usingProvider provider: String, limit: Int = 10) async throws -> (names: [String], total: Int) {
+        struct Name: Decodable { var name: String }
+        let names = try await store.database.select().column("name").from("rag_models").where("llm_provider", .equal, provider)
+            .orderBy("name").limit(limit).all(decoding: Name.self).map(\.name)
+        let total = try await store.count("rag_models") { $0.where("llm_provider", .equal, provider) }
+        return (names, total)
+    }
+
     /// Every model the caller may see, newest first (for lists that are not paged, like `/v1/models`).
     public func all(visibleTo userID: UUID, role: Role) async throws -> [KnowledgeBase] {
         try await visible(store.database.select().columns("*").from("rag_models"), userID: userID, role: role)
@@ -106,6 +115,12 @@ public struct KnowledgeBaseRepository: Sendable {
         } catch where store.dialect.isUniqueViolation(error) {
             throw duplicate()
         }
+    }
+
+    /// Sends every model that answers through `provider` back to the default provider (its model name goes too).
+    public func clearProvider(_ provider: String) async throws {
+        try await store.database.update("rag_models").set("llm_provider", to: SQLLiteral.null).set("llm_model", to: SQLLiteral.null)
+            .where("llm_provider", .equal, provider).run()
     }
 
     /// Sets the status only (e.g. training while a train job runs).

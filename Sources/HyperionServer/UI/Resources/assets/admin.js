@@ -218,10 +218,20 @@ async function pull(name) {
 }
 
 async function removeProvider(name) {
-  if (!confirm(`Remove the LLM connection “${name}”? Knowledge bases that use it answer with an error until they are given another.`)) return;
+  if (!confirm(`Remove the LLM connection “${name}”?`)) return;
   showError("providers-error", null);
-  try { await api(`/api/v1/llm/providers/${encodeURIComponent(name)}`, { method: "DELETE" }); } catch (error) { showError("providers-error", error); }
-  await Promise.all([providers(), status()]);
+  const path = `/api/v1/llm/providers/${encodeURIComponent(name)}`;
+  try {
+    await api(path, { method: "DELETE" });
+  } catch (error) {
+    // Knowledge bases still answer through it: the server names them; going ahead sends them to the default.
+    if (error.body && error.body.code === "provider_in_use" && confirm(`${error.message}.\n\nRemove it anyway?`)) {
+      try { await api(`${path}?force=true`, { method: "DELETE" }); } catch (again) { showError("providers-error", again); }
+    } else {
+      showError("providers-error", error);
+    }
+  }
+  await Promise.all([providers(), status(), audit()]);
 }
 
 document.getElementById("provider-form").addEventListener("submit", async (event) => {
