@@ -8,41 +8,25 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
+from server_checks import call, check, failures, free_port, start_server
+
 binary, work = sys.argv[1], sys.argv[2]
 os.makedirs(work, exist_ok=True)
-failures = []
 deploy = os.path.join(os.getcwd(), "deploy")
 
 
-def check(name, condition, detail=""):
-    print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f"  {str(detail)[:600]}"))
-    if not condition:
-        failures.append(name)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def call(base, method, path, body=None, token=None, content_type="application/json"):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if body is not None:
-        headers["Content-Type"] = content_type
-        body = json.dumps(body).encode() if content_type == "application/json" else body
-    with urllib.request.urlopen(urllib.request.Request(base + path, data=body, method=method, headers=headers), timeout=60) as r:
-        return json.loads(r.read() or b"{}")
+def api(base, method, path, body=None, token=None, content_type="application/json"):
+    """A call that must succeed: its JSON body."""
+    status, answer = call(base, method, path, body, token, content_type)
+    if status >= 400:
+        raise RuntimeError(f"{method} {path}: {status} {answer}")
+    return answer
 
 
 def promtool(*args):
@@ -64,16 +48,16 @@ for _ in range(50):
     if os.path.exists(standin_port_file) and open(standin_port_file).read().strip():
         break
     time.sleep(0.1)
-port, prom_port = free_port(), free_port()
+prom_port = free_port()
 env = dict(os.environ, HYPERION_EMBEDDING_PROVIDER="hashing", HYPERION_LOG_LEVEL="info", HYPERION_AUTH_BCRYPT_COST="10",
            HYPERION_LLM_PROVIDERS="standin,down", HYPERION_LLM_STANDIN_KIND="openai", HYPERION_LLM_STANDIN_MODEL="standin-1",
            # A provider nobody listens for: its failures are what llm_provider_errors_total counts.
            HYPERION_LLM_DOWN_KIND="openai", HYPERION_LLM_DOWN_BASE_URL=f"http://127.0.0.1:{free_port()}/v1", HYPERION_LLM_DOWN_MODEL="gone",
            HYPERION_LLM_DOWN_MAX_RETRIES="0",
            HYPERION_LLM_STANDIN_BASE_URL=f"http://127.0.0.1:{open(standin_port_file).read().strip()}/v1")
-server = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", os.path.join(work, "data")], env=env,
-                          stdout=open(os.path.join(work, "server.log"), "w"), stderr=subprocess.STDOUT)
-base = f"http://127.0.0.1:{port}"
+started = []
+server, base = start_server(binary, work, "server", env, os.path.join(work, "data"), started)
+port = base.rsplit(":", 1)[1]
 config = open(os.path.join(deploy, "prometheus/prometheus.yml")).read()
 config = config.replace("scrape_interval: 15s", "scrape_interval: 1s").replace("evaluation_interval: 15s", "evaluation_interval: 1s")
 config = config.replace('"127.0.0.1:8080"', f'"127.0.0.1:{port}"').replace("- alerts.yml", "- " + os.path.join(deploy, "prometheus/alerts.yml"))
@@ -100,34 +84,29 @@ def wait(condition, seconds=30):
         try:
             if condition():
                 return True
-        except (OSError, ValueError, KeyError, IndexError):
+        except (OSError, ValueError, KeyError, IndexError, RuntimeError):
             pass
         time.sleep(0.5)
     return False
 
 
 try:
-    check("the server and Prometheus start", wait(lambda: urllib.request.urlopen(base + "/ready", timeout=2).status == 200)
-          and wait(lambda: urllib.request.urlopen(prom + "/-/ready", timeout=2).status == 200))
+    check("Prometheus starts", wait(lambda: urllib.request.urlopen(prom + "/-/ready", timeout=2).status == 200))
     check("Prometheus scrapes the server: up == 1", wait(lambda: value('up{job="hyperion"}') == 1))
 
-    call(base, "POST", "/api/v1/auth/signup", {"email": "ops@example.com", "password": "ops-password-1"})
-    token = call(base, "POST", "/api/v1/auth/login", {"email": "ops@example.com", "password": "ops-password-1"})["access_token"]
-    model = call(base, "POST", "/api/v1/models", {"name": "Ops", "llm": {"provider": "standin"}}, token)["id"]
+    api(base, "POST", "/api/v1/auth/signup", {"email": "ops@example.com", "password": "ops-password-1"})
+    token = api(base, "POST", "/api/v1/auth/login", {"email": "ops@example.com", "password": "ops-password-1"})["access_token"]
+    model = api(base, "POST", "/api/v1/models", {"name": "Ops", "llm": {"provider": "standin"}}, token)["id"]
     boundary = "opsboundary"
     texts = {"bees.txt": "Bees pollinate crops and flowers.", "lava.md": "# Volcanoes\n\nLava flows from erupting volcanoes.",
              "ice.txt": "Glaciers carve valleys over thousands of years."}
     body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{n}"\r\n\r\n'.encode() + t.encode() + b"\r\n"
                     for n, t in texts.items()) + f"--{boundary}--\r\n".encode()
-    job = call(base, "POST", f"/api/v1/models/{model}/documents", body, token, f"multipart/form-data; boundary={boundary}")["job_id"]
-    check("the upload's job succeeds", wait(lambda: call(base, "GET", f"/api/v1/jobs/{job}", token=token)["status"] == "succeeded"))
+    job = api(base, "POST", f"/api/v1/models/{model}/documents", body, token, f"multipart/form-data; boundary={boundary}")["job_id"]
+    check("the upload's job succeeds", wait(lambda: api(base, "GET", f"/api/v1/jobs/{job}", token=token)["status"] == "succeeded"))
     for question in ["Who pollinates crops?", "What flows from volcanoes?"]:
-        call(base, "POST", "/api/v1/query", {"model_id": model, "query": question}, token)
-    try:
-        call(base, "POST", "/api/v1/generate", {"provider": "down", "prompt": "hello"}, token)
-        down_status = 200
-    except urllib.error.HTTPError as error:
-        down_status = error.code
+        api(base, "POST", "/api/v1/query", {"model_id": model, "query": question}, token)
+    down_status, _ = call(base, "POST", "/api/v1/generate", {"provider": "down", "prompt": "hello"}, token)
     check("a provider that is down answers 502", down_status == 502, down_status)
 
     # Series exist and moved, as Prometheus sees them: three documents, one job, two questions (two LLM calls).

@@ -7,24 +7,17 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from server_checks import call, check, failures, start_server, wait_job
 
 binary, work = sys.argv[1], sys.argv[2]
 os.makedirs(work, exist_ok=True)
-failures = []
-received = []  # (path, headers, [json lines])
-
-
-def check(name, condition, detail=""):
-    print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f"  {str(detail)[:800]}"))
-    if not condition:
-        failures.append(name)
+received = []  # (path, headers, envelope header, [(item header, payload, payload length)])
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -56,21 +49,12 @@ threading.Thread(target=server.serve_forever, daemon=True).start()
 dsn = f"http://public-key@127.0.0.1:{server.server_address[1]}/42"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def call(base, method, path, body=None, token=None, content_type="application/json"):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if body is not None:
-        headers["Content-Type"] = content_type
-        body = json.dumps(body).encode() if content_type == "application/json" else body
-    with urllib.request.urlopen(urllib.request.Request(base + path, data=body, method=method, headers=headers), timeout=60) as r:
-        return json.loads(r.read() or b"{}")
+def api(base, method, path, body=None, token=None, content_type="application/json"):
+    """A call that must succeed: its JSON body."""
+    status, answer = call(base, method, path, body, token, content_type)
+    if status >= 400:
+        raise RuntimeError(f"{method} {path}: {status} {answer}")
+    return answer
 
 
 def wait(condition, seconds=30):
@@ -97,29 +81,20 @@ sentry_sdk.flush(timeout=10)
 check("sentry-sdk's reference event arrived", wait(lambda: len(received) == 1, 10), received)
 reference = received[0] if received else None
 
-port = free_port()
 env = dict(os.environ, HYPERION_EMBEDDING_PROVIDER="hashing", HYPERION_AUTH_BCRYPT_COST="10", HYPERION_SENTRY_DSN=dsn,
            HYPERION_SENTRY_ENVIRONMENT="test", HYPERION_LOG_LEVEL="info")
-hyperion = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", os.path.join(work, "data")], env=env,
-                            stdout=open(os.path.join(work, "server.log"), "w"), stderr=subprocess.STDOUT)
-base = f"http://127.0.0.1:{port}"
+started = []
+hyperion, base = start_server(binary, work, "server", env, os.path.join(work, "data"), started)
 try:
-    def ready():
-        try:
-            return urllib.request.urlopen(base + "/ready", timeout=2).status == 200
-        except OSError:
-            return False
-
-    check("the server starts with sentry.dsn set", wait(ready))
-    call(base, "POST", "/api/v1/auth/signup", {"email": "ops@example.com", "password": "ops-password-1"})
-    token = call(base, "POST", "/api/v1/auth/login", {"email": "ops@example.com", "password": "ops-password-1"})["access_token"]
-    model = call(base, "POST", "/api/v1/models", {"name": "Broken"}, token)["id"]
+    api(base, "POST", "/api/v1/auth/signup", {"email": "ops@example.com", "password": "ops-password-1"})
+    token = api(base, "POST", "/api/v1/auth/login", {"email": "ops@example.com", "password": "ops-password-1"})["access_token"]
+    model = api(base, "POST", "/api/v1/models", {"name": "Broken"}, token)["id"]
     # A PDF that is no PDF: its only document fails to extract, so the job fails and is reported.
     boundary = "sentryboundary"
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="scan.pdf"\r\nContent-Type: application/pdf\r\n\r\n'.encode()
             + b"%PDF-1.7\n%broken beyond repair\n" + os.urandom(256) + f"\r\n--{boundary}--\r\n".encode())
-    job = call(base, "POST", f"/api/v1/models/{model}/documents", body, token, f"multipart/form-data; boundary={boundary}")["job_id"]
-    check("the job fails", wait(lambda: call(base, "GET", f"/api/v1/jobs/{job}", token=token)["status"] == "failed"))
+    job = api(base, "POST", f"/api/v1/models/{model}/documents", body, token, f"multipart/form-data; boundary={boundary}")["job_id"]
+    check("the job fails", wait_job(base, token, job, timeout=60).get("status") == "failed")
     check("Hyperion's report arrived", wait(lambda: len(received) == 2, 15), len(received))
     ours = received[1] if len(received) == 2 else None
     if reference and ours:

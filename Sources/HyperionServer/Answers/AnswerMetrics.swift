@@ -19,8 +19,7 @@ final class AnswerMetrics: Sendable {
     private let retrievalByMode: [RetrievalMode: DurationHistogram]
     /// Retrieval times per mode, for `/api/v1/stats`.
     let latencies = LatencyBook()
-    private let registry: PrometheusCollectorRegistry
-    private let counters = NIOLockedValueBox<[String: Counter]>([:])
+    private let families: MetricFamilies
 
     /// Help text of the counters made on demand (one text per name, as Prometheus requires).
     static let help = [
@@ -28,7 +27,7 @@ final class AnswerMetrics: Sendable {
     ]
 
     init(registry: PrometheusCollectorRegistry) {
-        self.registry = registry
+        families = MetricFamilies(registry: registry, help: Self.help)
         cacheHits = registry.makeCounter(descriptor: .named("rag_query_cache_hits_total", help: "Retrievals answered from the query cache"))
         cacheMisses = registry.makeCounter(descriptor: .named("rag_query_cache_misses_total", help: "Retrievals that searched the indexes"))
         let duration = MetricNameDescriptor.named("rag_query_duration_seconds", help: "Time a query spent in each phase")
@@ -41,17 +40,7 @@ final class AnswerMetrics: Sendable {
         })
     }
 
-    private func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
-        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        return counters.withLockedValue { counters in
-            if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(descriptor: .named(name, help: Self.help[name] ?? ""), labels: labels)
-            counters[key] = counter
-            return counter
-        }
-    }
-
-    func query(status: String) { counter("rag_queries_total", [("status", status)]).increment() }
+    func query(status: String) { families.counter("rag_queries_total", [("status", status)]).increment() }
 }
 
 extension AnswerMetrics: AnswerObserver {

@@ -18,17 +18,17 @@ final class LLMMetrics: Sendable {
         "llm_requests_total": "LLM calls, by provider, model and outcome (ok, cancelled or the error's kind)",
         "llm_tokens_total": "Tokens reported by LLM providers, by provider, model and kind",
         "llm_provider_errors_total": "LLM provider failures, by provider and kind",
+        "llm_first_token_seconds": "Time from an LLM call to its first token",
+        "llm_request_duration_seconds": "Time of an LLM call to its last token",
     ]
 
-    private let registry: PrometheusCollectorRegistry
-    private let counters = NIOLockedValueBox<[String: Counter]>([:])
-    private let histograms = NIOLockedValueBox<[String: DurationHistogram]>([:])
+    private let families: MetricFamilies
     private let models = NIOLockedValueBox<[String: Set<String>]>([:])
     /// Call and first-token times per provider, for `/api/v1/stats`.
     let latencies = LatencyBook()
 
     init(registry: PrometheusCollectorRegistry) {
-        self.registry = registry
+        families = MetricFamilies(registry: registry, help: Self.help, buckets: Self.buckets)
     }
 
     /// `model` as a label: itself while the provider has fewer than ``maxModels`` names, else `other`.
@@ -41,44 +41,24 @@ final class LLMMetrics: Sendable {
         }
     }
 
-    func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
-        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        return counters.withLockedValue { counters in
-            if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(descriptor: .named(name, help: Self.help[name] ?? ""), labels: labels)
-            counters[key] = counter
-            return counter
-        }
-    }
-
-    func histogram(_ name: String, help: String, _ labels: [(String, String)]) -> DurationHistogram {
-        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        return histograms.withLockedValue { histograms in
-            if let histogram = histograms[key] { return histogram }
-            let histogram = registry.makeDurationHistogram(descriptor: .named(name, help: help), labels: labels, buckets: Self.buckets)
-            histograms[key] = histogram
-            return histogram
-        }
-    }
-
     func firstToken(provider: String, model: String, after duration: Duration) {
-        histogram("llm_first_token_seconds", help: "Time from an LLM call to its first token", [("provider", provider), ("model", model)]).record(duration)
+        families.histogram("llm_first_token_seconds", [("provider", provider), ("model", model)]).record(duration)
         latencies.record("\(provider) first token", duration)
     }
 
     func tokens(provider: String, model: String, _ usage: TokenUsage) {
-        counter("llm_tokens_total", [("provider", provider), ("model", model), ("kind", "prompt")]).increment(by: Int64(usage.promptTokens))
-        counter("llm_tokens_total", [("provider", provider), ("model", model), ("kind", "completion")]).increment(by: Int64(usage.completionTokens))
+        families.counter("llm_tokens_total", [("provider", provider), ("model", model), ("kind", "prompt")]).increment(by: Int64(usage.promptTokens))
+        families.counter("llm_tokens_total", [("provider", provider), ("model", model), ("kind", "completion")]).increment(by: Int64(usage.completionTokens))
     }
 
     func ended(provider: String, model: String, outcome: String, after duration: Duration) {
-        counter("llm_requests_total", [("provider", provider), ("model", model), ("outcome", outcome)]).increment()
-        histogram("llm_request_duration_seconds", help: "Time of an LLM call to its last token", [("provider", provider), ("model", model)]).record(duration)
+        families.counter("llm_requests_total", [("provider", provider), ("model", model), ("outcome", outcome)]).increment()
+        families.histogram("llm_request_duration_seconds", [("provider", provider), ("model", model)]).record(duration)
         if outcome == "ok" { latencies.record(provider, duration) }
     }
 
     func failed(_ error: ProviderError) {
-        counter("llm_provider_errors_total", [("provider", error.provider), ("kind", error.kind.rawValue)]).increment()
+        families.counter("llm_provider_errors_total", [("provider", error.provider), ("kind", error.kind.rawValue)]).increment()
     }
 }
 
