@@ -90,10 +90,28 @@ final class IngestionMetrics: IngestionObserver {
     }
 }
 
-/// Timestamps of events within a trailing window, for rates ("documents ingested in the last hour").
+/// Timestamps of events within a trailing window, for rates ("documents ingested in the last hour"). Kept in the
+/// order they happen, so expired ones are a prefix: dropping them and counting a span cost a search, not a pass over
+/// an hour of events.
 final class RecentEvents: Sendable {
+    private struct Times {
+        var all: [ContinuousClock.Instant] = []
+        /// Where the events still inside the window start.
+        var start = 0
+
+        /// The first kept index at or after `instant`.
+        func first(atOrAfter instant: ContinuousClock.Instant) -> Int {
+            var low = start, high = all.count
+            while low < high {
+                let middle = (low + high) / 2
+                if all[middle] < instant { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+    }
+
     private let window: Duration
-    private let times = NIOLockedValueBox<[ContinuousClock.Instant]>([])
+    private let times = NIOLockedValueBox(Times())
 
     init(window: Duration) {
         self.window = window
@@ -103,14 +121,19 @@ final class RecentEvents: Sendable {
     func add() {
         let now = ContinuousClock.now
         times.withLockedValue { times in
-            times.append(now)
-            if let first = times.first, now - first > window { times.removeAll { now - $0 > window } }
+            times.all.append(now)
+            times.start = times.first(atOrAfter: now - window)
+            // The expired prefix is cut once it is half the array: each event is moved at most once more.
+            if times.start > 1024, times.start * 2 > times.all.count {
+                times.all.removeFirst(times.start)
+                times.start = 0
+            }
         }
     }
 
     /// Events within the last `span` (at most the window).
     func count(within span: Duration) -> Int {
         let now = ContinuousClock.now
-        return times.withLockedValue { times in times.reduce(0) { $0 + (now - $1 <= span ? 1 : 0) } }
+        return times.withLockedValue { $0.all.count - $0.first(atOrAfter: now - span) }
     }
 }
