@@ -23,7 +23,8 @@ public struct PageRequest: Sendable, Equatable {
         self.limit = min(max(1, limit), Self.maxLimit)
     }
 
-    private static func parse(_ raw: String?, field: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+    /// `raw` as an integer within `range` (`value` when absent); anything else is a 422 naming `field`.
+    public static func parse(_ raw: String?, field: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let raw else { return value }
         guard let number = Int(raw), range.contains(number) else {
             throw HyperionError.invalid(field, "must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(raw.prefix(40))'")

@@ -115,7 +115,6 @@ actor RateLimitLeases {
             }
             leases[rule.key]?.unused = 0
         }
-        let size = request.count
         return Task {
             let answer = await ask(request)
             pending[rule.key] = nil
@@ -123,7 +122,7 @@ actor RateLimitLeases {
             case .granted(let granted, let decision):
                 if leases.count > 10_000 { leases = leases.filter { $0.value.expires > .now } }
                 leases[rule.key] = Lease(unused: granted, token: request.token, granted: granted, remaining: decision.remaining, limit: decision.limit,
-                                         resetSeconds: decision.resetSeconds, expires: .now + Self.lifetime(rule), size: size)
+                                         resetSeconds: decision.resetSeconds, expires: .now + Self.lifetime(rule), size: request.count)
                 return .leased
             case .refused(let decision):
                 return .refused(decision)

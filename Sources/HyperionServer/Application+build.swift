@@ -233,7 +233,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     // One statically typed stack: each middleware calls the next directly instead of through an existential.
     router.addMiddleware {
         RequestIDMiddleware(routes: routes)
-        HTTPMetricsMiddleware(metrics: HTTPMetrics(registry: dependencies.registry), latencies: dependencies.telemetry.routes)
+        HTTPMetricsMiddleware(metrics: dependencies.telemetry.http)
         if settings.accessLog { AccessLogMiddleware() }
         SecurityHeadersMiddleware()
         CORSAllowListMiddleware(allowedOrigins: Set(settings.corsAllowedOrigins))

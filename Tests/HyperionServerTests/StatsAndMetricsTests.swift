@@ -11,16 +11,16 @@ import Testing
 struct StatsAndMetricsTests {
     @Test("the latency book's percentiles are nearest-rank over the latest samples, per key, with a bounded key count")
     func latencyBook() {
-        let book = LatencyBook()
+        let book = LatencyBook<String>()
         for milliseconds in 1...100 { book.record("GET /a", .milliseconds(milliseconds)) }
         let a = book.summaries()["GET /a"]
-        #expect(a == LatencyBook.Summary(count: 100, p50: 50, p95: 95, p99: 99))
+        #expect(a == LatencyRing.Summary(count: 100, p50: 50, p95: 95, p99: 99))
         // Older samples leave the ring: 2,000 slow ones then 1,024 fast ones leave only fast ones.
         for _ in 0..<2000 { book.record("GET /b", .seconds(1)) }
-        for _ in 0..<LatencyBook.capacity { book.record("GET /b", .milliseconds(2)) }
-        #expect(book.summaries()["GET /b"]?.p99 == 2 && book.summaries()["GET /b"]?.count == 2000 + LatencyBook.capacity)
-        for index in 0..<(LatencyBook.maxKeys + 10) { book.record("k\(index)", .milliseconds(1)) }
-        #expect(book.summaries().count == LatencyBook.maxKeys)
+        for _ in 0..<LatencyRing.capacity { book.record("GET /b", .milliseconds(2)) }
+        #expect(book.summaries()["GET /b"]?.p99 == 2 && book.summaries()["GET /b"]?.count == 2000 + LatencyRing.capacity)
+        for index in 0..<(LatencyBook<String>.maxKeys + 10) { book.record("k\(index)", .milliseconds(1)) }
+        #expect(book.summaries().count == LatencyBook<String>.maxKeys)
     }
 
     @Test("a provider's model names stop making new series after the cap")

@@ -18,7 +18,7 @@ final class AnswerMetrics: Sendable {
     let total: DurationHistogram
     private let retrievalByMode: [RetrievalMode: DurationHistogram]
     /// Retrieval times per mode, for `/api/v1/stats`.
-    let latencies = LatencyBook()
+    let latencies = LatencyBook<RetrievalMode>()
     private let families: MetricFamilies
 
     /// Help text of the counters made on demand (one text per name, as Prometheus requires).
@@ -47,7 +47,7 @@ extension AnswerMetrics: AnswerObserver {
     func retrieved(in duration: Duration, mode: RetrievalMode) {
         retrieval.record(duration)
         retrievalByMode[mode]?.record(duration)
-        latencies.record(mode.rawValue, duration)
+        latencies.record(mode, duration)
     }
 
     func finished(_ query: QueryRecord, generation: Duration, total: Duration) {

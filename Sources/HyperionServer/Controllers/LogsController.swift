@@ -39,7 +39,7 @@ struct LogsController {
             guard let logs else { throw HyperionError.notFound("the in-memory log (log.buffer_lines is 0)") }
             let filter = try Self.filter(request)
             guard filter.since == nil, filter.until == nil else { throw HyperionError.invalid("since", "a live tail takes no time range") }
-            let backlog = try Self.integer(request, "backlog", default: 0, range: 0...1000)
+            let backlog = try request.integerQuery("backlog", default: 0, range: 0...1000)
             // Following starts before the backlog is read, so no line falls between the two.
             let live = logs.follow()
             let recent = backlog > 0 ? logs.lines(filter, skip: 0, limit: backlog).items.reversed() : []
@@ -62,12 +62,9 @@ struct LogsController {
             }
             filter.kind = kind
         }
-        if let user = query["user_id"] {
-            guard let id = UUID(uuidString: String(user)) else { throw HyperionError.invalid("user_id", "must be a UUID") }
-            filter.userID = id
-        }
-        filter.since = try query["since"].map { try parseTimestamp(String($0), field: "since") }
-        filter.until = try query["until"].map { try parseTimestamp(String($0), field: "until") }
+        filter.userID = try request.uuidQuery("user_id")
+        filter.since = try request.timestampQuery("since")
+        filter.until = try request.timestampQuery("until")
         let page = try await auth.auditEvents(filter, page: try request.pageRequest)
         return ListResponse(page.map(AuditEventResponse.init))
     }
@@ -84,26 +81,15 @@ struct LogsController {
         }
         filter.logger = try query["logger"].map { try text(String($0), "logger") }
         filter.requestID = try query["request_id"].map { try text(String($0), "request_id") }
-        if let user = query["user_id"] {
-            guard let id = UUID(uuidString: String(user)) else { throw HyperionError.invalid("user_id", "must be a UUID") }
-            filter.userID = id.lowercasedString
-        }
-        filter.since = try query["since"].map { try parseTimestamp(String($0), field: "since") }
-        filter.until = try query["until"].map { try parseTimestamp(String($0), field: "until") }
+        filter.userID = try request.uuidQuery("user_id")?.lowercasedString
+        filter.since = try request.timestampQuery("since")
+        filter.until = try request.timestampQuery("until")
         return filter
     }
 
     private static func text(_ value: String, _ field: String) throws -> String {
         guard (1...200).contains(value.count) else { throw HyperionError.invalid(field, "must be 1 to 200 characters") }
         return value
-    }
-
-    private static func integer(_ request: Request, _ field: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let raw = request.uri.queryParameters[Substring(field)] else { return value }
-        guard let number = Int(String(raw)), range.contains(number) else {
-            throw HyperionError.invalid(field, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return number
     }
 }
 

@@ -23,17 +23,15 @@ struct StatsController {
         let now = Date()
         let queue = try await jobs.summary()
         let recent = telemetry.ingestion.recent
-        let llm = telemetry.llm.latencies.summaries()
-        let providers = Set(llm.keys.filter { !$0.hasSuffix(" first token") })
+        let calls = telemetry.llm.calls.summaries()
+        let firstTokens = telemetry.llm.firstTokens.summaries()
         return StatsResponse(
             version: hyperionVersion, started_at: iso8601(telemetry.startedAt), uptime_seconds: Int(now.timeIntervalSince(telemetry.startedAt)),
-            routes: telemetry.routes.summaries().map { key, summary in
-                let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
-                return .init(method: parts.first ?? "", route: parts.count > 1 ? parts[1] : "", latency: .init(summary))
-            }.sorted { ($0.latency.count, $1.route) > ($1.latency.count, $0.route) },
-            retrieval: telemetry.answers.latencies.summaries().map { .init(mode: $0.key, latency: .init($0.value)) }.sorted { $0.mode < $1.mode },
-            llm: providers.sorted().map { name in
-                .init(provider: name, latency: .init(llm[name]!), first_token: llm["\(name) first token"].map(StatsResponse.Latency.init))
+            routes: telemetry.http.latencies().map { .init(method: $0.method, route: $0.endpoint, latency: .init($0.summary)) }
+                .sorted { ($0.latency.count, $1.route) > ($1.latency.count, $0.route) },
+            retrieval: telemetry.answers.latencies.summaries().map { .init(mode: $0.key.rawValue, latency: .init($0.value)) }.sorted { $0.mode < $1.mode },
+            llm: calls.keys.sorted().map { name in
+                .init(provider: name, latency: .init(calls[name]!), first_token: firstTokens[name].map(StatsResponse.Latency.init))
             },
             ingestion: .init(documents_last_5_minutes: recent.count(within: .seconds(300)), documents_last_hour: recent.count(within: .seconds(3600))),
             queue: .init(queued: queue.queued, running: queue.running,
@@ -50,7 +48,7 @@ struct StatsResponse: ResponseEncodable, Sendable {
         var p95_ms: Double
         var p99_ms: Double
 
-        init(_ summary: LatencyBook.Summary) {
+        init(_ summary: LatencyRing.Summary) {
             count = summary.count
             p50_ms = (summary.p50 * 1000).rounded() / 1000
             p95_ms = (summary.p95 * 1000).rounded() / 1000

@@ -135,6 +135,16 @@ extension Request {
         return id
     }
 
+    /// An optional timestamp query parameter (ISO 8601); present but unreadable is a 422 naming it.
+    func timestampQuery(_ name: String) throws -> Date? {
+        try uri.queryParameters[Substring(name)].map { try parseTimestamp(String($0), field: name) }
+    }
+
+    /// An integer query parameter within `range`, `value` when absent; anything else is a 422 naming it.
+    func integerQuery(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        try PageRequest.parse(uri.queryParameters[Substring(name)].map(String.init), field: name, default: value, range: range)
+    }
+
     /// The `skip`/`limit` list parameters, validated (422 naming the parameter when bad).
     public var pageRequest: PageRequest {
         get throws {

@@ -10,8 +10,6 @@ import Prometheus
 struct HTTPMetricsMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let metrics: HTTPMetrics
-    /// Recent durations per route, for `/api/v1/stats`.
-    let latencies: LatencyBook
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -28,7 +26,7 @@ struct HTTPMetricsMiddleware: RouterMiddleware {
         series.counter(status: response.status.code).increment()
         let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - start)
         series.duration.recordNanoseconds(elapsed)
-        latencies.record(series.key, .nanoseconds(elapsed))
+        series.latencies.withLockedValue { $0.add(.nanoseconds(elapsed)) }
         return response
     }
 }
@@ -44,17 +42,20 @@ final class HTTPMetrics: Sendable {
 
     final class Series: Sendable {
         let labels: [(String, String)]
-        /// `METHOD /route/template`: its key in the latency book.
-        let key: String
+        let method: String
+        let endpoint: String
+        /// Recent durations, for `/api/v1/stats`.
+        let latencies = NIOLockedValueBox(LatencyRing())
         let inProgress: Gauge
         let duration: DurationHistogram
         private let counters = NIOLockedValueBox<[Int: Counter]>([:])
         private let registry: PrometheusCollectorRegistry
 
-        init(registry: PrometheusCollectorRegistry, labels: [(String, String)]) {
+        init(registry: PrometheusCollectorRegistry, method: String, endpoint: String) {
             self.registry = registry
-            self.labels = labels
-            key = labels.map(\.1).joined(separator: " ")
+            self.method = method
+            self.endpoint = endpoint
+            labels = [("method", method), ("endpoint", endpoint)]
             inProgress = registry.makeGauge(descriptor: .named("http_requests_in_progress", help: "Requests being served"), labels: labels)
             duration = registry.makeDurationHistogram(descriptor: .named("http_request_duration_seconds", help: "Time to the response's head, by route"),
                                                       labels: labels, buckets: HTTPMetrics.buckets)
@@ -82,11 +83,17 @@ final class HTTPMetrics: Sendable {
         self.registry = registry
     }
 
+    /// Every method and route answered so far, with its recent latency.
+    func latencies() -> [(method: String, endpoint: String, summary: LatencyRing.Summary)] {
+        cache.withLockedValue { Array($0.values) }.map { ($0.method, $0.endpoint, $0.latencies.withLockedValue(\.summary)) }
+            .filter { $0.summary.count > 0 }
+    }
+
     func series(method: HTTPRequest.Method, endpoint: String) -> Series {
         let key = Key(method: method.rawValue, endpoint: endpoint)
         return cache.withLockedValue { cache in
             if let series = cache[key] { return series }
-            let series = Series(registry: registry, labels: [("method", key.method), ("endpoint", key.endpoint)])
+            let series = Series(registry: registry, method: key.method, endpoint: key.endpoint)
             cache[key] = series
             return series
         }

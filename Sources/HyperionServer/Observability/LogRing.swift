@@ -27,6 +27,8 @@ struct LogFilter: Sendable {
     var until: Date?
     var requestID: String?
     var userID: String?
+    /// Metadata every line must carry with these values (e.g. a job's `job_id`).
+    var metadata: [String: String] = [:]
 
     func matches(_ record: LogRecord) -> Bool {
         if let minimumLevel, record.level < minimumLevel { return false }
@@ -35,7 +37,7 @@ struct LogFilter: Sendable {
         if let until, record.timestamp > until { return false }
         if let requestID, record.requestID != requestID { return false }
         if let userID, record.userID != userID { return false }
-        return true
+        return metadata.allSatisfy { record.metadata[$0.key] == $0.value }
     }
 }
 

@@ -24,8 +24,9 @@ final class LLMMetrics: Sendable {
 
     private let families: MetricFamilies
     private let models = NIOLockedValueBox<[String: Set<String>]>([:])
-    /// Call and first-token times per provider, for `/api/v1/stats`.
-    let latencies = LatencyBook()
+    /// Whole-call and first-token times per provider, for `/api/v1/stats`.
+    let calls = LatencyBook<String>()
+    let firstTokens = LatencyBook<String>()
 
     init(registry: PrometheusCollectorRegistry) {
         families = MetricFamilies(registry: registry, help: Self.help, buckets: Self.buckets)
@@ -43,7 +44,7 @@ final class LLMMetrics: Sendable {
 
     func firstToken(provider: String, model: String, after duration: Duration) {
         families.histogram("llm_first_token_seconds", [("provider", provider), ("model", model)]).record(duration)
-        latencies.record("\(provider) first token", duration)
+        firstTokens.record(provider, duration)
     }
 
     func tokens(provider: String, model: String, _ usage: TokenUsage) {
@@ -54,7 +55,7 @@ final class LLMMetrics: Sendable {
     func ended(provider: String, model: String, outcome: String, after duration: Duration) {
         families.counter("llm_requests_total", [("provider", provider), ("model", model), ("outcome", outcome)]).increment()
         families.histogram("llm_request_duration_seconds", [("provider", provider), ("model", model)]).record(duration)
-        if outcome == "ok" { latencies.record(provider, duration) }
+        if outcome == "ok" { calls.record(provider, duration) }
     }
 
     func failed(_ error: ProviderError) {

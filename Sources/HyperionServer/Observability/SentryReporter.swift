@@ -56,8 +56,7 @@ final class SentryReporter: Service, Sendable {
     /// Log lines of job `id` (newest 30, oldest first), as breadcrumbs.
     func breadcrumbs(ofJob id: String) -> [SentryEvent.Breadcrumb] {
         guard let logs else { return [] }
-        let lines = logs.lines(LogFilter(), skip: 0, limit: logs.capacity).items.filter { $0.metadata["job_id"] == id }
-        return lines.prefix(30).reversed().map(Self.breadcrumb)
+        return logs.lines(LogFilter(metadata: ["job_id": id]), skip: 0, limit: 30).items.reversed().map(Self.breadcrumb)
     }
 
     static func breadcrumb(_ line: LogRecord) -> SentryEvent.Breadcrumb {

@@ -7,8 +7,8 @@ final class Telemetry: Sendable {
     let answers: AnswerMetrics
     let llm: LLMMetrics
     let ingestion: IngestionMetrics
-    /// Recent durations per `METHOD /route`.
-    let routes = LatencyBook()
+    /// Requests per method and route, with their recent latency.
+    let http: HTTPMetrics
     /// When this instance started.
     let startedAt = Date()
 
@@ -16,5 +16,6 @@ final class Telemetry: Sendable {
         answers = AnswerMetrics(registry: registry)
         llm = LLMMetrics(registry: registry)
         ingestion = IngestionMetrics(registry: registry)
+        http = HTTPMetrics(registry: registry)
     }
 }
