@@ -4,7 +4,7 @@ import HyperionCore
 /// Slots taken ahead from the shared window for a busy key, spent here without a round trip to Redis.
 ///
 /// A caller that keeps a key busy (its previous lease was used up while still fresh) asks Redis for twice as many
-/// slots as last time, up to `limit / 10`, at most 64 and at most a quarter of what the window had left; a key that
+/// slots as last time, up to `limit / 10` and at most 64; the window grants at most a quarter of what it has left. A key that
 /// goes quiet, or nears its limit, shrinks back to one slot per call, which is the exact check. Every leased slot is counted in Redis when it is granted, so all instances together
 /// never admit more than the limit; what a lease costs is time: a slot spent up to `lifetime` after its grant leaves
 /// the window that much early. Slots left unspent when a lease goes stale are handed back to Redis with the next
@@ -107,9 +107,6 @@ actor RateLimitLeases {
             // Used up while fresh: busy, so ask for more; gone stale: quieter, so ask for fewer, and hand back what
             // it left unspent.
             request.count = last.expires > now ? min(last.size * 2, Self.cap(rule)) : max(1, last.size / 2)
-            // Near the limit leases shrink to single slots, so no instance sits on slots another one is refused for
-            // (with a quarter of what was left, a lease is spent long before the rest runs out).
-            request.count = min(request.count, max(1, last.remaining / 4))
             if last.unused > 0 {
                 request.returning = (max(1, last.granted - last.unused + 1)...max(1, last.granted)).map { "\(last.token):1:\($0)" }
             }

@@ -20,8 +20,8 @@ public final class RedisRateLimiter: RateLimiter {
 
     /// KEYS: one sorted set per rule. ARGV: limit and window (µs) per rule, then a token unique to this call, then how
     /// many events to count at once (a lease; 1 for one event), then members of the first key to remove before
-    /// counting (a stale lease's unspent slots). Grants as many as every rule still has room for, up to that number,
-    /// or none. Returns per rule {room left before, limit, remaining after, µs until a slot frees}, flattened, then the
+    /// counting (a stale lease's unspent slots). Grants up to that number, at most a quarter of the room every rule
+    /// still has (but one when there is room at all), or none. Returns per rule {room left before, limit, remaining after, µs until a slot frees}, flattened, then the
     /// number granted.
     static let admitScript = """
     local t = redis.call('TIME')
@@ -38,7 +38,10 @@ public final class RedisRateLimiter: RateLimiter {
       redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
       local count = redis.call('ZCARD', KEYS[i])
       counts[i] = count
-      grant = math.min(grant, limit - count)
+      -- A quarter of the room, judged here where the count is exact: an instance's lease is then spent long before
+      -- the others use up what is left, so near the limit none is refused while another still holds slots.
+      local room = limit - count
+      grant = math.min(grant, math.max(1, math.floor(room / 4)), room)
     end
     if grant < 0 then grant = 0 end
     local out = {}
