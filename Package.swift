@@ -42,12 +42,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // Templates of the web UI's pages (escaped by default).
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // Spans around the pipeline's phases (the API, already built for Hummingbird), exported over OTLP/HTTP by
+        // swift-otel (its gRPC exporter left out: Phoenix and every collector take OTLP/HTTP).
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // Domain: value types, protocols, pure logic. No HTTP, no SQL, no networking.
         .target(
             name: "HyperionCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [.product(name: "Logging", package: "swift-log"), .product(name: "Tracing", package: "swift-distributed-tracing")]
         ),
         // AVX2 + FMA kernels picked at run time (small-batch GEMM, vector distances); portable C elsewhere. OpenBLAS
         // (apt libopenblas0) is opened here at first use, not linked, so its kernels can be chosen from CPUID first.
@@ -162,6 +166,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
             ],
             resources: [.copy("UI/Resources")]
         ),
@@ -245,6 +251,7 @@ let package = Package(
                 "HyperionMilvus",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
     ]

@@ -9,6 +9,7 @@ import HyperionRedis
 import Logging
 import Prometheus
 import ServiceLifecycle
+import Tracing
 
 /// Hyperion's version, reported by `/health`, `/openapi.json` and `hyperion version`.
 public let hyperionVersion = "0.1.0"
@@ -41,6 +42,8 @@ public struct AppDependencies: Sendable {
     let telemetry: Telemetry
     /// Error reports to Sentry (`sentry.dsn`), when configured.
     var sentry: SentryReporter?
+    /// Where spans go (`tracing.otlp_endpoint`), when tracing is on.
+    var tracing: TraceRecorder?
 
     /// Creates the dependencies.
     init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
@@ -121,14 +124,16 @@ public struct AppDependencies: Sendable {
 /// Builds the application from configuration: validates settings, opens and migrates the store,
 /// and wires middleware and controllers. Fails fast with a ``HyperionError`` naming the bad key.
 /// `passwordHasher` replaces the configured bcrypt cost and `embedder` the configured embedding model;
-/// tests pass cheap ones, servers never do. `chatModels` adds (or replaces) providers by name.
+/// tests pass cheap ones, servers never do. `chatModels` adds (or replaces) providers by name. `tracer` traces with
+/// that tracer instead of the one `tracing.otlp_endpoint` configures (tests pass an in-memory one).
 public func buildApplication(
     reader: ConfigReader,
     logSink: LogSink = .stdout,
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     passwordHasher: PasswordHasher? = nil,
     embedder: (any DocumentEmbedder)? = nil,
-    chatModels: [String: any ChatModel] = [:]
+    chatModels: [String: any ChatModel] = [:],
+    tracer: (any Tracer)? = nil
 ) async throws -> some ApplicationProtocol {
     let settings = try ServerSettings(reader: reader)
     let embedder = try embedder ?? AppDependencies.makeEmbedder(settings: settings)
@@ -159,6 +164,18 @@ public func buildApplication(
         throw error
     }
     dependencies.logs = logs
+    let tracing: (recorder: TraceRecorder, service: (any Service)?)?
+    if let tracer {
+        tracing = (TraceRecorder(tracer: tracer, recordsContent: settings.tracing.recordContent), nil)
+    } else {
+        do {
+            tracing = try TracingBackend.make(settings: settings.tracing, logger: logger).map { ($0.recorder, $0.service) }
+        } catch {
+            try? await store.close()
+            throw HyperionError.invalid("tracing.otlp_endpoint", "tracing cannot start: \(error)")
+        }
+    }
+    dependencies.tracing = tracing?.recorder
     dependencies.sentry = settings.sentry.dsn.map {
         SentryReporter(dsn: $0, settings: settings.sentry, logs: logs, registry: registry, logger: logger)
     }
@@ -193,6 +210,8 @@ public func buildApplication(
     // so a job still running at shutdown can record where it got to before the store closes.
     // Added first, so it stops last: the reports of whatever fails while the rest stops still go out.
     if let sentry = dependencies.sentry { app.addServices(sentry) }
+    // Next to last: the spans of whatever still runs while the rest stops are exported before it goes.
+    if let service = tracing?.service { app.addServices(service) }
     app.addServices(
         StoreService(store: store, logger: logger),
         ClusterListener(shared: shared, cache: auth.cache, answers: dependencies.answers, logger: logger),
@@ -201,7 +220,7 @@ public func buildApplication(
                           position: dependencies.followerPosition, logger: logger)
         }),
         IndexEngineService(engines: dependencies.indexEngines, logger: logger),
-        knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds,
+        knowledge.worker(settings: settings.ingestion, engineRetryFor: settings.vectors.retryForSeconds, tracing: dependencies.tracing,
                          observer: IngestionObservers([dependencies.telemetry.ingestion] + (dependencies.sentry.map { [SentryJobObserver(reporter: $0)] } ?? [])),
                          logger: logger)
     )
@@ -233,6 +252,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     // One statically typed stack: each middleware calls the next directly instead of through an existential.
     router.addMiddleware {
         RequestIDMiddleware(routes: routes)
+        if let recorder = dependencies.tracing { RequestSpanMiddleware(recorder: recorder) }
         HTTPMetricsMiddleware(metrics: dependencies.telemetry.http)
         if settings.accessLog { AccessLogMiddleware() }
         SecurityHeadersMiddleware()

@@ -94,12 +94,35 @@ public struct AnswerEngine: Sendable {
         var sources: [SourcePassage]
         var options: GenerationOptions
         var started: ContinuousClock.Instant
+        /// The query's span, from retrieval to the stored outcome.
+        var span: SpanHandle
     }
 
     /// Retrieves with `retrieve(question, k, mode)`, builds the prompt and records the running query. Everything
     /// that can be the caller's fault fails here, before a stream starts.
     public func prepare(_ request: Request,
                         retrieve: @Sendable (_ question: String, _ k: Int, _ mode: RetrievalMode) async throws -> [ScoredChunk]) async throws -> Prepared {
+        // Ended when the outcome is stored (``run(_:)``), or here when preparing fails.
+        let span = Spans.start("query", .chain)
+        span.update { attributes in
+            attributes[OpenInference.userID] = request.userID.lowercasedString
+            attributes[OpenInference.sessionID] = request.sessionID?.lowercasedString
+            attributes["hyperion.knowledge_base.id"] = request.knowledgeBase.id.lowercasedString
+            attributes["hyperion.retrieval.mode"] = request.mode.rawValue
+            attributes["hyperion.top_k"] = request.topK
+            if span.recordsContent { attributes[OpenInference.inputValue] = request.question.text }
+        }
+        do {
+            return try await span.bind { try await prepare(request, span: span, retrieve: retrieve) }
+        } catch {
+            span.fail(error)
+            span.end()
+            throw error
+        }
+    }
+
+    private func prepare(_ request: Request, span: SpanHandle,
+                         retrieve: @Sendable (_ question: String, _ k: Int, _ mode: RetrievalMode) async throws -> [ScoredChunk]) async throws -> Prepared {
         let started = ContinuousClock.now
         let question = request.question.text
         let retrievalQuery = await standaloneQuestion(question, history: request.history, chat: request.chat, knowledgeBase: request.knowledgeBase)
@@ -113,7 +136,14 @@ public struct AnswerEngine: Sendable {
         }
         var messages: [ChatMessage] = []
         if request.chat != nil {
-            let prompt = prompts.build(question: question, sources: sources, history: request.history, systemPrompt: request.knowledgeBase.llm.systemPrompt)
+            let prompt = await Spans.run("prompt") { span in
+                let prompt = prompts.build(question: question, sources: sources, history: request.history, systemPrompt: request.knowledgeBase.llm.systemPrompt)
+                span.update { attributes in
+                    attributes["hyperion.prompt.messages"] = prompt.messages.count
+                    attributes["hyperion.prompt.sources"] = prompt.sources.count
+                }
+                return prompt
+            }
             messages = prompt.messages
             sources = prompt.sources
         }
@@ -127,7 +157,8 @@ public struct AnswerEngine: Sendable {
         try await log.started(record)
         let options = GenerationOptions(temperature: request.options.temperature ?? llm.temperature, topP: request.options.topP,
                                         maxTokens: min(request.options.maxTokens ?? maxAnswerTokens, maxAnswerTokens))
-        return Prepared(record: record, chat: request.chat, messages: messages, sources: sources, options: options, started: started)
+        span.set("hyperion.query.id", record.id.lowercasedString)
+        return Prepared(record: record, chat: request.chat, messages: messages, sources: sources, options: options, started: started, span: span)
     }
 
     /// The question retrieval should use: a follow-up rewritten to stand alone by the LLM, or without one,
@@ -138,7 +169,11 @@ public struct AnswerEngine: Sendable {
             let request = ChatRequest(model: knowledgeBase.llm.model, messages: prompts.rewriteRequest(question: question, history: history),
                                       options: GenerationOptions(temperature: 0, maxTokens: 128))
             do {
-                let rewritten = try await chat.complete(request).text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let rewritten = try await Spans.run("rewrite follow-up", .chain) { span in
+                    let rewritten = try await chat.complete(request).text.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if span.keepsContent { span.set(OpenInference.outputValue, rewritten) }
+                    return rewritten
+                }
                 if Question.isUsable(rewritten) { return rewritten }
             } catch {
                 logger.warning("follow-up rewrite failed; retrieving with the question as asked", metadata: ["error": "\(error)"])
@@ -153,7 +188,8 @@ public struct AnswerEngine: Sendable {
     /// failed or cancelled) before the stream ends. Cancelling the stream's consumer cancels the generation.
     public func run(_ prepared: Prepared) -> AsyncThrowingStream<AnswerEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: AnswerEvent.self)
-        let task = Task {
+        // Started within the query's span, so the LLM call is its child.
+        let task = prepared.span.bind { Task {
             var record = prepared.record
             let generationStart = ContinuousClock.now
             continuation.yield(.sources(record))
@@ -183,33 +219,40 @@ public struct AnswerEngine: Sendable {
                 let citations = CitationMapper.citations(in: record.answer, sources: prepared.sources).map(SourceReference.init)
                 record.citations = citations
                 continuation.yield(.citations(citations))
-                record = await finish(record, status: .completed, error: nil, generationStart: generationStart, started: prepared.started)
+                record = await finish(record, status: .completed, error: nil, generationStart: generationStart, started: prepared.started, span: prepared.span)
                 continuation.yield(.done(record))
                 continuation.finish()
             } catch let error as ProviderError {
                 observer.providerFailed(error)
-                _ = await finish(record, status: .failed, error: error.asHyperionError.message, generationStart: generationStart, started: prepared.started)
+                _ = await finish(record, status: .failed, error: error.asHyperionError.message, generationStart: generationStart, started: prepared.started, span: prepared.span)
                 continuation.finish(throwing: error.asHyperionError)
             } catch {
                 let cancelled = Task.isCancelled || error is CancellationError
                 _ = await finish(record, status: cancelled ? .cancelled : .failed, error: cancelled ? nil : "\(error)",
-                                 generationStart: generationStart, started: prepared.started)
+                                 generationStart: generationStart, started: prepared.started, span: prepared.span)
                 continuation.finish(throwing: error)
             }
-        }
+        } }
         continuation.onTermination = { _ in task.cancel() }
         return stream
     }
 
     /// Records the outcome (in a task of its own, so a cancelled request still records it).
     private func finish(_ record: QueryRecord, status: QueryStatus, error: String?, generationStart: ContinuousClock.Instant,
-                        started: ContinuousClock.Instant) async -> QueryRecord {
+                        started: ContinuousClock.Instant, span: SpanHandle) async -> QueryRecord {
         var record = record
         record.status = status
         record.error = error
         record.finishedAt = Date()
         let generationTime = ContinuousClock.now - generationStart
         record.generationMilliseconds = generationTime.milliseconds
+        span.update { attributes in
+            attributes["hyperion.query.status"] = status.rawValue
+            attributes["hyperion.citations"] = record.citations.count
+            if span.recordsContent { attributes[OpenInference.outputValue] = record.answer }
+        }
+        if status == .failed { span.fail(message: error ?? "the query failed") }
+        defer { span.end() }
         observer.finished(record, generation: generationTime, total: ContinuousClock.now - started)
         let final = record
         let (log, logger) = (self.log, self.logger)

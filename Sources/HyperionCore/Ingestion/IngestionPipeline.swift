@@ -78,6 +78,19 @@ public struct IngestionPipeline: Sendable {
     /// ends, none of its documents is left queued or processing, except when the host stops: then the job and its
     /// current document are queued again for the next start.
     public func run(_ job: JobRecord) async {
+        await Spans.run("\(job.kind.rawValue) job", .chain) { span in
+            span.update { attributes in
+                attributes["hyperion.job.id"] = job.id.lowercasedString
+                attributes["hyperion.job.kind"] = job.kind.rawValue
+                attributes["hyperion.job.documents"] = job.documentIDs.count
+                attributes["hyperion.knowledge_base.id"] = job.modelID.lowercasedString
+            }
+            await process(job)
+            if span.isRecording, let status = try? await jobs.status(job.id) { span.set("hyperion.job.status", status.rawValue) }
+        }
+    }
+
+    private func process(_ job: JobRecord) async {
         let started = ContinuousClock.now
         var logger = logger
         logger[metadataKey: "job_id"] = "\(job.id.lowercasedString)"
@@ -178,7 +191,16 @@ public struct IngestionPipeline: Sendable {
         if job.kind == .ingest, document.status == .ready { return true }
         try await records.setStatus(ofDocument: document.id, .processing, error: nil)
         do {
-            let chunks = try await index(document, job: job, knowledgeBase: knowledgeBase, into: generation)
+            let chunks = try await Spans.run("document", .chain) { span in
+                span.update { attributes in
+                    attributes["hyperion.document.id"] = document.id.lowercasedString
+                    attributes["hyperion.document.format"] = document.format.rawValue
+                    attributes["hyperion.document.bytes"] = document.sizeBytes
+                }
+                let chunks = try await index(document, job: job, knowledgeBase: knowledgeBase, into: generation)
+                span.set("hyperion.document.chunks", chunks)
+                return chunks
+            }
             observer.document(ingested: true, chunks: chunks)
             return true
         } catch let stop as Stop {
@@ -210,26 +232,44 @@ public struct IngestionPipeline: Sendable {
             observer.phase(phase, took: now - clock)
             clock = now
         }
-        let extracted = try extractor.extract(try await records.originalFile(of: document), format: document.format)
+        let extracted = try await Spans.run("extract") { span in
+            let extracted = try extractor.extract(try await records.originalFile(of: document), format: document.format)
+            span.set("hyperion.pages", extracted.pages.count)
+            return extracted
+        }
         guard extracted.hasText else { throw HyperionError(.validation, code: "no_text", message: "no extractable text") }
         lap(.extract)
         try await checkpoint(job)
         clock = .now
-        let drafts = Chunker(settings: knowledgeBase.chunking, counter: embedder).chunks(of: extracted)
+        let drafts = await Spans.run("chunk") { span in
+            let drafts = Chunker(settings: knowledgeBase.chunking, counter: embedder).chunks(of: extracted)
+            span.set("hyperion.chunks", drafts.count)
+            return drafts
+        }
         lap(.chunk)
         if limits.maxChunksPerDocument > 0, drafts.count > limits.maxChunksPerDocument {
             throw HyperionError.invalid("document", "it makes \(drafts.count) chunks, more than the \(limits.maxChunksPerDocument) allowed per document (jobs.max_chunks_per_document); split it")
         }
         var vectors: [[Float]] = []
         var embedding = Duration.zero
-        for start in stride(from: 0, to: drafts.count, by: limits.embeddingBatch) {
-            try await checkpoint(job)
-            let batch = drafts[start..<min(start + limits.embeddingBatch, drafts.count)]
-            let began = ContinuousClock.now
-            vectors += try await embedder.embed(batch.map(\.text), purpose: .document)
-            let took = ContinuousClock.now - began
-            embedding += took
-            observer.embedded(texts: batch.count, tokens: batch.reduce(0) { $0 + $1.tokenCount }, took: took)
+        try await Spans.run("embed", .embedding) { span in
+            span.set("hyperion.chunks", drafts.count)
+            for start in stride(from: 0, to: drafts.count, by: limits.embeddingBatch) {
+                try await checkpoint(job)
+                let batch = drafts[start..<min(start + limits.embeddingBatch, drafts.count)]
+                let tokens = batch.reduce(0) { $0 + $1.tokenCount }
+                let began = ContinuousClock.now
+                vectors += try await Spans.run("embed batch", .embedding) { span in
+                    span.update { attributes in
+                        attributes["hyperion.batch.texts"] = batch.count
+                        attributes["hyperion.batch.tokens"] = tokens
+                    }
+                    return try await embedder.embed(batch.map(\.text), purpose: .document)
+                }
+                let took = ContinuousClock.now - began
+                embedding += took
+                observer.embedded(texts: batch.count, tokens: tokens, took: took)
+            }
         }
         observer.phase(.embed, took: embedding)
         try await checkpoint(job)
@@ -245,10 +285,14 @@ public struct IngestionPipeline: Sendable {
         // Indexed before it is stored: storing marks the document ready, which it must not be before the index
         // engine took it. Until then a search drops the entries (their chunks are not in the store yet).
         clock = .now
-        try await retryingEngine(job) { try await catalog.replace(documentID: document.id.uuidString, with: entries, in: generation) }
+        try await Spans.run("index") { _ in
+            try await retryingEngine(job) { try await catalog.replace(documentID: document.id.uuidString, with: entries, in: generation) }
+        }
         lap(.index)
-        let stored = try await records.replaceChunks(ofDocument: document.id, generation: generation.number, with: chunks,
-                                                     title: title, pageCount: extracted.pages.isEmpty ? nil : extracted.pages.count)
+        let stored = try await Spans.run("store") { _ in
+            try await records.replaceChunks(ofDocument: document.id, generation: generation.number, with: chunks,
+                                            title: title, pageCount: extracted.pages.isEmpty ? nil : extracted.pages.count)
+        }
         lap(.store)
         // Deleted while we worked (before the store or just after): take its entries out again.
         let deleted = try await records.document(document.id) == nil

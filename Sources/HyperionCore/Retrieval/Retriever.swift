@@ -46,20 +46,42 @@ public struct Retriever: Sendable {
             let hits = try await vectorHits(query, depth: depth, filter: filter)
             return Fusion.single(hits, mode: .vector, granularity: settings.granularity, limit: k)
         case .keyword:
-            let hits = try await keywords.search(query, k: depth, filter: filter)
+            let hits = try await keywordHits(query, depth: depth, filter: filter)
             return Fusion.single(hits, mode: .keyword, granularity: settings.granularity, limit: k)
         case .hybrid:
-            async let keywordHits = keywords.search(query, k: depth, filter: filter)
+            async let keywordHits = keywordHits(query, depth: depth, filter: filter)
             let vectorHits = try await vectorHits(query, depth: depth, filter: filter)
             let limit = settings.candidates
             let vector = Array(Fusion.collapse(vectorHits, by: settings.granularity).prefix(max(k, limit)))
             let keyword = Array(Fusion.collapse(try await keywordHits, by: settings.granularity).prefix(max(k, limit)))
-            return settings.fusion.fuse(vector: vector, keyword: keyword, granularity: settings.granularity, limit: k)
+            return await Spans.run("fuse") { span in
+                span.update { attributes in
+                    attributes["hyperion.fuse.vector_candidates"] = vector.count
+                    attributes["hyperion.fuse.keyword_candidates"] = keyword.count
+                }
+                return settings.fusion.fuse(vector: vector, keyword: keyword, granularity: settings.granularity, limit: k)
+            }
         }
     }
 
     private func vectorHits(_ query: String, depth: Int, filter: SearchFilter) async throws -> [IndexHit] {
-        guard let embedding = try await embedder.embed([query], purpose: .query).first else { return [] }
-        return try await vectors.search(embedding, k: depth, filter: filter)
+        let embedding = try await Spans.run("embed query", .embedding) { span in
+            if span.keepsContent { span.set(OpenInference.embeddingText(0), query) }
+            return try await embedder.embed([query], purpose: .query).first
+        }
+        guard let embedding else { return [] }
+        return try await Spans.run("vector search", .retriever) { span in
+            let hits = try await vectors.search(embedding, k: depth, filter: filter)
+            span.set("hyperion.hits", hits.count)
+            return hits
+        }
+    }
+
+    private func keywordHits(_ query: String, depth: Int, filter: SearchFilter) async throws -> [IndexHit] {
+        try await Spans.run("keyword search", .retriever) { span in
+            let hits = try await keywords.search(query, k: depth, filter: filter)
+            span.set("hyperion.hits", hits.count)
+            return hits
+        }
     }
 }

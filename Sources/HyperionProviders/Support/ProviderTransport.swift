@@ -126,6 +126,26 @@ public final class ProviderTransport: Sendable {
 
     private func once(_ request: HTTPClientRequest, deadline: NIODeadline, producedText: ManagedAtomic<Bool>,
                       onLine: @Sendable (String) throws -> Bool) async throws {
+        try await Spans.run("\(request.method.rawValue) \(settings.name)", kind: .client) { span in
+            try await once(traced(request, span), deadline: deadline, producedText: producedText, span: span, onLine: onLine)
+        }
+    }
+
+    /// `request` with the current trace's headers, described in `span`.
+    private func traced(_ request: HTTPClientRequest, _ span: SpanHandle) -> HTTPClientRequest {
+        var request = request
+        for (name, value) in Spans.propagationHeaders() { request.headers.replaceOrAdd(name: name, value: value) }
+        span.update { attributes in
+            attributes["http.request.method"] = request.method.rawValue
+            attributes["url.full"] = request.url
+            attributes["server.address"] = settings.baseURL.host
+            attributes["hyperion.provider"] = settings.name
+        }
+        return request
+    }
+
+    private func once(_ request: HTTPClientRequest, deadline: NIODeadline, producedText: ManagedAtomic<Bool>, span: SpanHandle,
+                      onLine: @Sendable (String) throws -> Bool) async throws {
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, deadline: deadline, logger: logger)
@@ -133,6 +153,7 @@ public final class ProviderTransport: Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw classify(error)
         }
+        span.set("http.response.status_code", Int(response.status.code))
         guard response.status == .ok else {
             throw statusError(response, body: (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? "")
         }
@@ -161,12 +182,16 @@ public final class ProviderTransport: Sendable {
     func json(_ make: @Sendable () throws -> HTTPClientRequest, limit: Int = 64 << 20) async throws -> ByteBuffer {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.totalTimeout.nanoseconds))
         return try await retrying(deadline: deadline) {
-            let response: HTTPClientResponse
-            do { response = try await client.execute(try make(), deadline: deadline, logger: logger) } catch { throw classify(error) }
-            let body: ByteBuffer
-            do { body = try await response.body.collect(upTo: limit) } catch { throw classify(error) }
-            guard response.status == .ok else { throw statusError(response, body: String(buffer: body)) }
-            return body
+            let request = try make()
+            return try await Spans.run("\(request.method.rawValue) \(settings.name)", kind: .client) { span in
+                let response: HTTPClientResponse
+                do { response = try await client.execute(traced(request, span), deadline: deadline, logger: logger) } catch { throw classify(error) }
+                span.set("http.response.status_code", Int(response.status.code))
+                let body: ByteBuffer
+                do { body = try await response.body.collect(upTo: limit) } catch { throw classify(error) }
+                guard response.status == .ok else { throw statusError(response, body: String(buffer: body)) }
+                return body
+            }
         }
     }
 

@@ -23,6 +23,8 @@ public struct ServerSettings: Sendable {
     public var logBufferLines: Int
     /// Error reports to Sentry (`sentry.*`).
     public var sentry: SentrySettings
+    /// Traces to an OTLP collector (`tracing.*`).
+    public var tracing: TracingSettings
     /// Largest accepted body for JSON routes, in bytes.
     public var maxBodySize: Int
     /// Origins allowed by CORS; empty means same-origin only.
@@ -69,6 +71,7 @@ public struct ServerSettings: Sendable {
         accessLog = try Setting.logAccess.read(reader)
         logBufferLines = try Setting.logBufferLines.read(reader)
         sentry = try SentrySettings(reader: reader)
+        tracing = try TracingSettings(reader: reader)
         maxBodySize = try Setting.maxBodySize.read(reader)
         corsAllowedOrigins = reader.stringList("http.cors.allowed_origins")
         for origin in corsAllowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {

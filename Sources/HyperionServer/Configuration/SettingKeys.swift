@@ -103,6 +103,12 @@ enum Setting {
         "Log one line per request (health, readiness and metrics probes at debug level).")
     static let logBufferLines = IntSetting("log.buffer_lines", default: 2000, range: 0...1_000_000,
         "Recent log lines kept in memory for GET /api/v1/logs and its live tail (admin); 0 = none.")
+    static let tracingProtocol = ChoiceSetting("tracing.protocol", default: "http/protobuf", allowed: ["http/protobuf", "http/json"],
+        "How traces are sent to tracing.otlp_endpoint: OTLP over HTTP as protobuf or as JSON.")
+    static let tracingRecordContent = BoolSetting("tracing.record_content", default: false,
+        "Whether spans hold what users wrote: questions, answers, prompts, retrieved passages (off: roles, sizes, ids and scores only).")
+    static let tracingServiceName = StringSetting("tracing.service_name", default: "hyperion",
+        "The service.name every span carries (one per deployment, e.g. hyperion-eu).")
     static let sentryEnvironment = StringSetting("sentry.environment", default: "production",
         "The environment error reports name (production, staging, …).")
     static let sentryRelease = StringSetting("sentry.release", default: "",

@@ -69,7 +69,7 @@ struct LogsController {
         return ListResponse(page.map(AuditEventResponse.init))
     }
 
-    /// The log filter a request's query describes: `level`, `logger`, `since`, `until`, `request_id`, `user_id`.
+    /// The log filter a request's query describes: `level`, `logger`, `since`, `until`, `request_id`, `user_id`, `trace_id`.
     static func filter(_ request: Request) throws -> LogFilter {
         let query = request.uri.queryParameters
         var filter = LogFilter()
@@ -82,6 +82,10 @@ struct LogsController {
         filter.logger = try query["logger"].map { try text(String($0), "logger") }
         filter.requestID = try query["request_id"].map { try text(String($0), "request_id") }
         filter.userID = try request.uuidQuery("user_id")?.lowercasedString
+        filter.traceID = try query["trace_id"].map { value in
+            guard RequestTrace.isTraceID(value) else { throw HyperionError.invalid("trace_id", "must be 32 lowercase hexadecimal digits") }
+            return String(value)
+        }
         filter.since = try request.timestampQuery("since")
         filter.until = try request.timestampQuery("until")
         return filter
@@ -102,6 +106,7 @@ struct LogLineResponse: Encodable, Sendable {
     var message: String
     var request_id: String?
     var user_id: String?
+    var trace_id: String?
     var metadata: [String: String]
 
     init(_ record: LogRecord) {
@@ -112,6 +117,7 @@ struct LogLineResponse: Encodable, Sendable {
         message = record.message
         request_id = record.requestID
         user_id = record.userID
+        trace_id = record.traceID
         metadata = record.metadata
     }
 }

@@ -10,6 +10,8 @@ enum LogsDocs {
          "description": "A logger's label; hyperion also matches hyperion.redis and the like"],
         ["name": "request_id", "in": "query", "schema": ["type": "string", "minLength": 1, "maxLength": 200]],
         ["name": "user_id", "in": "query", "schema": A.uuid],
+        ["name": "trace_id", "in": "query", "schema": ["type": "string", "pattern": "^[0-9a-f]{32}$"],
+         "description": "Lines logged within one trace (a request's or an ingestion job's)"],
     ]
     static let timeRange: [JSONValue] = [
         ["name": "since", "in": "query", "schema": A.timestamp],
@@ -22,6 +24,7 @@ enum LogsDocs {
             ("sequence", ["type": "integer", "description": "Position in this process's log; later lines have larger numbers"]),
             ("timestamp", A.timestamp), ("level", levels), ("logger", A.string), ("message", A.string),
             ("request_id", A.nullableString), ("user_id", A.nullableString),
+            ("trace_id", ["type": ["string", "null"], "description": "The W3C trace id of the request or job the line belongs to"]),
             ("metadata", ["type": "object", "additionalProperties": A.string, "description": "Every other field of the line; credentials show as ***"]),
         ])),
         ("LogLineList", A.list("LogLine")),

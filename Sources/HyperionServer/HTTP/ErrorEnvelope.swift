@@ -4,7 +4,8 @@ import Hummingbird
 import HyperionCore
 import HyperionProviders
 
-/// The body of every error response: `{"detail","code","timestamp","request_id"}` (+ `field` for validation).
+/// The body of every error response: `{"detail","code","timestamp","request_id"}` (+ `field` for validation, `trace_id`
+/// when the request has a trace).
 public struct ErrorEnvelope: Codable, Sendable, Equatable {
     /// Human-readable reason, safe to show.
     public var detail: String
@@ -16,6 +17,8 @@ public struct ErrorEnvelope: Codable, Sendable, Equatable {
     public var request_id: String
     /// The offending field, for validation errors.
     public var field: String?
+    /// The request's W3C trace id, to find its trace (and its log lines).
+    public var trace_id: String? = nil
 }
 
 /// An error that already knows its HTTP status and code. Thrown by the HTTP layer; domain code throws
@@ -86,7 +89,8 @@ enum EnvelopeEncoding {
         status: HTTPResponse.Status, code: String, detail: String, field: String?, requestID: String, headers: HTTPFields = [:]
     ) -> Response {
         let envelope = ErrorEnvelope(
-            detail: detail, code: code, timestamp: Date().formatted(.iso8601), request_id: requestID, field: field
+            detail: detail, code: code, timestamp: Date().formatted(.iso8601), request_id: requestID, field: field,
+            trace_id: RequestTrace.current?.traceID
         )
         let data = (try? encoder.encode(envelope)) ?? Data("{\"code\":\"internal_error\"}".utf8)
         var fields = headers
@@ -101,15 +105,15 @@ extension ErrorEnvelope {
         let timestamp = Date().formatted(.iso8601)
         switch error {
         case let error as HyperionError:
-            return ErrorEnvelope(detail: error.message, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field)
+            return ErrorEnvelope(detail: error.message, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field, trace_id: RequestTrace.current?.traceID)
         case let error as ProviderError:
             return from(error.asHyperionError, requestID: requestID)
         case let error as IndexEngineError:
             return from(error.asHyperionError, requestID: requestID)
         case let error as APIError:
-            return ErrorEnvelope(detail: error.detail, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field)
+            return ErrorEnvelope(detail: error.detail, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field, trace_id: RequestTrace.current?.traceID)
         default:
-            return ErrorEnvelope(detail: "internal server error", code: "internal_error", timestamp: timestamp, request_id: requestID, field: nil)
+            return ErrorEnvelope(detail: "internal server error", code: "internal_error", timestamp: timestamp, request_id: requestID, field: nil, trace_id: RequestTrace.current?.traceID)
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Tracing
 
 /// Writes a `text/event-stream` response: events from a producer, and a comment heartbeat whenever the
 /// stream has been quiet for `heartbeat`, so proxies keep the connection open. When the client goes
@@ -34,11 +35,16 @@ struct ServerSentEvents {
 
     /// The streaming response; `produce` runs until it returns or the client leaves.
     static func response(heartbeat: Duration, _ produce: @escaping @Sendable (Sink) async -> Void) -> Response {
-        Response(status: .ok, headers: headers, body: ResponseBody { writer in
+        // The body is written after the handler returned, outside its task-locals: the producer gets the request's
+        // log fields and trace back, so its log lines and spans (the LLM call) belong to the request.
+        let (request, trace) = (RequestTrace.current, ServiceContext.current)
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
             let sink = Sink(continuation: continuation)
             let producer = Task {
-                await produce(sink)
+                await RequestTrace.$current.withValue(request) {
+                    await ServiceContext.$current.withValue(trace) { await produce(sink) }
+                }
                 continuation.finish()
             }
             let beat = Task {

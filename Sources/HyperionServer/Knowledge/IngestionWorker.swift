@@ -3,6 +3,7 @@ import Foundation
 import HyperionCore
 import Logging
 import ServiceLifecycle
+import Tracing
 
 /// Runs queued jobs through the ``IngestionPipeline`` on `concurrency` lanes. Jobs survive restarts: a job whose
 /// worker died (its lease ran out) is queued again, and re-running a document replaces its chunks.
@@ -15,6 +16,8 @@ struct IngestionWorker: Service {
     let lease: Duration
     /// Jobs of one user running at once on this worker.
     let perUser: Int
+    /// Traces every job (each its own trace), when tracing is on.
+    let tracing: TraceRecorder?
     let logger: Logger
     let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
 
@@ -48,7 +51,11 @@ struct IngestionWorker: Service {
                             _ = try? await jobs.heartbeat(job.id)
                         }
                     }
-                    await pipeline.run(job)
+                    if let tracing {
+                        await ServiceContext.$current.withValue(tracing.bound(to: .topLevel)) { await pipeline.run(job) }
+                    } else {
+                        await pipeline.run(job)
+                    }
                     renewal.cancel()
                     // A big document's text, chunks and vectors are freed by now, but glibc keeps freed heap in its
                     // arenas: without this a server that once ingested 100,000 chunks stayed ~1 GB resident.

@@ -6,6 +6,26 @@ extension KnowledgeService {
     /// The best chunks of a model for a question, with their documents' titles; validated, filtered, cached.
     func search(modelID: UUID, query: String, topK: Int?, mode: RetrievalMode?, filter: SearchFilter,
                 metadata: [String: JSONValue] = [:], caller: User) async throws -> [ScoredChunk] {
+        try await Spans.run("retrieve", .retriever) { span in
+            let hits = try await cachedSearch(modelID: modelID, query: query, topK: topK, mode: mode, filter: filter, metadata: metadata,
+                                              caller: caller, span: span)
+            span.update { attributes in
+                attributes["hyperion.knowledge_base.id"] = modelID.lowercasedString
+                if span.recordsContent { attributes[OpenInference.inputValue] = query }
+                for (index, hit) in hits.enumerated() {
+                    attributes[OpenInference.document(index, "id")] = hit.chunk.id.lowercasedString
+                    attributes[OpenInference.document(index, "score")] = hit.item.score
+                    attributes[OpenInference.document(index, "metadata")] =
+                        "{\"document_id\":\"\(hit.chunk.documentID.lowercasedString)\",\"page\":\(hit.chunk.page.map(String.init) ?? "null")}"
+                    if span.recordsContent { attributes[OpenInference.document(index, "content")] = hit.chunk.text }
+                }
+            }
+            return hits
+        }
+    }
+
+    private func cachedSearch(modelID: UUID, query: String, topK: Int?, mode: RetrievalMode?, filter: SearchFilter,
+                              metadata: [String: JSONValue], caller: User, span: SpanHandle) async throws -> [ScoredChunk] {
         let model = try await visibleModel(modelID, caller: caller)
         try checkEmbedder(model)
         var filter = filter
@@ -27,11 +47,14 @@ extension KnowledgeService {
         let key = RetrievalCacheKey(generation: generation, indexChanges: version.key, query: question.text, k: k, mode: resolvedMode, filter: filter)
         // A cached result is served only while every chunk in it still exists: a document deleted through another
         // instance (whose change this process's counter never saw) is never cited from here afterwards.
+        span.set("hyperion.retrieval.mode", resolvedMode.rawValue)
         if let hits = await cache.hits(for: key), try await store.documents.existingChunkIDs(hits.map(\.chunk.id)).count == hits.count {
             metrics?.cacheHits.increment()
+            span.set("hyperion.cache.hit", true)
             return hits
         }
         metrics?.cacheMisses.increment()
+        span.set("hyperion.cache.hit", false)
         let items: [RetrievedItem]
         do {
             let retriever = try await catalog.retriever(for: generation, embedder: embedder, settings: RetrieverSettings(candidates: max(50, k * 4)))
@@ -41,8 +64,12 @@ extension KnowledgeService {
             try await store.knowledgeBases.setStatus(id: model.id, .needsTraining)
             throw error
         }
-        let chunks = Dictionary(uniqueKeysWithValues: try await store.documents.chunks(ids: items.compactMap { UUID(uuidString: $0.id) }).map { ($0.id, $0) })
-        let documents = Dictionary(uniqueKeysWithValues: try await store.documents.find(ids: Array(Set(chunks.values.map(\.documentID)))).map { ($0.id, $0) })
+        let (chunks, documents) = try await Spans.run("fetch chunks") { span in
+            let chunks = Dictionary(uniqueKeysWithValues: try await store.documents.chunks(ids: items.compactMap { UUID(uuidString: $0.id) }).map { ($0.id, $0) })
+            let documents = Dictionary(uniqueKeysWithValues: try await store.documents.find(ids: Array(Set(chunks.values.map(\.documentID)))).map { ($0.id, $0) })
+            span.set("hyperion.chunks", chunks.count)
+            return (chunks, documents)
+        }
         var hits: [ScoredChunk] = []
         for item in items {
             guard let id = UUID(uuidString: item.id), let chunk = chunks[id], let document = documents[chunk.documentID] else { continue }

@@ -358,13 +358,14 @@ extension KnowledgeService {
     }
 
     /// The worker that runs this service's jobs through the ingestion pipeline.
-    func worker(settings: IngestionSettings, engineRetryFor: Int, observer: any IngestionObserver = NoIngestionObserver(), logger: Logger) -> IngestionWorker {
+    func worker(settings: IngestionSettings, engineRetryFor: Int, tracing: TraceRecorder? = nil, observer: any IngestionObserver = NoIngestionObserver(),
+                logger: Logger) -> IngestionWorker {
         let pipeline = IngestionPipeline(
             jobs: jobs, catalog: catalog, records: StoreIngestionRecords(store: store, blobs: blobs), extractor: extractor, embedder: embedder,
             limits: .init(maxAttempts: settings.maxAttempts, maxChunksPerDocument: settings.maxChunksPerDocument, engineRetryFor: .seconds(engineRetryFor)),
             stopping: { Task.isShuttingDownGracefully }, observer: observer, logger: logger
         )
         return IngestionWorker(jobs: jobs, pipeline: pipeline, signal: jobSignal, concurrency: settings.workers,
-                               lease: .seconds(settings.staleAfterSeconds), perUser: settings.perUser, logger: logger)
+                               lease: .seconds(settings.staleAfterSeconds), perUser: settings.perUser, tracing: tracing, logger: logger)
     }
 }

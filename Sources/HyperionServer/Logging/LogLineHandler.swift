@@ -2,6 +2,8 @@ import Foundation
 import HyperionCore
 import Logging
 import NIOConcurrencyHelpers
+import OTel
+import Tracing
 
 #if canImport(Glibc)
 import Glibc
@@ -47,10 +49,13 @@ public struct LogLineHandler: LogHandler {
         // Hummingbird tags every line with its own request id; ours is `request_id`.
         merged.removeValue(forKey: "hb.request.id")
         merged.removeValue(forKey: "hb_id")
-        if merged["request_id"] == nil, let trace = RequestTrace.current {
-            merged["request_id"] = .string(trace.requestID)
-            if let user = trace.identity?.user.id { merged["user_id"] = .string(user.lowercasedString) }
+        let request = RequestTrace.current
+        if merged["request_id"] == nil, let request {
+            merged["request_id"] = .string(request.requestID)
+            if let user = request.identity?.user.id { merged["user_id"] = .string(user.lowercasedString) }
         }
+        // A traced request's or job's own trace; else the one a caller's traceparent named (tracing off).
+        if merged["trace_id"] == nil, let trace = ServiceContext.current?.otelTraceID ?? request?.traceID { merged["trace_id"] = .string(trace) }
         let line: String
         switch format {
         case .json: line = jsonLine(level: event.level, message: "\(event.message)", metadata: merged)
@@ -62,11 +67,12 @@ public struct LogLineHandler: LogHandler {
 
     private func record(level: Logger.Level, message: String, metadata: Logger.Metadata) -> LogRecord {
         var fields: [String: String] = [:]
-        for (key, value) in metadata where key != "request_id" && key != "user_id" {
+        for (key, value) in metadata where key != "request_id" && key != "user_id" && key != "trace_id" {
             fields[key] = Self.redactedKeys.contains(key) ? "***" : "\(value)"
         }
         return LogRecord(sequence: 0, timestamp: Date(), level: level, logger: label, message: message,
-                         requestID: metadata["request_id"].map { "\($0)" }, userID: metadata["user_id"].map { "\($0)" }, metadata: fields)
+                         requestID: metadata["request_id"].map { "\($0)" }, userID: metadata["user_id"].map { "\($0)" },
+                         traceID: metadata["trace_id"].map { "\($0)" }, metadata: fields)
     }
 
     private func jsonLine(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {

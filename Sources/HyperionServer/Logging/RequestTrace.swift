@@ -1,6 +1,6 @@
 import Synchronization
 
-/// What one request's log lines say about it: its id and, once authenticated, the caller.
+/// What one request's log lines say about it: its id, its trace and, once authenticated, the caller.
 ///
 /// The request-id middleware binds it to the request's task (``current``); ``LogLineHandler`` adds its
 /// `request_id` and `user_id` to every line logged from that task and its child tasks, including lines
@@ -14,9 +14,37 @@ public final class RequestTrace: Sendable {
     /// The request id echoed in `X-Request-ID`.
     public let requestID: String
     private let caller = Mutex<Identity?>(nil)
+    private let trace: Mutex<String?>
 
-    /// Creates the trace of a request.
-    public init(requestID: String) { self.requestID = requestID }
+    /// Creates the trace of a request, in the trace `traceID` when its caller sent one.
+    public init(requestID: String, traceID: String? = nil) {
+        self.requestID = requestID
+        trace = Mutex(traceID)
+    }
+
+    /// The W3C trace id (32 hex digits): the request span's when tracing is on, else the caller's `traceparent`'s.
+    public var traceID: String? {
+        get { trace.withLock { $0 } }
+        set { trace.withLock { $0 = newValue } }
+    }
+
+    /// The trace id of a W3C `traceparent` (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`), nil when malformed.
+    public static func traceID(fromTraceparent value: some StringProtocol) -> String? {
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].count == 2, parts[0] != "ff", isHex(parts[0]), isTraceID(parts[1]),
+              parts[2].count == 16, isHex(parts[2]), parts[2] != "0000000000000000", parts[3].count == 2, isHex(parts[3])
+        else { return nil }
+        return String(parts[1])
+    }
+
+    /// Whether `value` is a valid trace id: 32 lowercase hex digits, not all zero.
+    public static func isTraceID(_ value: some StringProtocol) -> Bool {
+        value.utf8.count == 32 && isHex(value) && value.utf8.contains { $0 != 0x30 }
+    }
+
+    private static func isHex(_ value: some StringProtocol) -> Bool {
+        value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
 
     /// The authenticated caller, set by the authentication middleware.
     public var identity: Identity? {

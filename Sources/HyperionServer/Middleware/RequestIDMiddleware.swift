@@ -6,6 +6,8 @@ import Hummingbird
 extension HTTPField.Name {
     /// `X-Request-ID`.
     static let requestID = HTTPField.Name("X-Request-ID")!
+    /// W3C `traceparent`.
+    static let traceparent = HTTPField.Name("traceparent")!
 }
 
 /// Accepts a caller's `X-Request-ID` when it is at most 128 characters of `[A-Za-z0-9._-]`, otherwise
@@ -23,7 +25,8 @@ struct RequestIDMiddleware: RouterMiddleware {
         context.route = routes.match(request.uri.path)?.template ?? "unmatched"
         // Log lines get the id from the task rather than from a logger metadata write, which would copy the
         // request logger's storage and metadata on every request, most of which log nothing.
-        var response = try await RequestTrace.$current.withValue(RequestTrace(requestID: id)) { try await next(request, context) }
+        let traceID = request.headers[.traceparent].flatMap { RequestTrace.traceID(fromTraceparent: $0) }
+        var response = try await RequestTrace.$current.withValue(RequestTrace(requestID: id, traceID: traceID)) { try await next(request, context) }
         response.headers[.requestID] = id
         return response
     }

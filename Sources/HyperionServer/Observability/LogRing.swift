@@ -13,6 +13,8 @@ struct LogRecord: Sendable {
     var message: String
     var requestID: String?
     var userID: String?
+    /// The trace the line was logged in (a request's or a job's), when tracing is on or the caller sent one.
+    var traceID: String?
     /// Every other metadata value, as text.
     var metadata: [String: String]
 }
@@ -27,6 +29,7 @@ struct LogFilter: Sendable {
     var until: Date?
     var requestID: String?
     var userID: String?
+    var traceID: String?
     /// Metadata every line must carry with these values (e.g. a job's `job_id`).
     var metadata: [String: String] = [:]
 
@@ -37,6 +40,7 @@ struct LogFilter: Sendable {
         if let until, record.timestamp > until { return false }
         if let requestID, record.requestID != requestID { return false }
         if let userID, record.userID != userID { return false }
+        if let traceID, record.traceID != traceID { return false }
         return metadata.allSatisfy { record.metadata[$0.key] == $0.value }
     }
 }

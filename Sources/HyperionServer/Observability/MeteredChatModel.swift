@@ -63,7 +63,9 @@ final class LLMMetrics: Sendable {
     }
 }
 
-/// A chat model that reports every call to ``LLMMetrics`` and otherwise passes everything through unchanged.
+/// A chat model that reports every call to ``LLMMetrics`` and traces it as an OpenInference LLM span (model, parameters,
+/// messages, tokens, first token; message contents only with `tracing.record_content`), and otherwise passes everything
+/// through unchanged.
 struct MeteredChatModel: ChatModel {
     /// The provider's own client (the Ollama pull needs it).
     let base: any ChatModel
@@ -76,29 +78,51 @@ struct MeteredChatModel: ChatModel {
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
         let provider = base.providerName
         let model = metrics.label(provider: provider, model: request.model ?? base.defaultModel ?? "default")
-        let upstream = base.stream(request)
+        let span = Spans.start("llm", .llm)
+        Self.describe(request, model: request.model ?? base.defaultModel ?? "default", provider: provider, in: span)
+        // The provider's HTTP call starts inside the span, so it is its child and carries its traceparent.
+        let upstream = span.bind { base.stream(request) }
         let metrics = self.metrics
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatEvent.self)
-        let task = Task {
+        let task = span.bind { Task {
             let started = ContinuousClock.now
             var waiting = true
+            var answer = ""
+            defer { span.end() }
             do {
                 for try await event in upstream {
                     switch event {
-                    case .delta where waiting:
-                        waiting = false
-                        metrics.firstToken(provider: provider, model: model, after: ContinuousClock.now - started)
+                    case .delta(let text):
+                        if waiting {
+                            waiting = false
+                            metrics.firstToken(provider: provider, model: model, after: ContinuousClock.now - started)
+                            span.event("first token")
+                        }
+                        if span.keepsContent { answer += text }
                     case .usage(let usage):
                         metrics.tokens(provider: provider, model: model, usage)
-                    default:
-                        break
+                        span.update { attributes in
+                            attributes[OpenInference.promptTokens] = usage.promptTokens
+                            attributes[OpenInference.completionTokens] = usage.completionTokens
+                            attributes[OpenInference.totalTokens] = usage.totalTokens
+                        }
+                    case .finished(let reason):
+                        span.set("hyperion.llm.finish_reason", reason)
                     }
                     continuation.yield(event)
                 }
                 try Task.checkCancellation()
                 metrics.ended(provider: provider, model: model, outcome: "ok", after: ContinuousClock.now - started)
+                if span.keepsContent {
+                    span.update { attributes in
+                        attributes[OpenInference.outputMessage(0, "role")] = "assistant"
+                        attributes[OpenInference.outputMessage(0, "content")] = answer
+                        attributes[OpenInference.outputValue] = answer
+                    }
+                }
                 continuation.finish()
             } catch {
+                span.fail(error)
                 let outcome: String
                 if let error = error as? ProviderError {
                     metrics.failed(error)
@@ -109,9 +133,29 @@ struct MeteredChatModel: ChatModel {
                 metrics.ended(provider: provider, model: model, outcome: outcome, after: ContinuousClock.now - started)
                 continuation.finish(throwing: error)
             }
-        }
+        } }
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+
+    /// The request's model, parameters and messages (their roles always, their contents only when recorded).
+    static func describe(_ request: ChatRequest, model: String, provider: String, in span: SpanHandle) {
+        span.update { attributes in
+            attributes[OpenInference.modelName] = model
+            attributes[OpenInference.provider] = provider
+            var parameters: [String] = []
+            if let temperature = request.options.temperature { parameters.append("\"temperature\":\(temperature)") }
+            if let topP = request.options.topP { parameters.append("\"top_p\":\(topP)") }
+            if let maxTokens = request.options.maxTokens { parameters.append("\"max_tokens\":\(maxTokens)") }
+            attributes[OpenInference.invocationParameters] = "{" + parameters.joined(separator: ",") + "}"
+            for (index, message) in request.messages.enumerated() {
+                attributes[OpenInference.inputMessage(index, "role")] = message.role.rawValue
+                if span.recordsContent { attributes[OpenInference.inputMessage(index, "content")] = message.content }
+            }
+            if span.recordsContent, let question = request.messages.last(where: { $0.role == .user }) {
+                attributes[OpenInference.inputValue] = question.content
+            }
+        }
     }
 }
 

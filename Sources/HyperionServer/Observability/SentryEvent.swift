@@ -1,4 +1,5 @@
 import Foundation
+import HyperionCore
 
 /// One error report in Sentry's event format (the subset Hyperion fills in), and its envelope.
 struct SentryEvent: Sendable {
@@ -28,6 +29,9 @@ struct SentryEvent: Sendable {
     var url: String?
     var breadcrumbs: [Breadcrumb] = []
     var extra: [String: String] = [:]
+    /// The W3C trace and span the error happened in (`contexts.trace`, as Sentry's SDKs send it).
+    var traceID: String?
+    var spanID: String?
 
     /// The event as Sentry's JSON, with what the reporter adds to every event.
     func json(release: String, environment: String, serverName: String) -> [String: Any] {
@@ -51,6 +55,11 @@ struct SentryEvent: Sendable {
             }]
         }
         if !extra.isEmpty { event["extra"] = extra }
+        if let traceID {
+            var contexts = event["contexts"] as? [String: Any] ?? [:]
+            contexts["trace"] = ["trace_id": traceID, "span_id": spanID ?? String(eventID.prefix(16)), "type": "trace"]
+            event["contexts"] = contexts
+        }
         return event
     }
 
@@ -81,4 +90,14 @@ struct SentryEvent: Sendable {
         "6"
         #endif
     }()
+}
+
+extension SentryEvent {
+    /// The trace and span ids of the current span, read from the `traceparent` it would send onwards.
+    static func currentTrace() -> (String?, String?) {
+        guard let header = Spans.propagationHeaders().first(where: { $0.0 == "traceparent" })?.1 else { return (nil, nil) }
+        let parts = header.split(separator: "-")
+        guard parts.count >= 3, let trace = RequestTrace.traceID(fromTraceparent: header) else { return (nil, nil) }
+        return (trace, String(parts[2]))
+    }
 }

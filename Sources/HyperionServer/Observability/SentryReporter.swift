@@ -137,6 +137,7 @@ struct SentryJobObserver: IngestionObserver {
         event.extra = ["model_id": job.modelID.lowercasedString, "documents": "\(job.documentIDs.count)", "attempts": "\(job.attempts)",
                        "seconds": String(format: "%.1f", duration.seconds)]
         event.breadcrumbs = reporter.breadcrumbs(ofJob: job.id.lowercasedString)
+        (event.traceID, event.spanID) = SentryEvent.currentTrace()
         reporter.capture(event)
     }
 }
@@ -153,6 +154,8 @@ extension SentryReporter {
         }
         event.method = request.method.rawValue
         event.url = request.uri.path
+        (event.traceID, event.spanID) = SentryEvent.currentTrace()
+        if event.traceID == nil { event.traceID = RequestTrace.current?.traceID }
         capture(event)
     }
 }

@@ -50,6 +50,8 @@ public enum OpenAPIDocument {
                 "timestamp": ["type": "string", "format": "date-time"],
                 "request_id": ["type": "string", "description": "Echo of X-Request-ID"],
                 "field": ["type": "string", "description": "Offending field of a validation error"],
+                "trace_id": ["type": "string", "pattern": "^[0-9a-f]{32}$",
+                             "description": "The W3C trace id of the request, when tracing is on or the caller sent a traceparent"],
             ],
         ],
         "Health": [

@@ -1,0 +1,108 @@
+import Tracing
+
+/// Spans around the pipeline's steps, made by the ``TraceRecorder`` of the current service context; with none, the
+/// body runs alone and every ``SpanHandle`` call does nothing.
+public enum Spans {
+    /// Starts a child of the current span; the caller ends it (for work that outlives one call, such as a stream).
+    public static func start(_ name: String, kind: SpanKind = .internal, _ openInference: OpenInference.Kind? = nil) -> SpanHandle {
+        guard let context = ServiceContext.current, let recorder = context.traceRecorder else { return .none }
+        let span = recorder.tracer.startSpan(name, context: context, ofKind: kind)
+        let handle = SpanHandle(span: span, recordsContent: recorder.recordsContent)
+        if let openInference { handle.set(OpenInference.spanKind, openInference.rawValue) }
+        return handle
+    }
+
+    /// Runs `body` in a child span of the current one, ended when it returns; a thrown error marks the span failed.
+    public static func run<T>(
+        _ name: String, kind: SpanKind = .internal, _ openInference: OpenInference.Kind? = nil,
+        isolation: isolated (any Actor)? = #isolation, _ body: (SpanHandle) async throws -> T
+    ) async rethrows -> T {
+        let handle = start(name, kind: kind, openInference)
+        guard let span = handle.span else { return try await body(handle) }
+        defer { span.end() }
+        do {
+            return try await ServiceContext.$current.withValue(span.context, operation: { try await body(handle) }, isolation: isolation)
+        } catch {
+            handle.fail(error)
+            throw error
+        }
+    }
+
+    /// The headers that carry the current trace to another service (W3C `traceparent`, `tracestate`); none when the
+    /// work is not traced.
+    public static func propagationHeaders() -> [(String, String)] {
+        guard let context = ServiceContext.current, let recorder = context.traceRecorder else { return [] }
+        var headers: [(String, String)] = []
+        recorder.tracer.inject(context, into: &headers, using: HeaderListInjector())
+        return headers
+    }
+}
+
+/// One span of the current work, or none (untraced); attributes are kept only while the span records (sampled).
+public struct SpanHandle: Sendable {
+    let span: (any Span)?
+    /// Whether `tracing.record_content` lets spans hold what users wrote.
+    public let recordsContent: Bool
+
+    /// No span.
+    public static let none = SpanHandle(span: nil, recordsContent: false)
+
+    /// Whether what is set here is kept: build costly attributes only when it is.
+    public var isRecording: Bool { span?.isRecording ?? false }
+    /// Whether content (questions, answers, passages) may be set now.
+    public var keepsContent: Bool { recordsContent && isRecording }
+
+    /// Sets one attribute (nothing for nil).
+    public func set(_ name: String, _ value: (any SpanAttributeConvertible)?) {
+        guard let span, span.isRecording, let value else { return }
+        span.attributes[name] = value.toSpanAttribute()
+    }
+
+    /// Sets several attributes at once, built only while the span records.
+    public func update(_ body: (inout SpanAttributes) -> Void) {
+        guard let span, span.isRecording else { return }
+        span.updateAttributes(body)
+    }
+
+    /// Adds an event (a point in time within the span).
+    public func event(_ name: String, _ attributes: SpanAttributes = [:]) {
+        guard let span, span.isRecording else { return }
+        span.addEvent(SpanEvent(name: name, attributes: attributes))
+    }
+
+    /// Marks the span failed with `error`; a cancellation is an event, not a failure.
+    public func fail(_ error: any Error) {
+        guard let span else { return }
+        if error is CancellationError {
+            span.addEvent(SpanEvent(name: "cancelled"))
+            return
+        }
+        span.recordError(error)
+        span.setStatus(SpanStatus(code: .error, message: String(String(describing: error).prefix(300))))
+    }
+
+    /// Marks the span failed for `message` (an outcome that was recorded rather than thrown).
+    public func fail(message: String) {
+        span?.setStatus(SpanStatus(code: .error, message: String(message.prefix(300))))
+    }
+
+    /// Ends the span.
+    public func end() { span?.end() }
+
+    /// Runs `body` with this span as the current one, so spans and tasks it starts are its children.
+    public func bind<T>(_ body: () throws -> T) rethrows -> T {
+        guard let span else { return try body() }
+        return try ServiceContext.$current.withValue(span.context, operation: body)
+    }
+
+    /// Runs `body` with this span as the current one.
+    public func bind<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows -> T {
+        guard let span else { return try await body() }
+        return try await ServiceContext.$current.withValue(span.context, operation: body, isolation: isolation)
+    }
+}
+
+/// Writes propagation headers into a list of name/value pairs.
+struct HeaderListInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [(String, String)]) { carrier.append((key, value)) }
+}
