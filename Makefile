@@ -3,7 +3,7 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening bench-stores bench-redis bench-cluster clean
+.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening bench-stores bench-redis bench-cluster bench-tracing clean
 
 run: ## install what is missing, build (release), fetch assets, migrate and serve
 	@scripts/ensure-system.sh run
@@ -72,6 +72,10 @@ bench-redis: ## release build; one rate-limit check with Redis on loopback vs re
 bench-cluster: ## release build; two instances behind nginx on PostgreSQL and Redis: q/s and p50/p99 with one and two instances, cached and not, rate-limit cost
 	@scripts/ensure-system.sh cluster
 	@Benchmarks/cluster/run.sh
+
+bench-tracing: ## release build; tracing off, sampled at 0.1 and at 1.0: /auth/me req/s and question p50, interleaved rounds
+	@scripts/ensure-system.sh bench
+	@Benchmarks/tracing/run.sh
 
 clean:
 	rm -rf .build .venv

@@ -59,7 +59,7 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         body = json.loads(self.rfile.read(length) or b"{}")
         with lock:
-            requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+            requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "traceparent": self.headers.get("traceparent"), "body": body})
         if self.path == "/api/pull":
             return self.pull(body.get("model", ""))
         if self.path != "/v1/chat/completions":

@@ -14,6 +14,7 @@ cleanup() {
   scripts/chroma.sh stop "$work/chroma" || true
   scripts/milvus.sh stop "$work/milvus" || true
   scripts/redis.sh stop "$work/redis" || true
+  scripts/phoenix.sh stop "$work/tracing/phoenix" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -27,6 +28,10 @@ step() {  # step NAME COMMAND...
 }
 
 scripts/ensure-system.sh test || { echo "FAIL: could not install system packages"; exit 1; }
+# The engines' PyPI packages download while Swift builds; each script's `start` then finds its package installed.
+( for engine in pgvector chroma milvus phoenix; do scripts/$engine.sh install "$work/$engine" || echo "installing $engine failed"; done ) \
+  > "$work/installs.log" 2>&1 &
+installs=$!
 step "python tools (.venv)" scripts/venv.sh
 step "swift build (debug, with tests)" swift build --build-tests
 # Asked once: every SwiftPM invocation leaves an empty /tmp/TemporaryDirectory.* behind.
@@ -41,6 +46,7 @@ step "stemmer reference (snowballstemmer)" bash -c ".venv/bin/python scripts/ste
 export HYPERION_TEST_STEMS="$work/stems.tsv"
 export HYPERION_TEST_REQUIRE_STEMS=1
 
+wait $installs; cat "$work/installs.log"
 pg_url=$(scripts/postgres.sh start "$work/pg") || { echo "FAIL: PostgreSQL did not start"; exit 1; }
 echo "PostgreSQL at ${pg_url%%\?*}"
 export HYPERION_TEST_POSTGRES_URL="$pg_url"
@@ -83,6 +89,7 @@ step "integration: live server, SQLite + Chroma" env HYPERION_VECTOR_STORE=chrom
 step "integration: live server, SQLite + Milvus" env HYPERION_VECTOR_STORE=milvus HYPERION_VECTOR_MILVUS_URL="$milvus_url" scripts/integration.sh "$work/it-milvus" ""
 step "web UI: headless Chromium (Selenium)" scripts/ui.sh "$work/ui"
 step "observability: Sentry reports held against the official sentry-sdk" .venv/bin/python scripts/sentry_checks.py "$bindir/hyperion" "$work/sentry"
+step "observability: traces in Arize Phoenix (OTLP/HTTP, OpenInference)" python3 scripts/tracing_checks.py "$bindir/hyperion" "$work/tracing"
 step "observability: promtool rules tests, Prometheus scraping a live server, the Grafana dashboard's queries" python3 scripts/observability_checks.py "$bindir/hyperion" "$work/observability"
 step "jobs: kill -9 resume (SQLite)" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-sqlite"
 step "jobs: kill -9 resume and two instances (PostgreSQL)" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-pg" "$pg_url"
