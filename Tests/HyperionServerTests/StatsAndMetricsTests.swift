@@ -90,6 +90,21 @@ struct StatsAndMetricsTests {
         }
     }
 
+    @Test("methods outside HTTP's usual ones share one OTHER label, so a client cannot grow the series")
+    func unknownMethods() async throws {
+        try await withTestApp { client in
+            for method in ["BREW", "PROPFIND", "X-ANYTHING"] {
+                let status = try await client.execute(uri: "/health", method: HTTPRequest.Method(method)!) { $0.status }
+                #expect(status.code >= 400, "\(method)")
+            }
+            _ = try await client.execute(uri: "/health", method: .get) { $0.status }
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"http_requests_total{method="OTHER",endpoint="/health",status="405"} 3"#), "\(metrics.split(separator: "\n").filter { $0.contains("/health") })")
+            #expect(metrics.contains(#"method="GET",endpoint="/health""#))
+            #expect(!metrics.contains("BREW") && !metrics.contains("PROPFIND") && !metrics.contains("X-ANYTHING"))
+        }
+    }
+
     @Test("the summary is for admins only")
     func adminsOnly() async throws {
         try await withTestApp { client in

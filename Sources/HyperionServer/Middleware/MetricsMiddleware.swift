@@ -89,8 +89,12 @@ final class HTTPMetrics: Sendable {
             .filter { $0.summary.count > 0 }
     }
 
+    /// The methods that keep their own label; any other (a client may send any token as a method) counts as `OTHER`,
+    /// so the series stay bounded.
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
     func series(method: HTTPRequest.Method, endpoint: String) -> Series {
-        let key = Key(method: method.rawValue, endpoint: endpoint)
+        let key = Key(method: Self.knownMethods.contains(method.rawValue) ? method.rawValue : "OTHER", endpoint: endpoint)
         return cache.withLockedValue { cache in
             if let series = cache[key] { return series }
             let series = Series(registry: registry, method: key.method, endpoint: key.endpoint)
