@@ -102,7 +102,10 @@ async function performance() {
 
 /** One log line as a table row (metadata as key=value). */
 function logRow(line) {
-  const detail = Object.entries(line.metadata).map(([k, v]) => `${k}=${v}`).join(" ");
+  const fields = Object.entries(line.metadata).map(([k, v]) => `${k}=${v}`);
+  // The trace id leads to the request's or job's trace in Phoenix (or any OTLP backend).
+  if (line.trace_id) fields.unshift(`trace_id=${line.trace_id}`);
+  const detail = fields.join(" ");
   return el("tr", { class: `level-${line.level}` }, el("td", {}, when(line.timestamp)), el("td", {}, line.level),
     el("td", {}, line.message), el("td", { class: "request" }, line.request_id || ""), el("td", { class: "detail" }, detail));
 }
