@@ -166,7 +166,7 @@ public func buildApplication(
     dependencies.logs = logs
     let tracing: (recorder: TraceRecorder, service: (any Service)?)?
     if let tracer {
-        tracing = (TraceRecorder(tracer: tracer, recordsContent: settings.tracing.recordContent), nil)
+        tracing = (TraceRecorder(tracer: tracer, recordsContent: settings.tracing.recordContent, sampleRatio: settings.tracing.sampleRatio), nil)
     } else {
         do {
             tracing = try TracingBackend.make(settings: settings.tracing, logger: logger).map { ($0.recorder, $0.service) }

@@ -8,6 +8,7 @@ import HyperionCore
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
+import Tracing
 
 /// A real HTTP server on 127.0.0.1 whose routes a test writes: here an OTLP/HTTP collector (JSON) and an Ollama.
 private final class LoopbackServer: Sendable {
@@ -274,10 +275,10 @@ struct TracingTests {
         let spans = try await exported(seen) { $0.contains { $0.name == "llm" } }
         #expect(!spans.isEmpty && spans.allSatisfy { $0.traceID == Self.traceID }, "\(spans.map(\.name))")
         #expect(!spans.contains { $0.name == "ingest job" })
-        // Unsampled requests still have a trace id in their log lines (their context exists, it is just not sent).
+        // A request not kept makes no trace at all (that is what makes it free): only the caller's has an id.
         let lines = sink.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        let ids = Set(lines.filter { $0["route"] as? String == "/api/v1/query" }.compactMap { $0["trace_id"] as? String })
-        #expect(ids.count == 2 && ids.contains(Self.traceID))
+        let queries = lines.filter { $0["route"] as? String == "/api/v1/query" }
+        #expect(queries.count == 2 && queries.compactMap { $0["trace_id"] as? String } == [Self.traceID])
     }
 
     @Test("tracing off: a caller's traceparent still names the trace in log lines and error envelopes; a malformed one is ignored")
@@ -296,6 +297,16 @@ struct TracingTests {
         }
         let lines = sink.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(lines.filter { $0["trace_id"] as? String == Self.traceID }.count == 1)
+    }
+
+    @Test("new traces are kept at the sample ratio, decided without a system call")
+    func ratio() {
+        let recorder = { (ratio: Double) in TraceRecorder(tracer: NoOpTracer(), recordsContent: false, sampleRatio: ratio) }
+        #expect((0..<1000).allSatisfy { _ in recorder(1).samplesNewTrace() })
+        #expect(!(0..<1000).contains { _ in recorder(0).samplesNewTrace() })
+        let tenth = recorder(0.1)
+        let kept = (0..<20_000).filter { _ in tenth.samplesNewTrace() }.count
+        #expect((1700...2300).contains(kept), "\(kept) of 20,000")
     }
 
     @Test("bad tracing settings fail at start naming the key")

@@ -1,3 +1,4 @@
+import Synchronization
 import Tracing
 
 /// Where the spans of the current task go: a tracer, and whether spans may hold what users wrote (questions, answers,
@@ -11,11 +12,24 @@ public struct TraceRecorder: Sendable {
     public let tracer: any Tracer
     /// Whether message contents and passages go into spans (`tracing.record_content`).
     public let recordsContent: Bool
+    /// The share of new traces kept (`tracing.sample_ratio`).
+    public let sampleRatio: Double
+    private let draws = SamplingDraws()
 
-    /// Creates a recorder.
-    public init(tracer: any Tracer, recordsContent: Bool) {
+    /// Creates a recorder keeping `sampleRatio` of the traces it starts.
+    public init(tracer: any Tracer, recordsContent: Bool, sampleRatio: Double = 1) {
         self.tracer = tracer
         self.recordsContent = recordsContent
+        self.sampleRatio = sampleRatio
+    }
+
+    /// Whether a trace that starts here (no caller's trace to follow) is kept. Decided before anything is made: a
+    /// dropped request or job then costs nothing (no span, no ids, no context); the tracer's own sampler only
+    /// follows parents.
+    public func samplesNewTrace() -> Bool {
+        if sampleRatio >= 1 { return true }
+        if sampleRatio <= 0 { return false }
+        return draws.next() < sampleRatio
     }
 
     /// `context` with this recorder in it.
@@ -37,4 +51,14 @@ extension ServiceContext {
 private enum TraceRecorderKey: ServiceContextKey {
     typealias Value = TraceRecorder
     static var nameOverride: String? { "hyperion-trace-recorder" }
+}
+
+/// Uniform draws in 0..<1 from any thread: SplitMix64 over a shared counter (one atomic add, no system call).
+final class SamplingDraws: Sendable {
+    private let counter = Atomic<UInt64>(UInt64.random(in: 0...UInt64.max))
+
+    func next() -> Double {
+        var mixer = SplitMix64(state: counter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue)
+        return mixer.unit()
+    }
 }

@@ -16,7 +16,7 @@ struct IngestionWorker: Service {
     let lease: Duration
     /// Jobs of one user running at once on this worker.
     let perUser: Int
-    /// Traces every job (each its own trace), when tracing is on.
+    /// Traces jobs (each its own trace, kept at the sample ratio), when tracing is on.
     let tracing: TraceRecorder?
     let logger: Logger
     let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
@@ -51,7 +51,7 @@ struct IngestionWorker: Service {
                             _ = try? await jobs.heartbeat(job.id)
                         }
                     }
-                    if let tracing {
+                    if let tracing, tracing.samplesNewTrace() {
                         await ServiceContext.$current.withValue(tracing.bound(to: .topLevel)) { await pipeline.run(job) }
                     } else {
                         await pipeline.run(job)

@@ -4,9 +4,10 @@ import HyperionCore
 import OTel
 import Tracing
 
-/// Opens the server span of every request (`tracing.otlp_endpoint` set): a child of the caller's W3C `traceparent`
-/// when it sends one, named by method and route template, ended when the last byte of the response is written (a
-/// streamed answer's LLM call falls inside it). Everything the request does below runs in the span's service context,
+/// Opens the server span of a request (`tracing.otlp_endpoint` set): a child of the caller's W3C `traceparent` when
+/// it sends one (kept when the caller kept it), else a new trace kept at `tracing.sample_ratio`; named by method and
+/// route template, ended when the last byte of the response is written (a streamed answer's LLM call falls inside
+/// it). A request that is not kept passes through untouched: at a ratio of 0.1 nine requests in ten cost nothing. Everything the request does below runs in the span's service context,
 /// which also carries the ``TraceRecorder``, so the pipeline's spans are its children. Its trace id goes into the
 /// request's log lines and error envelope.
 struct RequestSpanMiddleware: RouterMiddleware {
@@ -14,25 +15,22 @@ struct RequestSpanMiddleware: RouterMiddleware {
     let recorder: TraceRecorder
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.headers[.traceparent] != nil || recorder.samplesNewTrace() else { return try await next(request, context) }
         var parent = recorder.bound(to: .topLevel)
         recorder.tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         let span = recorder.tracer.startSpan("\(request.method.rawValue) \(context.route)", context: parent, ofKind: .server)
         let trace = RequestTrace.current
         trace?.traceID = span.context.otelTraceID
-        if span.isRecording {
-            span.updateAttributes { attributes in
-                attributes["http.request.method"] = request.method.rawValue
-                attributes["http.route"] = context.route
-                attributes["url.path"] = String(request.uri.path.prefix(500))
-                attributes["user_agent.original"] = request.headers[.userAgent].map { String($0.prefix(300)) }
-                attributes["hyperion.request_id"] = context.requestID
-            }
-        }
         do {
             var response = try await ServiceContext.$current.withValue(span.context) { try await next(request, context) }
             let status = Int(response.status.code)
             if span.isRecording {
                 span.updateAttributes { attributes in
+                    attributes["http.request.method"] = request.method.rawValue
+                    attributes["http.route"] = context.route
+                    attributes["url.path"] = String(request.uri.path.prefix(500))
+                    attributes["user_agent.original"] = request.headers[.userAgent].map { String($0.prefix(300)) }
+                    attributes["hyperion.request_id"] = context.requestID
                     attributes["http.response.status_code"] = status
                     attributes["enduser.id"] = trace?.identity?.user.id.lowercasedString
                 }
@@ -45,6 +43,10 @@ struct RequestSpanMiddleware: RouterMiddleware {
             }
             return response
         } catch {
+            span.updateAttributes { attributes in
+                attributes["http.request.method"] = request.method.rawValue
+                attributes["http.route"] = context.route
+            }
             span.recordError(error)
             span.setStatus(SpanStatus(code: .error))
             span.end()

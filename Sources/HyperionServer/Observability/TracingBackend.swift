@@ -19,8 +19,9 @@ enum TracingBackend {
         configuration.logs.enabled = false
         configuration.metrics.enabled = false
         configuration.traces.enabled = true
-        // Parent-based: a caller's sampled traceparent is followed whatever the ratio.
-        configuration.traces.sampler = .parentBasedTraceIDRatio(ratio: settings.sampleRatio) ?? .parentBasedAlwaysOn
+        // The ratio is applied before a trace starts (TraceRecorder.samplesNewTrace), so a dropped request costs
+        // nothing; the tracer follows parents only: a caller's trace is kept when the caller kept it.
+        configuration.traces.sampler = .parentBasedAlwaysOn
         configuration.traces.exporter = .otlp
         var base = endpoint.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
@@ -28,6 +29,6 @@ enum TracingBackend {
         configuration.traces.otlpExporter.protocol = settings.wireProtocol == "http/json" ? .httpJSON : .httpProtobuf
         configuration.traces.otlpExporter.headers = settings.headers
         let backend = try OTel.makeTracingBackend(configuration: configuration)
-        return (TraceRecorder(tracer: backend.factory, recordsContent: settings.recordContent), backend.service)
+        return (TraceRecorder(tracer: backend.factory, recordsContent: settings.recordContent, sampleRatio: settings.sampleRatio), backend.service)
     }
 }
