@@ -271,6 +271,10 @@ struct TracingTests {
             let sampled = try await client.json(.post, "/api/v1/query", ["model_id": model, "query": "silicon?"], token: token,
                                                 headers: [HTTPField.Name("traceparent")!: Self.traceparent])
             #expect(sampled.status == .ok)
+            // A malformed traceparent is no caller trace: the ratio applies, so it cannot force one.
+            let forged = try await client.json(.post, "/api/v1/query", ["model_id": model, "query": "silicon?"], token: token,
+                                               headers: [HTTPField.Name("traceparent")!: "00-not-a-trace-01"])
+            #expect(forged.status == .ok)
         }
         let spans = try await exported(seen) { $0.contains { $0.name == "llm" } }
         #expect(!spans.isEmpty && spans.allSatisfy { $0.traceID == Self.traceID }, "\(spans.map(\.name))")
@@ -278,7 +282,7 @@ struct TracingTests {
         // A request not kept makes no trace at all (that is what makes it free): only the caller's has an id.
         let lines = sink.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let queries = lines.filter { $0["route"] as? String == "/api/v1/query" }
-        #expect(queries.count == 2 && queries.compactMap { $0["trace_id"] as? String } == [Self.traceID])
+        #expect(queries.count == 3 && queries.compactMap { $0["trace_id"] as? String } == [Self.traceID])
     }
 
     @Test("tracing off: a caller's traceparent still names the trace in log lines and error envelopes; a malformed one is ignored")

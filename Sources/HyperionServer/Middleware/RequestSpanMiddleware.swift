@@ -7,15 +7,17 @@ import Tracing
 /// Opens the server span of a request (`tracing.otlp_endpoint` set): a child of the caller's W3C `traceparent` when
 /// it sends one (kept when the caller kept it), else a new trace kept at `tracing.sample_ratio`; named by method and
 /// route template, ended when the last byte of the response is written (a streamed answer's LLM call falls inside
-/// it). A request that is not kept passes through untouched: at a ratio of 0.1 nine requests in ten cost nothing. Everything the request does below runs in the span's service context,
-/// which also carries the ``TraceRecorder``, so the pipeline's spans are its children. Its trace id goes into the
-/// request's log lines and error envelope.
+/// it). A request that is not kept passes through untouched: at a ratio of 0.1 nine requests in ten cost nothing.
+/// Everything the request does below runs in the span's service context, which also carries the ``TraceRecorder``,
+/// so the pipeline's spans are its children. Its trace id goes into the request's log lines and error envelope.
 struct RequestSpanMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let recorder: TraceRecorder
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.headers[.traceparent] != nil || recorder.samplesNewTrace() else { return try await next(request, context) }
+        // A valid caller trace (RequestIDMiddleware parsed it) is followed as the caller decided; anything else starts
+        // a trace at the ratio, so a malformed traceparent cannot force one.
+        guard RequestTrace.current?.traceID != nil || recorder.samplesNewTrace() else { return try await next(request, context) }
         var parent = recorder.bound(to: .topLevel)
         recorder.tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         let span = recorder.tracer.startSpan("\(request.method.rawValue) \(context.route)", context: parent, ofKind: .server)
