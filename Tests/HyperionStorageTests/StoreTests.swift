@@ -33,6 +33,25 @@ struct StoreTests {
         }
     }
 
+    @Test("on SQLite a migration waits for another process's write lock longer than busy_timeout instead of failing")
+    func migrationOutwaitsALongLock() async throws {
+        try await withFreshStore(.sqlite) { store, configuration in
+            let other = try await Store.open(configuration, logger: testLogger)
+            // The write lock held 11 s, past the connection's 10 s busy_timeout, as a long migration elsewhere would.
+            async let holder: Void = store.transaction { session in
+                try await session.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999999, 'held', CURRENT_TIMESTAMP)").run()
+                try await Task.sleep(for: .seconds(11))
+                try await session.raw("DELETE FROM schema_migrations WHERE version = 999999").run()
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let started = ContinuousClock.now
+            let applied = try await Migrator(store: other, logger: testLogger).migrate()
+            try await holder
+            #expect(applied.isEmpty && ContinuousClock.now - started > .seconds(9))
+            try await other.close()
+        }
+    }
+
     @Test("a store dropped without close() closes itself instead of trapping; close() twice is harmless", arguments: Backend.available)
     func droppedStoreClosesItself(backend: Backend) async throws {
         try await withFreshStore(backend) { store, configuration in

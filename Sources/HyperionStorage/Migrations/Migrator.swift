@@ -2,6 +2,7 @@ import Foundation
 import HyperionCore
 import Logging
 import SQLKit
+import SQLiteNIO
 
 /// Applies pending ``Migration``s under a lock so two instances starting together never race.
 ///
@@ -59,18 +60,34 @@ public struct Migrator: Sendable {
                 }
             }
         case .sqlite:
-            return try await store.transaction { session in
-                try await Self.createVersionTable(session, dialect)
-                let applied = try await Self.appliedVersions(session)
-                var done: [Int] = []
-                for migration in migrations where !applied.contains(migration.version) {
-                    try await Self.apply(migration, on: session, dialect: dialect)
-                    logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
-                    done.append(migration.version)
+            // Another process migrating holds the write lock for as long as its migrations take, which can outlast the
+            // connection's busy_timeout (a big table altered, a loaded machine): wait for it rather than fail to start.
+            let deadline = ContinuousClock.now + .seconds(600)
+            while true {
+                do {
+                    return try await store.transaction { session in
+                        try await Self.createVersionTable(session, dialect)
+                        let applied = try await Self.appliedVersions(session)
+                        var done: [Int] = []
+                        for migration in migrations where !applied.contains(migration.version) {
+                            try await Self.apply(migration, on: session, dialect: dialect)
+                            logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                            done.append(migration.version)
+                        }
+                        return done
+                    }
+                } catch let error as SQLiteError where Self.isBusy(error) && ContinuousClock.now < deadline {
+                    logger.notice("another process holds the database's write lock; waiting to migrate")
+                    try await Task.sleep(for: .milliseconds(250))
                 }
-                return done
             }
         }
+    }
+
+    /// Whether SQLite gave up waiting for another connection's lock.
+    static func isBusy(_ error: SQLiteError) -> Bool {
+        if case .busy = error.reason { return true }
+        return false
     }
 
     /// The versions recorded as applied; empty when the version table does not exist yet.
