@@ -126,26 +126,29 @@ public final class ProviderTransport: Sendable {
 
     private func once(_ request: HTTPClientRequest, deadline: NIODeadline, producedText: ManagedAtomic<Bool>,
                       onLine: @Sendable (String) throws -> Bool) async throws {
+        try await inClientSpan(request) { request, span in
+            try await streamOnce(request, deadline: deadline, producedText: producedText, span: span, onLine: onLine)
+        }
+    }
+
+    /// Runs one HTTP call in a client span named for it, handing `call` the request with the current trace's headers
+    /// (the provider continues the trace) and the span to report the response in.
+    private func inClientSpan<T>(_ request: HTTPClientRequest, _ call: (HTTPClientRequest, SpanHandle) async throws -> T) async throws -> T {
         try await Spans.run("\(request.method.rawValue) \(settings.name)", kind: .client) { span in
-            try await once(traced(request, span), deadline: deadline, producedText: producedText, span: span, onLine: onLine)
+            var request = request
+            for (name, value) in Spans.propagationHeaders() { request.headers.replaceOrAdd(name: name, value: value) }
+            span.update { attributes in
+                attributes["http.request.method"] = request.method.rawValue
+                attributes["url.full"] = request.url
+                attributes["server.address"] = settings.baseURL.host
+                attributes["hyperion.provider"] = settings.name
+            }
+            return try await call(request, span)
         }
     }
 
-    /// `request` with the current trace's headers, described in `span`.
-    private func traced(_ request: HTTPClientRequest, _ span: SpanHandle) -> HTTPClientRequest {
-        var request = request
-        for (name, value) in Spans.propagationHeaders() { request.headers.replaceOrAdd(name: name, value: value) }
-        span.update { attributes in
-            attributes["http.request.method"] = request.method.rawValue
-            attributes["url.full"] = request.url
-            attributes["server.address"] = settings.baseURL.host
-            attributes["hyperion.provider"] = settings.name
-        }
-        return request
-    }
-
-    private func once(_ request: HTTPClientRequest, deadline: NIODeadline, producedText: ManagedAtomic<Bool>, span: SpanHandle,
-                      onLine: @Sendable (String) throws -> Bool) async throws {
+    private func streamOnce(_ request: HTTPClientRequest, deadline: NIODeadline, producedText: ManagedAtomic<Bool>, span: SpanHandle,
+                            onLine: @Sendable (String) throws -> Bool) async throws {
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, deadline: deadline, logger: logger)
@@ -182,10 +185,9 @@ public final class ProviderTransport: Sendable {
     func json(_ make: @Sendable () throws -> HTTPClientRequest, limit: Int = 64 << 20) async throws -> ByteBuffer {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.totalTimeout.nanoseconds))
         return try await retrying(deadline: deadline) {
-            let request = try make()
-            return try await Spans.run("\(request.method.rawValue) \(settings.name)", kind: .client) { span in
+            return try await inClientSpan(try make()) { request, span in
                 let response: HTTPClientResponse
-                do { response = try await client.execute(traced(request, span), deadline: deadline, logger: logger) } catch { throw classify(error) }
+                do { response = try await client.execute(request, deadline: deadline, logger: logger) } catch { throw classify(error) }
                 span.set("http.response.status_code", Int(response.status.code))
                 let body: ByteBuffer
                 do { body = try await response.body.collect(upTo: limit) } catch { throw classify(error) }
