@@ -102,18 +102,14 @@ enum EnvelopeEncoding {
 extension ErrorEnvelope {
     /// The envelope for an error met after a stream has started (sent as an SSE `error` event).
     static func from(_ error: any Error, requestID: String) -> ErrorEnvelope {
-        let timestamp = Date().formatted(.iso8601)
-        switch error {
-        case let error as HyperionError:
-            return ErrorEnvelope(detail: error.message, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field, trace_id: RequestTrace.current?.traceID)
-        case let error as ProviderError:
-            return from(error.asHyperionError, requestID: requestID)
-        case let error as IndexEngineError:
-            return from(error.asHyperionError, requestID: requestID)
-        case let error as APIError:
-            return ErrorEnvelope(detail: error.detail, code: error.code, timestamp: timestamp, request_id: requestID, field: error.field, trace_id: RequestTrace.current?.traceID)
-        default:
-            return ErrorEnvelope(detail: "internal server error", code: "internal_error", timestamp: timestamp, request_id: requestID, field: nil, trace_id: RequestTrace.current?.traceID)
+        // Provider and engine errors speak as the domain errors they map to.
+        let mapped: any Error = (error as? ProviderError)?.asHyperionError ?? (error as? IndexEngineError)?.asHyperionError ?? error
+        let (detail, code, field): (String, String, String?) = switch mapped {
+        case let error as HyperionError: (error.message, error.code, error.field)
+        case let error as APIError: (error.detail, error.code, error.field)
+        default: ("internal server error", "internal_error", nil)
         }
+        return ErrorEnvelope(detail: detail, code: code, timestamp: Date().formatted(.iso8601), request_id: requestID, field: field,
+                             trace_id: RequestTrace.current?.traceID)
     }
 }

@@ -28,13 +28,14 @@ public final class RequestTrace: Sendable {
         set { trace.withLock { $0 = newValue } }
     }
 
-    /// The trace id of a W3C `traceparent` (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`), nil when malformed.
-    public static func traceID(fromTraceparent value: some StringProtocol) -> String? {
+    /// The trace id and parent (span) id of a W3C `traceparent` (`00-<32 hex trace id>-<16 hex parent id>-<2 hex
+    /// flags>`), nil when malformed.
+    public static func ids(ofTraceparent value: some StringProtocol) -> (traceID: String, parentID: String)? {
         let parts = value.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 4, parts[0].count == 2, parts[0] != "ff", isHex(parts[0]), isTraceID(parts[1]),
               parts[2].count == 16, isHex(parts[2]), parts[2] != "0000000000000000", parts[3].count == 2, isHex(parts[3])
         else { return nil }
-        return String(parts[1])
+        return (String(parts[1]), String(parts[2]))
     }
 
     /// Whether `value` is a valid trace id: 32 lowercase hex digits, not all zero.

@@ -25,7 +25,7 @@ struct RequestIDMiddleware: RouterMiddleware {
         context.route = routes.match(request.uri.path)?.template ?? "unmatched"
         // Log lines get the id from the task rather than from a logger metadata write, which would copy the
         // request logger's storage and metadata on every request, most of which log nothing.
-        let traceID = request.headers[.traceparent].flatMap { RequestTrace.traceID(fromTraceparent: $0) }
+        let traceID = request.headers[.traceparent].flatMap { RequestTrace.ids(ofTraceparent: $0)?.traceID }
         var response = try await RequestTrace.$current.withValue(RequestTrace(requestID: id, traceID: traceID)) { try await next(request, context) }
         response.headers[.requestID] = id
         return response

@@ -17,11 +17,11 @@ struct RequestSpanMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // A valid caller trace (RequestIDMiddleware parsed it) is followed as the caller decided; anything else starts
         // a trace at the ratio, so a malformed traceparent cannot force one.
-        guard RequestTrace.current?.traceID != nil || recorder.samplesNewTrace() else { return try await next(request, context) }
+        let trace = RequestTrace.current
+        guard trace?.traceID != nil || recorder.samplesNewTrace() else { return try await next(request, context) }
         var parent = recorder.bound(to: .topLevel)
         recorder.tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         let span = recorder.tracer.startSpan("\(request.method.rawValue) \(context.route)", context: parent, ofKind: .server)
-        let trace = RequestTrace.current
         trace?.traceID = span.context.otelTraceID
         do {
             var response = try await ServiceContext.$current.withValue(span.context) { try await next(request, context) }

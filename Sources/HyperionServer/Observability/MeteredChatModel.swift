@@ -77,9 +77,10 @@ struct MeteredChatModel: ChatModel {
 
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
         let provider = base.providerName
-        let model = metrics.label(provider: provider, model: request.model ?? base.defaultModel ?? "default")
+        let named = request.model ?? base.defaultModel ?? "default"
+        let model = metrics.label(provider: provider, model: named)
         let span = Spans.start("llm", .llm)
-        Self.describe(request, model: request.model ?? base.defaultModel ?? "default", provider: provider, in: span)
+        Self.describe(request, model: named, provider: provider, in: span)
         // The provider's HTTP call starts inside the span, so it is its child and carries its traceparent.
         let upstream = span.bind { base.stream(request) }
         let metrics = self.metrics

@@ -95,9 +95,8 @@ struct SentryEvent: Sendable {
 extension SentryEvent {
     /// The trace and span ids of the current span, read from the `traceparent` it would send onwards.
     static func currentTrace() -> (String?, String?) {
-        guard let header = Spans.propagationHeaders().first(where: { $0.0 == "traceparent" })?.1 else { return (nil, nil) }
-        let parts = header.split(separator: "-")
-        guard parts.count >= 3, let trace = RequestTrace.traceID(fromTraceparent: header) else { return (nil, nil) }
-        return (trace, String(parts[2]))
+        guard let header = Spans.propagationHeaders().first(where: { $0.0 == "traceparent" })?.1,
+              let ids = RequestTrace.ids(ofTraceparent: header) else { return (nil, nil) }
+        return (ids.traceID, ids.parentID)
     }
 }
