@@ -3,14 +3,14 @@
 #   scripts/milvus.sh start DIR   → prints host:port of its gRPC API once it answers
 #   scripts/milvus.sh stop DIR
 # Milvus binds every interface and has no listen-address option, so it runs in a network namespace of its own with
-# only loopback; scripts/nsfwd.py forwards a free port of the host's 127.0.0.1 into it. Each start gets a new namespace
-# and empty data (a restart on old data can meet stale etcd sessions and panic).
+# only loopback (scripts/netns.sh). Each start gets a new namespace and empty data (a restart on old data can meet
+# stale etcd sessions and panic).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/netns.sh
 venv="$(pwd)/.venv-milvus"
 cmd="$1"; dir="$2"
-ns="hyperion-milvus-$(printf '%s' "$(realpath -m "$dir")" | md5sum | cut -c1-8)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ns=$(ns_name milvus "$dir")
 case "$cmd" in
   install)
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -20,16 +20,14 @@ case "$cmd" in
     "$0" install "$dir"
     "$0" stop "$dir"
     mkdir -p "$dir"
-    ip netns add "$ns"
-    ip netns exec "$ns" ip link set lo up
+    ns_create "$ns"
     # A strong read waits for the next time tick, about twice proxy.timeTickInterval: 20 ms instead of the default
     # 200 ms makes searches answer in ~40 ms instead of ~400 ms (for ~10 % of a core while idle).
     PYTHONUNBUFFERED=1 setsid ip netns exec "$ns" "$venv/bin/milvus-server" --data "$dir" --proxy-port 19530 \
       --extra-config proxy.timeTickInterval=20 ${MILVUS_EXTRA_CONFIG:-} >"$dir/server.log" 2>&1 &
     echo $! > "$dir/pid"
     port=$(free_port); health=$(free_port)
-    setsid python3 scripts/nsfwd.py "$ns" "$port:19530" "$health:9091" >"$dir/forward.log" 2>&1 &
-    echo $! > "$dir/forward.pid"
+    ns_forward "$ns" "$dir" "$port:19530" "$health:9091"
     for _ in $(seq 1 1200); do
       if curl -fsS -m 2 "http://127.0.0.1:$health/healthz" 2>/dev/null | grep -q OK \
          && curl -sS -m 2 "http://127.0.0.1:$port/v1/vector/collections" 2>/dev/null | grep -q '"code":200'; then
@@ -50,12 +48,7 @@ case "$cmd" in
       for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       rm -f "$dir/pid"
     fi
-    [ -f "$dir/forward.pid" ] && { kill "$(cat "$dir/forward.pid")" 2>/dev/null || true; rm -f "$dir/forward.pid"; }
-    if ip netns list | grep -qw "$ns"; then
-      for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done
-      sleep 0.2
-      ip netns del "$ns"
-    fi
+    ns_remove "$ns" "$dir"
     # Kept: DIR/bin (the unpacked server, 246 MB, reused by the next start).
     rm -rf "$dir/data" "$dir/logs" "$dir/configs" "$dir/run"
     ;;
