@@ -123,6 +123,14 @@ try:
         check(f"PromQL: {name} reach {wanted}", wait(lambda: (value(expr) or 0) >= wanted), promql(expr))
     check("PromQL: the queue gauges are exported (nothing waits)",
           wait(lambda: value('hyperion_jobs{job="hyperion",status="queued"}') == 0 and value('hyperion_job_queue_oldest_age_seconds{job="hyperion"}') == 0))
+    check("PromQL: the index gauges count the three documents and their chunks in the one knowledge base",
+          wait(lambda: value('hyperion_index_documents{job="hyperion"}') == 3 and value('hyperion_knowledge_bases{job="hyperion"}') == 1
+               and (value('hyperion_index_chunks{job="hyperion"}') or 0) >= 3
+               and value('hyperion_index_chunks{job="hyperion"}') == value('hyperion_index_largest_knowledge_base_chunks{job="hyperion"}')),
+          promql('{job="hyperion", __name__=~"hyperion_index_.*|hyperion_knowledge_bases"}'))
+    check("PromQL: the store pool's size and use are exported",
+          wait(lambda: (value('hyperion_store_pool_connections{job="hyperion"}') or 0) >= 2
+               and value('hyperion_store_operations_in_flight{job="hyperion"}') is not None))
     check("PromQL: request rate moves", wait(lambda: (value('sum(rate(http_requests_total{job="hyperion"}[30s]))') or 0) > 0))
 
     def rule_health():
@@ -146,7 +154,7 @@ try:
         concrete = expr.replace("$__rate_interval", "1m").replace("$instance", ".*")
         if promql(concrete).get("status") != "success":
             bad.append(expr)
-        for name in re.findall(r"\b([a-z_]+(?:_total|_seconds|_bucket|_count|_sum|_in_progress|jobs))\b(?=\{)", expr):
+        for name in re.findall(r"\b((?:hyperion|rag|llm|http)_[a-z_]+)\b(?=\{)", expr):
             if name not in exported:
                 unknown.append(name)
     check(f"the Grafana dashboard's {len(exprs)} queries are valid PromQL", exprs and not bad, bad)

@@ -292,10 +292,15 @@ try:
     except NoAlertPresentException:
         check("no script ran from an answer", True)
     assistants = len(driver.find_elements(By.CSS_SELECTOR, ".message.assistant"))
+    # Regenerated after the access token really expired (it lives UI_TOKEN_TTL seconds): refreshed, then streamed.
+    before = refreshes()
+    time.sleep(TTL + 1)
     find(".message.assistant:last-child button.regenerate").click()
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) == assistants + 1
                and not d.find_elements(By.CSS_SELECTOR, ".message.assistant[aria-busy]"))
     check("Regenerate answers the last question again", "heat pump" in driver.find_elements(By.CSS_SELECTOR, ".message.assistant .content")[-1].text)
+    check("a streamed answer after the access token expired arrives without signing in", "/ui/chat" in driver.current_url
+          and refreshes() - before >= 1, (driver.current_url, refreshes() - before))
     shot("markdown")
 
     # Conversations: renamed, searched, deleted.

@@ -267,10 +267,12 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
         version: hyperionVersion,
         checks: [.store(dependencies.store), .migrations(migrator)] + dependencies.readinessChecks
     ).addRoutes(to: router)
-    let (telemetry, jobs) = (dependencies.telemetry, dependencies.knowledge.jobs)
+    let (telemetry, jobs, store) = (dependencies.telemetry, dependencies.knowledge.jobs, dependencies.store)
     MetricsController(registry: dependencies.registry, token: settings.metricsToken) {
-        // The queue's depth is read at each scrape; a store that does not answer leaves the last figures.
+        // The queue's depth, the pool and the index sizes are read at each scrape; a store that does not answer
+        // leaves the last figures.
         if let summary = try? await jobs.summary() { telemetry.ingestion.queue(summary) }
+        await telemetry.store.refresh(store)
     }.addRoutes(to: router)
     let body = JSONBody(limit: settings.maxBodySize)
     let budgets = dependencies.shared.budgets

@@ -72,6 +72,24 @@ struct StatsAndMetricsTests {
                 #expect(metrics.contains(line + "\n") || metrics.contains(line + ".0\n"), "missing: \(line)")
             }
             #expect(metrics.contains(#"hyperion_embedding_tokens_total "#) && metrics.contains(#"hyperion_ingest_chunks_total "#))
+
+            // The indexes' sizes are totals over every knowledge base (a second, empty one counts as a knowledge
+            // base only), the largest one's chunks beside them; the pool's size and use are this instance's.
+            _ = try await client.createModel("Empty", token: token)
+            let chunks = try #require(try await client.json(.get, "/api/v1/models/\(model)", token: token).body["chunk_count"] as? Int)
+            #expect(chunks >= 2)
+            let sized = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            for line in [
+                "hyperion_knowledge_bases 2", "hyperion_index_documents 2", "hyperion_index_chunks \(chunks)",
+                "hyperion_index_largest_knowledge_base_chunks \(chunks)",
+            ] {
+                #expect(sized.contains(line + "\n") || sized.contains(line + ".0\n"), "missing: \(line)")
+            }
+            let gauge = { (name: String) in
+                sized.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            #expect((gauge("hyperion_store_pool_connections") ?? 0) >= 2, "the pool opens at least one connection per event loop")
+            #expect((gauge("hyperion_store_operations_in_flight") ?? -1) >= 0)
         }
     }
 

@@ -64,6 +64,11 @@ struct KnowledgeStoreTests {
             #expect(doc.status == .ready && doc.chunkCount == 3 && doc.title == "Real title" && doc.pageCount == 5)
             #expect(try await store.documents.chunkCount(modelID: model.id, generation: 1) == 3)
             #expect(try await store.documents.list(modelID: model.id, status: .failed, page: .init()).total == 0)
+            // Index totals count ready documents and their chunks; a failed document and an empty model add nothing.
+            let other = try await store.knowledgeBases.create(KnowledgeBase(ownerID: a.id, name: "Empty", embeddingModel: "m"))
+            let broken = try await store.documents.createOrFind(DocumentRecord(modelID: other.id, title: "bad", filename: "c.md", format: .markdown, sha256: "h9", sizeBytes: 1))
+            try await store.documents.setStatus(id: broken.document.id, .failed, error: "unreadable")
+            #expect(try await store.documents.indexTotals() == IndexTotals(knowledgeBases: 2, documents: 1, chunks: 3, largestChunks: 3))
 
             #expect(try await store.documents.delete(id: first.document.id))
             #expect(try await store.documents.chunks(ids: stored.items.map(\.id)).isEmpty)

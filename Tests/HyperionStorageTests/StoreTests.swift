@@ -135,6 +135,23 @@ struct StoreTests {
         }
     }
 
+    @Test("the pool-usage count holds a transaction for its whole life and a statement until it returns, failed ones too", arguments: Backend.available)
+    func operationsInFlight(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, _ in
+            #expect(store.poolSize >= 2)
+            #expect(store.operationsInFlight == 0)
+            let inside = try await store.transaction { db in
+                // Statements on the transaction's own connection do not count again.
+                _ = try await db.raw("SELECT 1").all()
+                return store.operationsInFlight
+            }
+            #expect(inside == 1)
+            #expect(store.operationsInFlight == 0)
+            await #expect(throws: (any Error).self) { try await store.database.raw("SELECT no_such_column FROM users").run() }
+            #expect(store.operationsInFlight == 0, "a failed statement leaves the count")
+        }
+    }
+
     @Test("updating a user changes fields and updated_at; a missing user is not found", arguments: Backend.available)
     func update(backend: Backend) async throws {
         try await withFreshStore(backend) { store, _ in

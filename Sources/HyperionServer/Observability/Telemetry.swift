@@ -7,6 +7,8 @@ final class Telemetry: Sendable {
     let answers: AnswerMetrics
     let llm: LLMMetrics
     let ingestion: IngestionMetrics
+    /// The store's pool and the indexes' sizes, read at each scrape.
+    let store: StoreMetrics
     /// Requests per method and route, with their recent latency.
     let http: HTTPMetrics
     /// When this instance started.
@@ -16,6 +18,7 @@ final class Telemetry: Sendable {
         answers = AnswerMetrics(registry: registry)
         llm = LLMMetrics(registry: registry)
         ingestion = IngestionMetrics(registry: registry)
+        store = StoreMetrics(registry: registry)
         http = HTTPMetrics(registry: registry)
     }
 }

@@ -23,9 +23,15 @@ public final class Store: Sendable {
     /// SQLite has one writer: write transactions queue here (without holding a thread) instead of in
     /// `busy_timeout`. PostgreSQL needs no gate.
     private let writeGate: AsyncGate?
+    private let inFlight = InFlightCounter()
+    /// The connections the pool may open (per event loop times the loops).
+    public let poolSize: Int
+    /// Statements and transactions holding or waiting for a connection now; at ``poolSize`` or more, callers queue.
+    public var operationsInFlight: Int { inFlight.current }
 
-    init(database: any SQLDatabase, dialect: StoreDialect, shutdown: @escaping @Sendable () async throws -> Void) {
-        self.database = NULCheckingDatabase(base: database)
+    init(database: any SQLDatabase, dialect: StoreDialect, poolSize: Int, shutdown: @escaping @Sendable () async throws -> Void) {
+        self.database = InFlightDatabase(base: NULCheckingDatabase(base: database), counter: inFlight)
+        self.poolSize = poolSize
         self.dialect = dialect
         self.shutdown = shutdown
         self.writeGate = dialect == .sqlite ? AsyncGate() : nil
@@ -44,15 +50,17 @@ public final class Store: Sendable {
             // (two threads on two cores), which other blocking work shares.
             let threads = NIOThreadPool(numberOfThreads: max(4, 2 * System.coreCount))
             threads.start()
+            let group = MultiThreadedEventLoopGroup.singleton
             let pool = EventLoopGroupConnectionPool(
                 source: SQLiteConnectionFactory(path: path, threadPool: threads),
-                maxConnectionsPerEventLoop: 2,
+                maxConnectionsPerEventLoop: Self.sqliteConnectionsPerLoop,
                 pruneInterval: nil,
                 logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton
+                on: group
             )
             let owned = OwnedPool(pool, threads: threads, logger: logger)
-            let store = Store(database: SQLitePoolDatabase(pool: pool, logger: logger), dialect: .sqlite, shutdown: owned.close)
+            let store = Store(database: SQLitePoolDatabase(pool: pool, logger: logger), dialect: .sqlite,
+                              poolSize: Self.sqliteConnectionsPerLoop * Self.loopCount(group), shutdown: owned.close)
             try await store.checkReachable()
             return store
         case .postgres(let url):
@@ -62,18 +70,28 @@ public final class Store: Sendable {
             } catch {
                 throw HyperionError.invalid("database.url", "is not a valid PostgreSQL URL")
             }
+            let group = MultiThreadedEventLoopGroup.singleton
             let pool = EventLoopGroupConnectionPool(
                 source: PostgresConnectionSource(sqlConfiguration: sqlConfiguration),
                 maxConnectionsPerEventLoop: configuration.poolSize,
                 pruneInterval: .seconds(60),
                 logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton
+                on: group
             )
             let owned = OwnedPool(pool, logger: logger)
-            let store = Store(database: pool.database(logger: logger).sql(queryLogLevel: .trace), dialect: .postgres, shutdown: owned.close)
+            let store = Store(database: pool.database(logger: logger).sql(queryLogLevel: .trace), dialect: .postgres,
+                              poolSize: configuration.poolSize * Self.loopCount(group), shutdown: owned.close)
             try await store.checkReachable()
             return store
         }
+    }
+
+    /// SQLite connections per event loop (one writer at a time anyway; a second serves reads meanwhile).
+    static let sqliteConnectionsPerLoop = 2
+
+    /// Event loops in `group`: the pool opens up to its per-loop limit on each.
+    private static func loopCount(_ group: MultiThreadedEventLoopGroup) -> Int {
+        group.makeIterator().reduce(0) { count, _ in count + 1 }
     }
 
     private func checkReachable() async throws {

@@ -283,6 +283,25 @@ public struct DocumentRepository: Sendable {
         try await store.count("documents") { $0.where("model_id", .equal, modelID) }
     }
 
+    /// What the indexes hold over every knowledge base: ingested documents and their chunks, in totals and for the
+    /// largest knowledge base (one grouped read of the documents table, not of the chunks).
+    public func indexTotals() async throws -> IndexTotals {
+        let rows = try await store.database.select()
+            .column("model_id")
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "documents")
+            .column(SQLFunction("SUM", args: SQLColumn("chunk_count")), as: "chunks")
+            .from("documents").where("status", .equal, DocumentStatus.ready.rawValue)
+            .groupBy("model_id").all()
+        var totals = IndexTotals(knowledgeBases: try await store.count("rag_models"))
+        for row in rows {
+            let chunks = try row.decode(column: "chunks", as: Int?.self) ?? 0
+            totals.documents += try row.decode(column: "documents", as: Int.self)
+            totals.chunks += chunks
+            totals.largestChunks = max(totals.largestChunks, chunks)
+        }
+        return totals
+    }
+
     /// Number of documents, in any model, whose original file has this SHA-256.
     public func count(sha256: String) async throws -> Int {
         try await store.count("documents") { $0.where("sha256", .equal, sha256) }
@@ -309,4 +328,16 @@ enum JSONText {
     static func decode<T: Decodable>(_ text: String) -> T? {
         try? JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
+}
+
+/// Sizes of the indexes over every knowledge base (``DocumentRepository/indexTotals()``).
+public struct IndexTotals: Sendable, Equatable {
+    /// Knowledge bases, empty ones included.
+    public var knowledgeBases: Int
+    /// Documents ingested (ready).
+    public var documents = 0
+    /// Their chunks: the vectors and keyword entries indexed.
+    public var chunks = 0
+    /// Chunks of the largest knowledge base.
+    public var largestChunks = 0
 }
