@@ -90,6 +90,7 @@ step "integration: live server, SQLite + Milvus" env HYPERION_VECTOR_STORE=milvu
 step "web UI: headless Chromium (Selenium)" scripts/ui.sh "$work/ui"
 step "observability: Sentry reports held against the official sentry-sdk" .venv/bin/python scripts/sentry_checks.py "$bindir/hyperion" "$work/sentry"
 step "observability: traces in Arize Phoenix (OTLP/HTTP, OpenInference)" python3 scripts/tracing_checks.py "$bindir/hyperion" "$work/tracing"
+step "security: native TLS (openssl certificates, HTTP/2 by ALPN, SIGHUP reload)" python3 scripts/tls_checks.py "$bindir/hyperion" "$work/tls"
 step "observability: promtool rules tests, Prometheus scraping a live server, the Grafana dashboard's queries" python3 scripts/observability_checks.py "$bindir/hyperion" "$work/observability"
 step "jobs: kill -9 resume (SQLite)" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-sqlite"
 step "jobs: kill -9 resume and two instances (PostgreSQL)" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-pg" "$pg_url"

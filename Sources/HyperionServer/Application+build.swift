@@ -191,15 +191,25 @@ public func buildApplication(
     let logEnd = followedCatalog == nil ? 0 : (try? await dependencies.store.indexChanges.latest()) ?? 0
     dependencies.followerPosition?.advance(to: logEnd)
     let router = buildRouter(dependencies, logger: logger)
+    // HTTPS natively when `tls.*` names a certificate (read again on SIGHUP), else plain HTTP.
+    let certificates: TLSCertificates?
+    do {
+        certificates = try settings.tls.isEnabled ? TLSCertificates(settings: settings.tls) : nil
+    } catch {
+        try? await store.close()
+        throw error
+    }
     var app = Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: settings.idleTimeout > 0 ? .seconds(Int64(settings.idleTimeout)) : nil)),
+        server: try certificates?.serverBuilder(idleTimeout: settings.idleTimeout)
+            ?? .http1(configuration: .init(idleTimeout: settings.idleTimeout > 0 ? .seconds(Int64(settings.idleTimeout)) : nil)),
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "Hyperion"),
         onServerRunning: { channel in
             logger.info(
                 "Hyperion is serving",
                 metadata: [
-                    "address": "\(channel.localAddress?.description ?? "?")", "docs": "/docs", "openapi": "/openapi.json",
+                    "address": "\(channel.localAddress?.description ?? "?")", "scheme": "\(certificates == nil ? "http" : "https")",
+                    "docs": "/docs", "openapi": "/openapi.json",
                     "store": "\(settings.store)", "compute": "\(ComputeKernels.summary)",
                 ]
             )
@@ -212,6 +222,7 @@ public func buildApplication(
     if let sentry = dependencies.sentry { app.addServices(sentry) }
     // Next to last: the spans of whatever still runs while the rest stops are exported before it goes.
     if let service = tracing?.service { app.addServices(service) }
+    if let certificates { app.addServices(TLSReloadService(certificates: certificates, logger: logger)) }
     app.addServices(
         StoreService(store: store, logger: logger),
         ClusterListener(shared: shared, cache: auth.cache, answers: dependencies.answers, logger: logger),
@@ -255,7 +266,7 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
         if let recorder = dependencies.tracing { RequestSpanMiddleware(recorder: recorder) }
         HTTPMetricsMiddleware(metrics: dependencies.telemetry.http)
         if settings.accessLog { AccessLogMiddleware() }
-        SecurityHeadersMiddleware()
+        SecurityHeadersMiddleware(tls: settings.tls)
         CORSAllowListMiddleware(allowedOrigins: Set(settings.corsAllowedOrigins))
         ErrorMiddleware(routes: routes, reporter: dependencies.sentry)
         if !settings.trustedProxies.isEmpty { ClientAddressMiddleware(trusted: settings.trustedProxies) }

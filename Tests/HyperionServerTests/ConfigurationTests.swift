@@ -45,6 +45,26 @@ struct ConfigurationTests {
         #expect(error?.field == key)
     }
 
+    @Test("TLS settings that cannot work stop start-up naming the key", arguments: [
+        (["tls.cert_path": "/etc/hostname"], "tls.key_path"),
+        (["tls.key_path": "/etc/hostname"], "tls.cert_path"),
+        (["tls.cert_path": "/nonexistent/cert.pem", "tls.key_path": "/nonexistent/key.pem"], "tls.cert_path"),
+        (["tls.cert_path": "/etc/hostname", "tls.key_path": "/etc/hostname"], "tls.cert_path"),
+        (["tls.hsts_max_age": "-1"], "tls.hsts_max_age"),
+        (["tls.http2": "sometimes"], "tls.http2"),
+    ])
+    func badTLS(values: [String: String], key: String) {
+        let error = error(values)
+        #expect(error?.kind == .validation)
+        #expect(error?.field == key, "\(String(describing: error))")
+    }
+
+    @Test("TLS is off by default, with HTTP/2 and a year of HSTS ready for when it is on")
+    func tlsDefaults() throws {
+        let tls = try ServerSettings(reader: testReader([:])).tls
+        #expect(!tls.isEnabled && tls.http2 && tls.hstsMaxAge == 31_536_000)
+    }
+
     @Test("a Milvus store reads its endpoint, credentials and tuning")
     func milvusSettings() throws {
         let settings = try ServerSettings(reader: testReader([

@@ -37,6 +37,8 @@ public struct ServerSettings: Sendable {
     public var indexCacheBytes: Int
     /// Proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges); empty = trust none.
     var trustedProxies: TrustedProxies
+    /// HTTPS served natively (`tls.*`).
+    public var tls: TLSSettings
     /// Seconds a connection may send nothing (no header, no body chunk) before it is closed; 0 = never.
     /// A request being answered (an SSE stream included) is never cut.
     public var idleTimeout: Int
@@ -80,6 +82,7 @@ public struct ServerSettings: Sendable {
         metricsToken = reader.string(forKey: "metrics.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         gracePeriod = try Setting.gracePeriod.read(reader)
         idleTimeout = try Setting.idleTimeout.read(reader)
+        tls = try TLSSettings(reader: reader)
         trustedProxies = try TrustedProxies(reader.stringList("http.trusted_proxies"))
         indexCacheBytes = try Setting.indexCacheBytes.read(reader)
         let files = reader.string(forKey: "files.dir")?.trimmingCharacters(in: .whitespaces) ?? ""

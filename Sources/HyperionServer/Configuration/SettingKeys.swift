@@ -121,6 +121,10 @@ enum Setting {
         "Largest request body in bytes for JSON routes; larger bodies get 413.")
     static let gracePeriod = IntSetting("shutdown.grace_period", default: 30, range: 0...3600,
         "Seconds in-flight requests get to finish after SIGTERM/SIGINT.")
+    static let tlsHTTP2 = BoolSetting("tls.http2", default: true,
+        "With TLS on, offer HTTP/2 by ALPN beside HTTP/1.1 (browsers and clients pick HTTP/2; SSE streams work on both).")
+    static let hstsMaxAge = IntSetting("tls.hsts_max_age", default: 31_536_000, range: 0...(2 * 31_536_000),
+        "With TLS on, Strict-Transport-Security max-age in seconds on every response (a year by default); 0 sends none.")
     static let idleTimeout = IntSetting("http.idle_timeout", default: 30, range: 0...86_400,
         "Seconds a connection may send nothing (a half-sent header or body, an idle keep-alive) before it is closed; 0 = never. Responses being streamed are never cut.")
     static let indexCacheBytes = IntSetting("index.cache_bytes", default: 1 << 30, range: 0...(1 << 50),

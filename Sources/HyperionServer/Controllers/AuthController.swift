@@ -34,18 +34,18 @@ struct AuthController {
             }
             do {
                 let pair = try await auth.refresh(token, clientAddress: context.clientAddress)
-                return EditedResponse(headers: [.setCookie: cookie.setting(pair.refreshToken, secure: context.forwardedHTTPS)],
+                return EditedResponse(headers: [.setCookie: cookie.setting(pair.refreshToken, secure: context.clientUsesHTTPS)],
                                       response: TokenResponse(pair, includeRefreshToken: false))
             } catch let error as HyperionError where error.kind == .unauthorized {
                 // A refused cookie is of no further use: drop it so the browser stops sending it.
                 throw APIError(.unauthorized, code: error.code, detail: error.message,
-                               headers: [.setCookie: cookie.clearing(secure: context.forwardedHTTPS)])
+                               headers: [.setCookie: cookie.clearing(secure: context.clientUsesHTTPS)])
             }
         }
         open.delete("/session") { request, context in
             try SessionCookie.requireSameOrigin(request)
             if let token = SessionCookie.token(in: request) { try await auth.logout(refreshToken: token) }
-            return Response(status: .noContent, headers: [.setCookie: cookie.clearing(secure: context.forwardedHTTPS)])
+            return Response(status: .noContent, headers: [.setCookie: cookie.clearing(secure: context.clientUsesHTTPS)])
         }
 
         let me = router.group("/api/v1/auth").add(middleware: AuthenticationMiddleware(auth: auth)).add(limit: budgets.requests)
@@ -106,7 +106,7 @@ struct AuthController {
         }
         let pair = try await auth.login(email: email, password: password, clientAddress: context.clientAddress)
         guard useCookie else { return EditedResponse(response: TokenResponse(pair)) }
-        return EditedResponse(headers: [.setCookie: cookie.setting(pair.refreshToken, secure: context.forwardedHTTPS)],
+        return EditedResponse(headers: [.setCookie: cookie.setting(pair.refreshToken, secure: context.clientUsesHTTPS)],
                               response: TokenResponse(pair, includeRefreshToken: false))
     }
 }

@@ -18,8 +18,8 @@ public struct AppRequestContext: RequestContext {
 
     /// The client's address from `X-Forwarded-For`, set only for connections from a trusted proxy.
     public var forwardedClientAddress: String?
-    /// Whether a trusted proxy says the client spoke HTTPS (`X-Forwarded-Proto: https`).
-    public var forwardedHTTPS = false
+    /// Whether the client spoke HTTPS: to this server (`tls.*`), or to a trusted proxy (`X-Forwarded-Proto: https`).
+    public var clientUsesHTTPS = false
 
     /// The client's IP address: the one a trusted proxy forwarded, else the peer's; "unknown" when neither is known.
     public var clientAddress: String { forwardedClientAddress ?? peerAddress }

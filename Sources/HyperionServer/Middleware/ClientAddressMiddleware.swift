@@ -21,7 +21,8 @@ struct ClientAddressMiddleware: RouterMiddleware {
         var context = context
         context.forwardedClientAddress = forwardedFor.flatMap { Self.client(forwardedFor: $0, trusted: trusted) }
         // The proxy terminated TLS: the browser spoke HTTPS, so cookies may be marked Secure.
-        context.forwardedHTTPS = forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
+        context.clientUsesHTTPS = context.clientUsesHTTPS
+            || forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
         return try await next(request, context)
     }
 
