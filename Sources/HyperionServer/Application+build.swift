@@ -296,7 +296,8 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
     KnowledgeController(auth: dependencies.auth, budgets: budgets, knowledge: dependencies.knowledge, body: body,
                         uploadLimit: settings.ingestion.maxRequestSize).addRoutes(to: router)
     AnswersController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)
-    LLMProvidersController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)
+    LLMProvidersController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body,
+                           outbound: OutboundURLPolicy(allowLinkLocal: settings.allowLinkLocalURLs)).addRoutes(to: router)
     OpenAICompatController(auth: dependencies.auth, budgets: budgets, answers: dependencies.answers, body: body).addRoutes(to: router)
     do {
         try WebUIController(auth: dependencies.auth, signupEnabled: settings.auth.signupEnabled).addRoutes(to: router)

@@ -159,6 +159,43 @@ struct LLMProvidersTests {
         }
     }
 
+    @Test("base URLs aimed at link-local or cloud metadata addresses are refused naming the field, unless allowed")
+    func metadataAddresses() async throws {
+        try await withTestApp { client in
+            try await client.signup("admin@example.com")
+            let admin = try await client.login("admin@example.com").access
+            for (index, url) in ["http://169.254.169.254/latest", "http://metadata.google.internal/v1", "http://[fe80::1]:11434",
+                                 "http://100.100.100.200", "http://METADATA.GOOGLE.INTERNAL./"].enumerated() {
+                let added = try await client.json(.post, "/api/v1/llm/providers", ["name": "m\(index)", "kind": "ollama", "base_url": url], token: admin)
+                #expect(added.status == .unprocessableContent && added.body["field"] as? String == "base_url", "\(url): \(added.body)")
+            }
+            // Loopback and private networks stay allowed, and so does a name that resolves to them.
+            for (index, url) in ["http://127.0.0.1:9", "http://localhost:9", "http://10.1.2.3:11434", "http://[::1]:9"].enumerated() {
+                let added = try await client.json(.post, "/api/v1/llm/providers", ["name": "ok\(index)", "kind": "ollama", "base_url": url], token: admin)
+                #expect(added.status == .created, "\(url): \(added.body)")
+            }
+            let moved = try await client.json(.patch, "/api/v1/llm/providers/ok0", ["base_url": "http://169.254.170.2/v2"], token: admin)
+            #expect(moved.status == .unprocessableContent && moved.body["field"] as? String == "base_url")
+            #expect(try await client.json(.get, "/api/v1/llm/providers", token: admin).body["items"].map { "\($0)" }?.contains("169.254") == false)
+        }
+        try await withTestApp(["outbound.allow_link_local": "true"]) { client in
+            try await client.signup("admin@example.com")
+            let admin = try await client.login("admin@example.com").access
+            let added = try await client.json(.post, "/api/v1/llm/providers", ["name": "meta", "kind": "ollama", "base_url": "http://169.254.169.254"], token: admin)
+            #expect(added.status == .created, "allowed by configuration: \(added.body)")
+        }
+        // The configuration's own providers and embedding endpoint: refused at start naming the key.
+        #expect(throws: HyperionError.self) {
+            _ = try ServerSettings(reader: testReader(["llm.providers": "cloud", "llm.cloud.kind": "openai", "llm.cloud.base_url": "http://169.254.169.254/v1"]))
+        }
+        do {
+            _ = try ServerSettings(reader: testReader(["llm.providers": "cloud", "llm.cloud.kind": "openai", "llm.cloud.base_url": "http://169.254.169.254/v1"]))
+        } catch let error as HyperionError {
+            #expect(error.field == "llm.cloud.base_url" && error.message.contains("outbound.allow_link_local"))
+        }
+        #expect(OutboundURLPolicy.resolve("localhost").contains { $0 == "127.0.0.1" || $0 == "::1" })
+    }
+
     @Test("a question may name another provider (or extractive); unknown ones are refused naming the field")
     func perQuestionProvider() async throws {
         try await withTestApp(chatModels: ["scripted": ScriptedChatModel { _ in "Scripted says hi [1]." }]) { client in

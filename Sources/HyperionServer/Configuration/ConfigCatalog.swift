@@ -124,6 +124,7 @@ public enum ConfigCatalog {
         Setting.llmRequestsPerMinute.info,
         Setting.adminRequestsPerMinute.info,
         Setting.adminLLMRequestsPerMinute.info,
+        Setting.allowLinkLocal.info,
         .init(key: "llm.providers", defaultValue: "(none: answers are extractive)", meaning: "Comma-separated names of LLM providers; each is configured by the llm.<name>.* keys below.", isSecret: false),
         .init(key: "llm.<name>.kind", defaultValue: "(required)", meaning: "openai (any OpenAI-compatible server: OpenAI, vLLM, llama.cpp, LM Studio, IONOS), ollama or anthropic.", isSecret: false),
         .init(key: "llm.<name>.base_url", defaultValue: ProviderKind.allCases.map { "\($0.rawValue): \($0.defaultBaseURL)" }.joined(separator: ", "), meaning: "Where the provider listens (for openai: up to and including /v1).", isSecret: false),

@@ -36,7 +36,7 @@ public struct ServerSettings: Sendable {
     /// Bytes of vector and keyword indexes kept in memory (least recently used released past it); 0 = no limit.
     public var indexCacheBytes: Int
     /// Proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges); empty = trust none.
-    var trustedProxies: TrustedProxies
+    var trustedProxies: AddressRanges
     /// HTTPS served natively (`tls.*`).
     public var tls: TLSSettings
     /// Seconds a connection may send nothing (no header, no body chunk) before it is closed; 0 = never.
@@ -60,6 +60,8 @@ public struct ServerSettings: Sendable {
     var secrets: SecretBox?
     /// Redis and the per-caller request budgets.
     public var shared: SharedStateSettings
+    /// Whether LLM and embedding base URLs may point at link-local or cloud metadata addresses (`outbound.allow_link_local`).
+    public var allowLinkLocalURLs: Bool
 
     /// Reads and validates every server key.
     public init(reader: ConfigReader) throws {
@@ -83,7 +85,7 @@ public struct ServerSettings: Sendable {
         gracePeriod = try Setting.gracePeriod.read(reader)
         idleTimeout = try Setting.idleTimeout.read(reader)
         tls = try TLSSettings(reader: reader)
-        trustedProxies = try TrustedProxies(reader.stringList("http.trusted_proxies"))
+        trustedProxies = try AddressRanges(reader.stringList("http.trusted_proxies"))
         indexCacheBytes = try Setting.indexCacheBytes.read(reader)
         let files = reader.string(forKey: "files.dir")?.trimmingCharacters(in: .whitespaces) ?? ""
         filesDirectory = files.isEmpty ? dataDirectory.appendingPathComponent("files") : URL(fileURLWithPath: files).standardizedFileURL
@@ -95,5 +97,10 @@ public struct ServerSettings: Sendable {
         answers = try AnswerSettings(reader: reader)
         secrets = try SecretBox.load(reader: reader)
         shared = try SharedStateSettings(reader: reader)
+        allowLinkLocalURLs = try Setting.allowLinkLocal.read(reader)
+        // The configuration's own base URLs: literal addresses and metadata names (names resolve when called).
+        let outbound = OutboundURLPolicy(allowLinkLocal: allowLinkLocalURLs)
+        for provider in answers.providers { try outbound.checkLiteral(provider.baseURL, field: "llm.\(provider.name).base_url") }
+        if let remote = embedding.remote { try outbound.checkLiteral(remote.provider.baseURL, field: "embedding.base_url") }
     }
 }

@@ -121,6 +121,8 @@ enum Setting {
         "Largest request body in bytes for JSON routes; larger bodies get 413.")
     static let gracePeriod = IntSetting("shutdown.grace_period", default: 30, range: 0...3600,
         "Seconds in-flight requests get to finish after SIGTERM/SIGINT.")
+    static let allowLinkLocal = BoolSetting("outbound.allow_link_local", default: false,
+        "Let LLM and embedding base URLs point at link-local or cloud metadata addresses (169.254.0.0/16, fe80::/10, metadata.google.internal, …), refused by default so a provider URL cannot reach a cloud machine's credentials. Loopback and private networks are always allowed.")
     static let tlsHTTP2 = BoolSetting("tls.http2", default: true,
         "With TLS on, offer HTTP/2 by ALPN beside HTTP/1.1 (browsers and clients pick HTTP/2; SSE streams work on both).")
     static let hstsMaxAge = IntSetting("tls.hsts_max_age", default: 31_536_000, range: 0...(2 * 31_536_000),

@@ -11,6 +11,8 @@ struct LLMProvidersController {
     var budgets = RequestBudgets.none
     let answers: AnswerService
     let body: JSONBody
+    /// Refuses base URLs aimed at link-local or cloud metadata addresses (`outbound.allow_link_local`).
+    var outbound = OutboundURLPolicy(allowLinkLocal: false)
 
     var registry: ProviderRegistry { answers.providers }
 
@@ -58,6 +60,8 @@ struct LLMProvidersController {
         admin.post("/providers/:name/test") { _, context in
             let name = context.parameters.get("name") ?? ""
             guard let model = registry.model(named: name) else { throw HyperionError.notFound("LLM provider") }
+            // Checked again: the name may resolve elsewhere now than when the URL was saved.
+            if let entry = registry.entries[name], entry.source == .api, let url = entry.settings?.baseURL { try await outbound.check(url, field: "base_url") }
             return await ProviderTestResponse(testing: model, name: name)
         }
         // Ollama's model management from here: the download's progress streams back as server-sent events.
@@ -148,6 +152,13 @@ struct LLMProvidersController {
         return text
     }
 
+    /// A valid base URL that the outbound policy allows, resolving its host now.
+    private func checkedURL(_ text: String) async throws -> String {
+        let valid = try Self.validURL(text)
+        if let url = URL(string: valid) { try await outbound.check(url, field: "base_url") }
+        return valid
+    }
+
     static func timeout(_ value: Int?, field: String, default fallback: Int) throws -> Int {
         guard let value else { return fallback }
         guard (100...3_600_000).contains(value) else { throw HyperionError.invalid(field, "must be 100 to 3600000 milliseconds") }
@@ -174,7 +185,7 @@ struct LLMProvidersController {
         }
         if let model = input.model, model.count > 200 { throw HyperionError.invalid("model", "must be at most 200 characters") }
         var record = LLMProviderRecord(
-            name: input.name, kind: kind.rawValue, baseURL: try Self.validURL(input.base_url ?? kind.defaultBaseURL),
+            name: input.name, kind: kind.rawValue, baseURL: try await checkedURL(input.base_url ?? kind.defaultBaseURL),
             model: input.model.flatMap { $0.isEmpty ? nil : $0 },
             connectTimeoutMilliseconds: try Self.timeout(input.connect_timeout_ms, field: "connect_timeout_ms", default: 5_000),
             firstTokenTimeoutMilliseconds: try Self.timeout(input.first_token_timeout_ms, field: "first_token_timeout_ms", default: 60_000),
@@ -189,7 +200,7 @@ struct LLMProvidersController {
 
     private func update(_ name: String, _ input: UpdateProviderRequest) async throws {
         guard var record = try await answers.store.llmProviders.find(name: name) else { throw HyperionError.notFound("LLM provider") }
-        if let url = input.base_url { record.baseURL = try Self.validURL(url) }
+        if let url = input.base_url { record.baseURL = try await checkedURL(url) }
         if let model = input.model {
             if let model, model.count > 200 { throw HyperionError.invalid("model", "must be at most 200 characters") }
             record.model = model.flatMap { $0.isEmpty ? nil : $0 }
