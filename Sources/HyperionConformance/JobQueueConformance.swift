@@ -41,16 +41,19 @@ public enum JobQueueConformance {
         .init("a claimed job is running, counted and claimed once") { harness in
             let queue = try await harness.open()
             let (kb, _, jobs) = try await harness.jobs(owners: 1, each: 1)
-            let job = jobs[0][0]
+            var job = jobs[0][0]
+            job.traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
             try await queue.enqueue(job)
             let found = try await queue.find(job.id)
             try expectEqual(found?.status, .queued, "status when queued")
+            try expectEqual(found?.traceParent, job.traceParent, "the queuing request's traceparent")
             try expectEqual(found?.documentIDs, job.documentIDs, "documents")
             try expectEqual(found?.kind, .ingest, "kind")
             let claimed = try await queue.claim(worker: "w1", perUser: .max)
             try expectEqual(claimed?.id, job.id, "claimed job")
             try expectEqual(claimed?.status, .running, "claimed status")
             try expectEqual(claimed?.attempts, 1, "attempts")
+            try expectEqual(claimed?.traceParent, job.traceParent, "the claimed job's traceparent")
             try expect(claimed?.startedAt != nil, "a claimed job has a start time")
             try expect(try await queue.claim(worker: "w2", perUser: .max) == nil, "a second claim got a job")
             try expectEqual(try await queue.active(knowledgeBase: kb).map(\.id), [job.id], "active jobs")

@@ -229,6 +229,9 @@ struct TracingTests {
         // The upload's job: its own trace, every document with its phases, batch sizes on the embedding calls.
         let job = try #require(spans.first { $0.name == "ingest job" })
         #expect(job.parentID == nil && job.attributes["hyperion.job.status"] == "succeeded" && job.attributes["hyperion.job.documents"] == "2")
+        // It links to the upload request that queued it (a trace of its own, named in an attribute to search by).
+        let upload = try #require(spans.first { $0.name == "POST /api/v1/models/{id}/documents" }, "\(Set(spans.map(\.name)))")
+        #expect(job.attributes["hyperion.request.trace_id"] == upload.traceID && upload.traceID != job.traceID)
         let documents = children(of: job).filter { $0.name == "document" }
         #expect(documents.count == 2)
         for document in documents {

@@ -85,6 +85,9 @@ public struct IngestionPipeline: Sendable {
                 attributes["hyperion.job.documents"] = job.documentIDs.count
                 attributes["hyperion.knowledge_base.id"] = job.modelID.lowercasedString
             }
+            // The job is a trace of its own (it may run long after, on another instance); it links to the request
+            // that queued it.
+            span.link(traceParent: job.traceParent)
             await process(job)
             if span.isRecording, let status = try? await jobs.status(job.id) { span.set("hyperion.job.status", status.rawValue) }
         }

@@ -34,11 +34,14 @@ public struct JobRecord: Sendable, Equatable, Identifiable {
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// The W3C `traceparent` of the traced request that queued the job, if it was traced: the job's own trace links
+    /// to it.
+    public var traceParent: String?
 
     /// Creates a job value.
     public init(id: UUID = UUID(), kind: JobKind, modelID: UUID, ownerID: UUID, documentIDs: [UUID] = [], status: JobStatus = .queued,
                 progressDone: Int = 0, progressTotal: Int = 0, error: String? = nil, attempts: Int = 0,
-                createdAt: Date = Date(), startedAt: Date? = nil, finishedAt: Date? = nil) {
+                createdAt: Date = Date(), startedAt: Date? = nil, finishedAt: Date? = nil, traceParent: String? = nil) {
         self.id = id
         self.kind = kind
         self.modelID = modelID
@@ -52,5 +55,6 @@ public struct JobRecord: Sendable, Equatable, Identifiable {
         self.createdAt = createdAt
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.traceParent = traceParent
     }
 }

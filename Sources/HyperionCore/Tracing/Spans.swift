@@ -36,6 +36,11 @@ public enum Spans {
         recorder.tracer.inject(context, into: &headers, using: HeaderListInjector())
         return headers
     }
+
+    /// The current span's W3C `traceparent` when the work is traced, for work queued now that runs later (a job).
+    public static func traceParent() -> String? {
+        propagationHeaders().first { $0.0 == "traceparent" }?.1
+    }
 }
 
 /// One span of the current work, or none (untraced); attributes are kept only while the span records (sampled).
@@ -81,6 +86,17 @@ public struct SpanHandle: Sendable {
         span.setStatus(SpanStatus(code: .error, message: String(String(describing: error).prefix(300))))
     }
 
+    /// Links the span to the span a `traceparent` names (the request that queued this work), and names that trace in
+    /// `hyperion.request.trace_id` so it can be searched for.
+    public func link(traceParent: String?) {
+        guard let span, span.isRecording, let traceParent, let recorder = ServiceContext.current?.traceRecorder else { return }
+        var linked = ServiceContext.topLevel
+        recorder.tracer.extract([("traceparent", traceParent)], into: &linked, using: HeaderListExtractor())
+        span.addLink(SpanLink(context: linked, attributes: [:]))
+        let fields = traceParent.split(separator: "-")
+        if fields.count == 4 { span.attributes["hyperion.request.trace_id"] = String(fields[1]) }
+    }
+
     /// Marks the span failed for `message` (an outcome that was recorded rather than thrown).
     public func fail(message: String) {
         span?.setStatus(SpanStatus(code: .error, message: String(message.prefix(300))))
@@ -100,6 +116,11 @@ public struct SpanHandle: Sendable {
         guard let span else { return try await body() }
         return try await ServiceContext.$current.withValue(span.context, operation: body, isolation: isolation)
     }
+}
+
+/// Reads propagation headers from a list of name/value pairs.
+struct HeaderListExtractor: Extractor {
+    func extract(key: String, from carrier: [(String, String)]) -> String? { carrier.first { $0.0 == key }?.1 }
 }
 
 /// Writes propagation headers into a list of name/value pairs.

@@ -221,12 +221,15 @@ public final class KnowledgeService: Sendable {
         let drafts = accepted.map(\.draft)
         let contents = accepted.map { ($0.data, $0.draft.sha256) }
         let ownerID = caller.id
+        // Read here: the job is made inside the store's transaction, which may run outside this task's context.
+        let traceParent = Spans.traceParent()
         let stored = try await blobLocks.withLocks(drafts.map(\.sha256)) { [blobs, store] in
             var written: [String] = []
             do {
                 for (data, sha) in contents where try blobs.put(data, sha256: sha) { written.append(sha) }
                 return try await store.documents.createWithJob(drafts) { ids in
-                    JobRecord(kind: .ingest, modelID: model.id, ownerID: ownerID, documentIDs: ids, progressTotal: ids.count)
+                    JobRecord(kind: .ingest, modelID: model.id, ownerID: ownerID, documentIDs: ids, progressTotal: ids.count,
+                              traceParent: traceParent)
                 }
             } catch {
                 // Nothing was stored, so nothing refers to the blobs this request created.
@@ -274,7 +277,8 @@ public final class KnowledgeService: Sendable {
             throw HyperionError(.conflict, code: "training_running", message: "this RAG model is already being trained")
         }
         let documents = try await store.documents.all(modelID: model.id).filter { $0.status != .failed }.map(\.id)
-        let job = JobRecord(kind: .train, modelID: model.id, ownerID: caller.id, documentIDs: documents, progressTotal: documents.count)
+        let job = JobRecord(kind: .train, modelID: model.id, ownerID: caller.id, documentIDs: documents, progressTotal: documents.count,
+                            traceParent: Spans.traceParent())
         try await store.knowledgeBases.setStatus(id: model.id, .training)
         try await jobs.enqueue(job)
         jobSignal.notify()

@@ -26,7 +26,13 @@ extension Migration {
         .addSessionEpoch,
         .createIndexChanges,
         .createLLMProviders,
+        .addJobTraceParent,
     ]
+
+    /// The trace of the request that queued a job, so the job's trace can link to it.
+    static let addJobTraceParent = Migration(version: 9, name: "add jobs.trace_parent") { _ in
+        ["ALTER TABLE jobs ADD COLUMN trace_parent TEXT"]
+    }
 
     /// LLM connections added at run time (the configuration file's stay in the configuration), their API keys
     /// encrypted; and server-wide settings changed at run time (the default LLM provider).

@@ -24,19 +24,20 @@ public struct SQLJobQueue: JobQueue {
         var finished_at: Date?
         var heartbeat_at: Date?
         var claimed_by: String?
+        var trace_parent: String?
 
         init(_ j: JobRecord) {
             id = j.id; kind = j.kind.rawValue; model_id = j.modelID; owner_id = j.ownerID
             document_ids = JSONText.encode(j.documentIDs); status = j.status.rawValue; progress_done = j.progressDone
             progress_total = j.progressTotal; error = j.error; attempts = j.attempts; created_at = j.createdAt
-            started_at = j.startedAt; finished_at = j.finishedAt
+            started_at = j.startedAt; finished_at = j.finishedAt; trace_parent = j.traceParent
         }
 
         var record: JobRecord {
             JobRecord(id: id, kind: JobKind(rawValue: kind) ?? .ingest, modelID: model_id, ownerID: owner_id,
                       documentIDs: JSONText.decode(document_ids) ?? [], status: JobStatus(rawValue: status) ?? .failed,
                       progressDone: progress_done, progressTotal: progress_total, error: error, attempts: attempts,
-                      createdAt: created_at, startedAt: started_at, finishedAt: finished_at)
+                      createdAt: created_at, startedAt: started_at, finishedAt: finished_at, traceParent: trace_parent)
         }
     }
 
