@@ -14,7 +14,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from server_checks import call, check, failures, free_port, start_server
+from server_checks import call, check, failures, free_port, start_server, wait
 
 binary, work = sys.argv[1], sys.argv[2]
 os.makedirs(work, exist_ok=True)
@@ -76,18 +76,6 @@ def promql(expr):
 def value(expr):
     result = promql(expr)["data"]["result"]
     return float(result[0]["value"][1]) if result else None
-
-
-def wait(condition, seconds=30):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            if condition():
-                return True
-        except (OSError, ValueError, KeyError, IndexError, RuntimeError):
-            pass
-        time.sleep(0.5)
-    return False
 
 
 try:

@@ -1,5 +1,6 @@
 """What the checks that drive real `hyperion serve` processes share: results, free ports, starting a server, JSON calls,
-uploads of SciFact abstracts, waiting for a job. Imported by jobs_checks.py and store_checks.py."""
+uploads of SciFact abstracts, waiting for a job or a condition. Imported by the *_checks.py scripts."""
+import http.client
 import json
 import os
 import socket
@@ -15,6 +16,19 @@ def check(name, condition, detail=""):
     print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f"  {detail}"))
     if not condition:
         failures.append(name)
+
+
+def wait(condition, seconds=30, pause=0.5):
+    """True once `condition()` holds within `seconds`; errors while it is polled (a server not up yet) count as not yet."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if condition():
+                return True
+        except (OSError, ValueError, KeyError, IndexError, RuntimeError, http.client.HTTPException):
+            pass
+        time.sleep(pause)
+    return False
 
 
 def free_port():

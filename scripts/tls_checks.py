@@ -12,18 +12,13 @@ import socket
 import ssl
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_checks import check, failures, free_port, wait  # noqa: E402
 
 binary, work = sys.argv[1], sys.argv[2]
 os.makedirs(work, exist_ok=True)
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-failures = []
-
-
-def check(name, condition, detail=""):
-    print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f": {str(detail)[:400]}"), flush=True)
-    if not condition:
-        failures.append(name)
 
 
 def openssl(*args):
@@ -53,10 +48,7 @@ def install(name):
 
 
 install("first")
-port = socket.socket()
-port.bind(("127.0.0.1", 0))
-port_number = port.getsockname()[1]
-port.close()
+port_number = free_port()
 env = dict(os.environ, HYPERION_EMBEDDING_MODEL_PATH=os.path.join(root, "data/models/all-MiniLM-L6-v2"), HYPERION_LOG_FORMAT="json",
            HYPERION_AUTH_BCRYPT_COST="10", HYPERION_TLS_CERT_PATH=cert, HYPERION_TLS_KEY_PATH=key)
 log_path = os.path.join(work, "server.log")
@@ -84,18 +76,6 @@ def logged(message, after=0):
     with open(log_path) as f:
         lines = f.readlines()[after:]
     return [json.loads(line) for line in lines if line.startswith("{") and message in line]
-
-
-def wait(condition, seconds=30):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            if condition():
-                return True
-        except (OSError, ssl.SSLError, http.client.HTTPException):
-            pass
-        time.sleep(0.2)
-    return False
 
 
 try:
