@@ -201,8 +201,7 @@ public func buildApplication(
     }
     var app = Application(
         router: router,
-        server: try certificates?.serverBuilder(idleTimeout: settings.idleTimeout)
-            ?? .http1(configuration: .init(idleTimeout: settings.idleTimeout > 0 ? .seconds(Int64(settings.idleTimeout)) : nil)),
+        server: try TLSCertificates.serverBuilder(certificates, idleTimeout: settings.idleTimeout),
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "Hyperion"),
         onServerRunning: { channel in
             logger.info(

@@ -38,14 +38,19 @@ final class TLSCertificates: Sendable {
             } catch {
                 throw HyperionError.invalid("tls.key_path", "\(keyPath.prefix(200)) cannot be read as a PEM private key: \(error)")
             }
+            let pair = Pair(chain: chain, key: key)
             // A context made from the pair refuses a key that does not match the certificate.
             do {
-                _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+                _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: pair.certificateChain, privateKey: pair.privateKey))
             } catch {
                 throw HyperionError.invalid("tls.key_path", "does not belong to the certificate of tls.cert_path: \(error)")
             }
-            return Pair(chain: chain, key: key)
+            return pair
         }
+
+        /// The chain and key as NIOSSL takes them.
+        var certificateChain: [NIOSSLCertificateSource] { chain.map { .certificate($0) } }
+        var privateKey: NIOSSLPrivateKeySource { .privateKey(key) }
     }
 
     let settings: TLSSettings
@@ -71,29 +76,29 @@ final class TLSCertificates: Sendable {
     /// TLS 1.2 and up with the current pair, asked for again at every handshake.
     var configuration: TLSConfiguration {
         let pair = current.withLock { $0 }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: pair.chain.map { .certificate($0) }, privateKey: .privateKey(pair.key))
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: pair.certificateChain, privateKey: pair.privateKey)
         configuration.minimumTLSVersion = .tlsv12
         configuration.sslContextCallback = { [self] _, promise in
             let pair = current.withLock { $0 }
             var override = NIOSSLContextConfigurationOverride()
-            override.certificateChain = pair.chain.map { .certificate($0) }
-            override.privateKey = .privateKey(pair.key)
+            override.certificateChain = pair.certificateChain
+            override.privateKey = pair.privateKey
             promise.succeed(override)
         }
         return configuration
     }
 
-    /// The HTTPS server: HTTP/2 offered by ALPN beside HTTP/1.1 (`tls.http2`), or HTTP/1.1 alone.
-    func serverBuilder(idleTimeout: Int) throws -> HTTPServerBuilder {
-        let idle: TimeAmount? = idleTimeout > 0 ? .seconds(Int64(idleTimeout)) : nil
-        let http1 = HTTP1Channel.Configuration(idleTimeout: idle)
-        if settings.http2 {
-            return try .http2Upgrade(
-                tlsConfiguration: configuration,
-                configuration: .init(idleTimeout: idleTimeout > 0 ? .seconds(idleTimeout) : nil, streamConfiguration: http1)
-            )
+    /// The server: plain HTTP/1.1 without `certificates`; with them HTTPS, offering HTTP/2 by ALPN beside HTTP/1.1
+    /// (`tls.http2`) or HTTP/1.1 alone. A connection sending nothing for `idleTimeout` seconds is closed (0: never).
+    static func serverBuilder(_ certificates: TLSCertificates?, idleTimeout: Int) throws -> HTTPServerBuilder {
+        let seconds = idleTimeout > 0 ? idleTimeout : nil
+        let http1 = HTTP1Channel.Configuration(idleTimeout: seconds.map { .seconds(Int64($0)) })
+        guard let certificates else { return .http1(configuration: http1) }
+        if certificates.settings.http2 {
+            return try .http2Upgrade(tlsConfiguration: certificates.configuration,
+                                     configuration: .init(idleTimeout: seconds.map { .seconds($0) }, streamConfiguration: http1))
         }
-        return try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
+        return try .tls(.http1(configuration: http1), tlsConfiguration: certificates.configuration)
     }
 }
 

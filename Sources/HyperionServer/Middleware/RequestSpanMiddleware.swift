@@ -7,7 +7,8 @@ import Tracing
 /// Opens the server span of a request (`tracing.otlp_endpoint` set): a child of the caller's W3C `traceparent` when
 /// it sends one (kept when the caller kept it), else a new trace kept at `tracing.sample_ratio`; named by method and
 /// route template, ended when the handler returns, or for a streamed body when its last byte is written (a streamed
-/// answer's LLM call falls inside it). A request that is not kept passes through untouched: at a ratio of 0.1 nine requests in ten cost nothing.
+/// answer's LLM call falls inside it). A request that is not kept passes through untouched: at a ratio of 0.1 nine
+/// requests in ten cost nothing.
 /// Everything the request does below runs in the span's service context, which also carries the ``TraceRecorder``,
 /// so the pipeline's spans are its children. Its trace id goes into the request's log lines and error envelope.
 struct RequestSpanMiddleware: RouterMiddleware {

@@ -95,8 +95,7 @@ struct SentryEvent: Sendable {
 extension SentryEvent {
     /// The trace and span ids of the current span, read from the `traceparent` it would send onwards.
     static func currentTrace() -> (String?, String?) {
-        guard let header = Spans.propagationHeaders().first(where: { $0.0 == "traceparent" })?.1,
-              let ids = RequestTrace.ids(ofTraceparent: header) else { return (nil, nil) }
+        guard let header = Spans.traceParent(), let ids = RequestTrace.ids(ofTraceparent: header) else { return (nil, nil) }
         return (ids.traceID, ids.parentID)
     }
 }
