@@ -97,8 +97,11 @@ struct IsolationTests {
                 let result = try await client.json(method, uri, body, token: other)
                 #expect(result.status == .forbidden, "shared, another user: \(method) \(uri) → \(result.status)")
             }
+            #expect(try await client.upload("/api/v1/models/\(model)/documents", files: [("x.txt", batteryMarkdown)], token: other).status == .forbidden)
             // Someone else's conversation stays theirs even in a shared knowledge base.
             #expect(try await client.json(.get, "/api/v1/sessions/\(session)", token: other).status == .notFound)
+            // The owner's finished job cannot be canceled either.
+            #expect(try await client.json(.post, "/api/v1/jobs/\(job)/cancel", token: owner).status == .conflict)
         }
     }
 }
