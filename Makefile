@@ -3,7 +3,7 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening bench-stores bench-redis bench-cluster bench-tracing clean
+.PHONY: run build test assets models migrate fuzz bench-http bench-embedding bench-index bench-ingest bench-query bench-hardening bench-stores bench-redis bench-cluster bench-tracing bench-queue clean
 
 run: ## install what is missing, build (release), fetch assets, migrate and serve
 	@scripts/ensure-system.sh run
@@ -56,6 +56,9 @@ bench-index: ## release build; HyperionIndex (HNSW + exact) vs hnswlib, faiss, u
 bench-query: ## release build; SciFact questions over HTTP with the extractive answerer: p50/p95 latency, q/s at 16 clients
 	@scripts/ensure-system.sh bench
 	@bash Benchmarks/query/run.sh
+
+bench-queue: ## release build; the LLM queue (RabbitMQ + hyperion worker) vs the direct provider call: added latency p50/p99, answers/s
+	@Benchmarks/queue/run.sh
 
 bench-ingest: ## release build; SciFact through the HTTP API vs sentence-transformers' embedding time alone
 	@scripts/ensure-system.sh bench

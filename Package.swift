@@ -116,6 +116,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // librabbitmq (apt librabbitmq-dev; pkg-config `librabbitmq`): the AMQP 0-9-1 client of the LLM queue.
+        .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        // The LLM queue on RabbitMQ (`llm.queue = rabbitmq`): API instances queue generations, `hyperion worker` answers.
+        .target(
+            name: "HyperionRabbitMQ",
+            dependencies: ["HyperionCore", "CRabbitMQ", .product(name: "Logging", package: "swift-log")]
+        ),
         // SQLKit store for SQLite (default) and PostgreSQL, migrations, repositories; pgvector and the keyword
         // postings of scale-out catalogs.
         .target(
@@ -147,6 +154,7 @@ let package = Package(
                 "HyperionProviders",
                 "HyperionMilvus",
                 "HyperionRedis",
+                "HyperionRabbitMQ",
                 "CKernels",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -246,6 +254,7 @@ let package = Package(
             name: "HyperionRedisTests",
             dependencies: ["HyperionRedis", "HyperionCore", "HyperionConformance", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .testTarget(name: "HyperionRabbitMQTests", dependencies: ["HyperionRabbitMQ", "HyperionCore", "HyperionConformance"]),
         .testTarget(
             name: "HyperionStorageTests",
             dependencies: ["HyperionStorage", "HyperionConformance", .product(name: "Configuration", package: "swift-configuration")]

@@ -3,10 +3,10 @@
 # Usage: scripts/ensure-system.sh run|test|bench|cluster
 set -euo pipefail
 case "${1:-run}" in
-  run)   packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl) ;;
-  test)  packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl postgresql chromium chromium-driver iproute2 redis-server openssl nginx prometheus) ;;
-  cluster) packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl postgresql redis-server openssl nginx) ;;
-  bench) packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl wrk iproute2) ;;
+  run)   packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl librabbitmq-dev) ;;
+  test)  packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl postgresql chromium chromium-driver iproute2 redis-server openssl nginx prometheus librabbitmq-dev rabbitmq-server) ;;
+  cluster) packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl librabbitmq-dev postgresql redis-server openssl nginx) ;;
+  bench) packages=(pkg-config libopenblas-dev libpoppler-glib-dev zlib1g-dev curl librabbitmq-dev wrk iproute2) ;;
   *) echo "usage: $0 run|test|bench|cluster" >&2; exit 2 ;;
 esac
 missing=()

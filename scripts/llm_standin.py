@@ -2,7 +2,10 @@
 integration checks of the real binary. It records every request and when a streaming client went away.
     python3 llm_standin.py PORT_FILE
 Models: any name answers at once; "slowstream" sends a token every 200 ms for 30 s (for cancellation);
-"slowfirst" waits 5 s before the first token (for the first-token timeout); "markdown" answers in Markdown with raw HTML
+"slowfirst" waits 5 s before the first token (for the first-token timeout); "paced" sends twenty numbered words
+150 ms apart (an answer long enough to kill its worker part-way, the same text every time); "flaky" answers 503 to its
+first two requests, then like any model; "fixed" waits 50 ms, then answers at once (the queue benchmark's constant
+LLM); "markdown" answers in Markdown with raw HTML
 in it (for the web UI's rendering). It also speaks Ollama's model management: GET /api/tags lists the models pulled so
 far, POST /api/pull streams NDJSON progress as Ollama does ("pulling manifest", "pulling <digest>" with byte counts,
 "success"; a model named "missing:*" fails with Ollama's error line)."""
@@ -12,7 +15,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-requests, disconnects, pulled = [], [], []
+requests, disconnects, pulled, exports = [], [], [], []
+flaky_failures = [2]
+PACED = " ".join(f"word{i}" for i in range(1, 21))
 lock = threading.Lock()
 
 
@@ -26,6 +31,8 @@ def answer_for(body):
         return "standalone: " + messages[-1]["content"].split("Last question:")[-1].strip()
     if body.get("model") == "markdown":
         return MARKDOWN
+    if body.get("model") == "paced":
+        return PACED
     return "The sources say photovoltaic cells are made of silicon [1]."
 
 
@@ -51,12 +58,21 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_json(200, {"models": [{"name": name, "model": name, "size": 1234} for name in pulled]})
         elif self.path == "/_log":
             with lock:
-                self.send_json(200, {"requests": requests, "disconnects": disconnects})
+                self.send_json(200, {"requests": requests, "disconnects": disconnects, "exports": exports})
         else:
             self.send_json(404, {"error": {"message": "no such route"}})
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
+        if self.path == "/v1/traces":  # an OTLP/HTTP sink, so processes under test can trace without a collector
+            self.rfile.read(length)
+            with lock:
+                exports.append(length)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = json.loads(self.rfile.read(length) or b"{}")
         with lock:
             requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "traceparent": self.headers.get("traceparent"), "body": body})
@@ -65,7 +81,15 @@ class Handler(BaseHTTPRequestHandler):
         if self.path != "/v1/chat/completions":
             return self.send_json(404, {"error": {"message": "no such route"}})
         model = body.get("model", "")
+        if model == "flaky":
+            with lock:
+                fail = flaky_failures[0] > 0
+                flaky_failures[0] -= fail
+            if fail:
+                return self.send_json(503, {"error": {"message": "overloaded, try again"}})
         text = answer_for(body)
+        if model == "fixed":
+            time.sleep(0.05)
         if not body.get("stream"):
             return self.send_json(200, {"id": "c1", "object": "chat.completion", "created": 0, "model": model,
                                         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
@@ -91,6 +115,8 @@ class Handler(BaseHTTPRequestHandler):
                 send(chunk(piece))
                 if model == "slowstream":
                     time.sleep(0.2)
+                elif model == "paced":
+                    time.sleep(0.15)
             send(chunk(None, "stop"))
             send(json.dumps({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [],
                              "usage": {"prompt_tokens": 7, "completion_tokens": len(pieces), "total_tokens": 7 + len(pieces)}}))

@@ -14,6 +14,7 @@ cleanup() {
   scripts/chroma.sh stop "$work/chroma" || true
   scripts/milvus.sh stop "$work/milvus" || true
   scripts/redis.sh stop "$work/redis" || true
+  scripts/rabbitmq.sh stop "$work/rabbitmq" || true
   scripts/phoenix.sh stop "$work/tracing/phoenix" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -78,7 +79,13 @@ export HYPERION_TEST_REDIS_URL="$REDIS_URL" HYPERION_TEST_REDIS_TLS_URL="$REDIS_
 export HYPERION_TEST_REDIS_SOCKET_URL="$REDIS_SOCKET_URL"
 export HYPERION_TEST_REQUIRE_REDIS=1
 
-step "swift test (SQLite + PostgreSQL + pgvector + Chroma + Milvus + Redis)" swift test --skip-build
+# RabbitMQ 3.10 (Debian), its own node, ports and epmd: the LLM queue's suites, and a live server with its workers.
+rabbitmq_url=$(scripts/rabbitmq.sh start "$work/rabbitmq") || { echo "FAIL: RabbitMQ did not start"; exit 1; }
+echo "RabbitMQ at ${rabbitmq_url##*@}"
+export HYPERION_TEST_RABBITMQ_URL="$rabbitmq_url"
+export HYPERION_TEST_REQUIRE_RABBITMQ=1
+
+step "swift test (SQLite + PostgreSQL + pgvector + Chroma + Milvus + Redis + RabbitMQ)" swift test --skip-build
 # Every committed fuzz input (seeds and past crashes) through its target: a crash found by `make fuzz` stays fixed.
 step "fuzz corpora replayed (Fuzz/corpus)" "$bindir/hyperion-fuzz" Fuzz/corpus
 step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$bindir/hyperion" "$work/eval"
@@ -90,6 +97,7 @@ step "integration: live server, SQLite + Milvus" env HYPERION_VECTOR_STORE=milvu
 step "web UI: headless Chromium (Selenium)" scripts/ui.sh "$work/ui"
 step "observability: Sentry reports held against the official sentry-sdk" .venv/bin/python scripts/sentry_checks.py "$bindir/hyperion" "$work/sentry"
 step "observability: traces in Arize Phoenix (OTLP/HTTP, OpenInference)" python3 scripts/tracing_checks.py "$bindir/hyperion" "$work/tracing"
+step "LLM queue: server and workers on RabbitMQ (kill -9, SIGTERM, retries, poison, no worker, full queue, broker restart)" .venv/bin/python scripts/queue_checks.py "$bindir/hyperion" "$work/queue" "$work/rabbitmq"
 step "security: native TLS (openssl certificates, HTTP/2 by ALPN, SIGHUP reload)" python3 scripts/tls_checks.py "$bindir/hyperion" "$work/tls"
 step "observability: promtool rules tests, Prometheus scraping a live server, the Grafana dashboard's queries" python3 scripts/observability_checks.py "$bindir/hyperion" "$work/observability"
 step "jobs: kill -9 resume (SQLite)" python3 scripts/jobs_checks.py "$bindir/hyperion" "$work/jobs-sqlite"

@@ -5,6 +5,7 @@ import HyperionCore
 import HyperionEmbedding
 import HyperionProviders
 import HyperionStorage
+import HyperionRabbitMQ
 import HyperionRedis
 import Logging
 import Prometheus
@@ -44,12 +45,15 @@ public struct AppDependencies: Sendable {
     var sentry: SentryReporter?
     /// Where spans go (`tracing.otlp_endpoint`), when tracing is on.
     var tracing: TraceRecorder?
+    /// The LLM queue generations go through (`llm.queue`), when there is one.
+    let llmQueue: (any ChatJobBroker)?
 
     /// Creates the dependencies.
     init(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
          knowledge: KnowledgeService, answers: AnswerService, indexEngines: IndexEngines, readinessChecks: [ReadinessCheck] = [],
-         shared: SharedState = .local, followerPosition: FollowerPosition? = nil, telemetry: Telemetry) {
+         shared: SharedState = .local, followerPosition: FollowerPosition? = nil, telemetry: Telemetry, llmQueue: (any ChatJobBroker)? = nil) {
         self.telemetry = telemetry
+        self.llmQueue = llmQueue
         self.indexEngines = indexEngines
         self.shared = shared
         self.followerPosition = followerPosition
@@ -82,14 +86,14 @@ public struct AppDependencies: Sendable {
     }
 
     /// Builds the knowledge and answer services with their providers: the configured ones, plus
-    /// `chatModels` (by name; tests pass in-memory twins).
+    /// `chatModels` (by name; tests pass in-memory twins). With `llmQueue`, every provider is reached through it.
     public static func make(settings: ServerSettings, store: Store, registry: PrometheusCollectorRegistry, auth: AuthService,
                             embedder: any DocumentEmbedder, chatModels: [String: any ChatModel] = [:], shared: SharedState = .local,
-                            logger: Logger) throws -> AppDependencies {
-        let telemetry = Telemetry(registry: registry)
+                            llmQueue: (any ChatJobBroker)? = nil, logger: Logger) throws -> AppDependencies {
+        let telemetry = Telemetry(registry: registry, llmQueue: llmQueue != nil)
         let metrics = telemetry.answers
         let providers = ProviderRegistry(settings: settings.answers, injected: chatModels, store: store, secrets: settings.secrets,
-                                         metrics: telemetry.llm, logger: logger)
+                                         metrics: telemetry.llm, queue: llmQueue, logger: logger)
         let engines = try IndexEngines.make(settings: settings, store: store, dimension: embedder.dimension, logger: logger)
         // With Redis the query cache is shared; keyed by the change log, and stored only when this instance's indexes are
         // caught up with it.
@@ -104,7 +108,7 @@ public struct AppDependencies: Sendable {
                                     metrics: metrics, bus: shared.bus, logger: logger)
         return AppDependencies(settings: settings, store: store, registry: registry, auth: auth, knowledge: knowledge, answers: answers,
                                indexEngines: engines, readinessChecks: engines.readiness + shared.readiness, shared: shared,
-                               followerPosition: follower, telemetry: telemetry)
+                               followerPosition: follower, telemetry: telemetry, llmQueue: llmQueue)
     }
 
     /// Builds the account machinery from settings: signing keys (generated on first start when none is
@@ -125,7 +129,8 @@ public struct AppDependencies: Sendable {
 /// and wires middleware and controllers. Fails fast with a ``HyperionError`` naming the bad key.
 /// `passwordHasher` replaces the configured bcrypt cost and `embedder` the configured embedding model;
 /// tests pass cheap ones, servers never do. `chatModels` adds (or replaces) providers by name. `tracer` traces with
-/// that tracer instead of the one `tracing.otlp_endpoint` configures (tests pass an in-memory one).
+/// that tracer instead of the one `tracing.otlp_endpoint` configures (tests pass an in-memory one). `llmQueue` sends
+/// generations through that queue instead of the one `llm.queue` configures (tests pass the in-memory twin).
 public func buildApplication(
     reader: ConfigReader,
     logSink: LogSink = .stdout,
@@ -133,7 +138,8 @@ public func buildApplication(
     passwordHasher: PasswordHasher? = nil,
     embedder: (any DocumentEmbedder)? = nil,
     chatModels: [String: any ChatModel] = [:],
-    tracer: (any Tracer)? = nil
+    tracer: (any Tracer)? = nil,
+    llmQueue: (any ChatJobBroker)? = nil
 ) async throws -> some ApplicationProtocol {
     let settings = try ServerSettings(reader: reader)
     let embedder = try embedder ?? AppDependencies.makeEmbedder(settings: settings)
@@ -155,10 +161,16 @@ public func buildApplication(
         try? await store.close()
         throw error
     }
+    // The LLM queue connects now, so the first requests find it ready; it closes when the server stops.
+    let rabbitMQ = llmQueue == nil ? settings.llmQueue.rabbitMQ.map {
+        RabbitMQChatBroker(settings: $0, maxDepth: settings.llmQueue.maxDepth, deliveryLimit: settings.llmQueue.deliveryLimit, logger: logger)
+    } : nil
+    rabbitMQ?.start()
     var dependencies: AppDependencies
     do {
         dependencies = try AppDependencies.make(settings: settings, store: store, registry: registry, auth: auth, embedder: embedder,
-                                                chatModels: chatModels, shared: shared, logger: logger)
+                                                chatModels: chatModels, shared: shared, llmQueue: llmQueue ?? rabbitMQ, logger: logger)
+        if let rabbitMQ { dependencies.readinessChecks.append(.llmQueue(rabbitMQ)) }
     } catch {
         try? await store.close()
         throw error
@@ -222,6 +234,7 @@ public func buildApplication(
     // Next to last: the spans of whatever still runs while the rest stops are exported before it goes.
     if let service = tracing?.service { app.addServices(service) }
     if let certificates { app.addServices(TLSReloadService(certificates: certificates, logger: logger)) }
+    if let rabbitMQ { app.addServices(LLMQueueService(broker: rabbitMQ)) }
     app.addServices(
         StoreService(store: store, logger: logger),
         ClusterListener(shared: shared, cache: auth.cache, answers: dependencies.answers, logger: logger),
@@ -277,12 +290,13 @@ public func buildRouter(_ dependencies: AppDependencies, logger: Logger) -> Rout
         version: hyperionVersion,
         checks: [.store(dependencies.store), .migrations(migrator)] + dependencies.readinessChecks
     ).addRoutes(to: router)
-    let (telemetry, jobs, store) = (dependencies.telemetry, dependencies.knowledge.jobs, dependencies.store)
+    let (telemetry, jobs, store, llmQueue) = (dependencies.telemetry, dependencies.knowledge.jobs, dependencies.store, dependencies.llmQueue)
     MetricsController(registry: dependencies.registry, token: settings.metricsToken) {
-        // The queue's depth, the pool and the index sizes are read at each scrape; a store that does not answer
+        // The queues' depths, the pool and the index sizes are read at each scrape; a store that does not answer
         // leaves the last figures.
         if let summary = try? await jobs.summary() { telemetry.ingestion.queue(summary) }
         await telemetry.store.refresh(store)
+        if let llmQueue { await telemetry.llmQueue?.refresh(llmQueue) }
     }.addRoutes(to: router)
     let body = JSONBody(limit: settings.maxBodySize)
     let budgets = dependencies.shared.budgets

@@ -56,4 +56,15 @@ extension ConformanceCheck: CustomTestStringConvertible {
     func textOnlyExtractor(_ check: ConformanceCheck<DocumentExtractorHarness>) async throws {
         try await check.run(DocumentExtractorHarness { TextOnlyExtractor() })
     }
+
+    @Test(arguments: ChatJobQueueConformance.checks)
+    func inMemoryChatJobQueue(_ check: ConformanceCheck<ChatJobQueueHarness>) async throws {
+        try await check.run(ChatJobQueueHarness {
+            let queue = InMemoryChatJobQueue(deliveryLimit: 2)
+            return ChatJobQueueParts(
+                broker: queue, worker: { queue.worker() }, lose: { ($0 as? InMemoryChatJobQueue.Worker)?.drop() },
+                deadLetters: { queue.deadLetters }, submitRaw: { try queue.submit(body: $0, jobID: $1) }, deliveryLimit: 2
+            )
+        })
+    }
 }

@@ -155,6 +155,13 @@ struct ProviderConfigurationTests {
         (["embedding.provider": "openai", "embedding.dimension": "1536"], "embedding.model"),
         (["embedding.provider": "voyage", "embedding.model": "voyage-3"], "embedding.dimension"),
         (["embedding.provider": "ollama", "embedding.model": "m", "embedding.dimension": "8", "embedding.base_url": "nope"], "embedding.base_url"),
+        (["llm.queue": "kafka"], "llm.queue"),
+        (["llm.queue": "rabbitmq"], "rabbitmq.url"),
+        (["llm.queue": "rabbitmq", "rabbitmq.url": "http://127.0.0.1:5672"], "rabbitmq.url"),
+        (["llm.queue": "rabbitmq", "rabbitmq.url": "amqp://127.0.0.1", "rabbitmq.queue_prefix": "a b"], "rabbitmq.queue_prefix"),
+        (["llm.queue": "rabbitmq", "rabbitmq.url": "amqps://127.0.0.1", "rabbitmq.tls_ca_file": "/nonexistent.pem"], "rabbitmq.tls_ca_file"),
+        (["rabbitmq.max_queue_depth": "-1"], "rabbitmq.max_queue_depth"),
+        (["worker.concurrency": "0"], "worker.concurrency"),
     ])
     func badValues(values: [String: String], key: String) {
         let error = settingsError(values)

@@ -28,6 +28,21 @@ public enum Spans {
         }
     }
 
+    /// Runs `body` in a span continuing the trace a `traceparent` names (work another process handed over and waits
+    /// for, such as a queued generation), ended when it returns. Untraced (no recorder, no `traceParent`, or a caller
+    /// that did not keep its trace): the body runs alone.
+    public static func continuing<T>(
+        _ traceParent: String?, _ name: String, kind: SpanKind = .consumer, _ openInference: OpenInference.Kind? = nil,
+        isolation: isolated (any Actor)? = #isolation, _ body: (SpanHandle) async throws -> T
+    ) async rethrows -> T {
+        guard let traceParent, let current = ServiceContext.current, let recorder = current.traceRecorder else { return try await body(.none) }
+        var parent = current
+        recorder.tracer.extract([("traceparent", traceParent)], into: &parent, using: HeaderListExtractor())
+        return try await ServiceContext.$current.withValue(parent, operation: {
+            try await run(name, kind: kind, openInference, body)
+        }, isolation: isolation)
+    }
+
     /// The headers that carry the current trace to another service (W3C `traceparent`, `tracestate`); none when the
     /// work is not traced.
     public static func propagationHeaders() -> [(String, String)] {

@@ -42,20 +42,40 @@ final class ProviderRegistry: Sendable {
     /// Counts every call of every provider; nil counts nothing.
     let metrics: LLMMetrics?
 
-    init(settings: AnswerSettings, injected: [String: any ChatModel] = [:], store: Store?, secrets: SecretBox?, metrics: LLMMetrics? = nil, logger: Logger) {
-        func metered(_ model: any ChatModel) -> any ChatModel { metrics.map { MeteredChatModel(base: model, metrics: $0) } ?? model }
+    /// The LLM queue generations go through (`llm.queue`); nil: this process calls the providers.
+    let queue: (any ChatJobBroker)?
+
+    init(settings: AnswerSettings, injected: [String: any ChatModel] = [:], store: Store?, secrets: SecretBox?, metrics: LLMMetrics? = nil,
+         queue: (any ChatJobBroker)? = nil, logger: Logger) {
+        func wrapped(_ name: String, _ model: any ChatModel, _ provider: ProviderSettings?) -> any ChatModel {
+            Self.wrap(name, model, provider, queue: queue, metrics: metrics)
+        }
         var fixed: [String: Entry] = [:]
         for provider in settings.providers {
             fixed[provider.name] = Entry(name: provider.name, kind: provider.kind.rawValue, source: .configuration,
-                                         model: metered(makeChatModel(provider, logger: logger)), settings: provider)
+                                         model: wrapped(provider.name, makeChatModel(provider, logger: logger), provider), settings: provider)
         }
-        for (name, model) in injected { fixed[name] = Entry(name: name, kind: "in-process", source: .builtIn, model: metered(model)) }
+        for (name, model) in injected { fixed[name] = Entry(name: name, kind: "in-process", source: .builtIn, model: wrapped(name, model, nil)) }
+        self.queue = queue
         self.metrics = metrics
         self.fixed = fixed
         self.settings = settings
         self.store = store
         self.secrets = secrets
         self.logger = logger
+    }
+
+    /// A provider's model as this process uses it: through the LLM queue when there is one (a worker calls the
+    /// provider; listing its models stays a direct call), and counted by the LLM metrics.
+    static func wrap(_ name: String, _ model: any ChatModel, _ provider: ProviderSettings?, queue: (any ChatJobBroker)?, metrics: LLMMetrics?) -> any ChatModel {
+        var routed = model
+        if let queue {
+            // The provider's own waits, counted from queueing: time in the queue is time the caller waits.
+            routed = QueuedChatModel(providerName: name, defaultModel: model.defaultModel, broker: queue,
+                                     firstTokenTimeout: provider?.firstTokenTimeout ?? .seconds(60),
+                                     totalTimeout: provider?.totalTimeout ?? .seconds(300), base: model, traceParent: { Spans.traceParent() })
+        }
+        return metrics.map { MeteredChatModel(base: routed, metrics: $0) } ?? routed
     }
 
     /// The sealed-secret context of a stored provider's API key: a ciphertext only opens in its own row.
@@ -72,8 +92,8 @@ final class ProviderRegistry: Sendable {
             do {
                 let settings = try providerSettings(record)
                 let model = makeChatModel(settings, logger: logger)
-                stored[record.name] = Entry(name: record.name, kind: record.kind, source: .api, model: metrics.map { MeteredChatModel(base: model, metrics: $0) } ?? model,
-                                            settings: settings, record: record)
+                stored[record.name] = Entry(name: record.name, kind: record.kind, source: .api,
+                                            model: Self.wrap(record.name, model, settings, queue: queue, metrics: metrics), settings: settings, record: record)
             } catch {
                 broken[record.name] = (error as? HyperionError)?.message ?? "\(error)"
                 logger.error("LLM provider cannot be used", metadata: ["provider": "\(record.name)", "reason": "\(broken[record.name]!)"])

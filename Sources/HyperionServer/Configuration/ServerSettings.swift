@@ -60,6 +60,8 @@ public struct ServerSettings: Sendable {
     var secrets: SecretBox?
     /// Redis and the per-caller request budgets.
     public var shared: SharedStateSettings
+    /// The LLM queue (`llm.queue`, `rabbitmq.*`, `worker.*`).
+    public var llmQueue: LLMQueueSettings
     /// Whether LLM and embedding base URLs may point at link-local or cloud metadata addresses (`outbound.allow_link_local`).
     public var allowLinkLocalURLs: Bool
 
@@ -97,6 +99,7 @@ public struct ServerSettings: Sendable {
         answers = try AnswerSettings(reader: reader)
         secrets = try SecretBox.load(reader: reader)
         shared = try SharedStateSettings(reader: reader)
+        llmQueue = try LLMQueueSettings(reader: reader)
         allowLinkLocalURLs = try Setting.allowLinkLocal.read(reader)
         // The configuration's own base URLs: literal addresses and metadata names (names resolve when called).
         let outbound = OutboundURLPolicy(allowLinkLocal: allowLinkLocalURLs)

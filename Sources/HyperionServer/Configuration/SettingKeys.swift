@@ -185,6 +185,20 @@ enum Setting {
         "Seconds of clock skew tolerated when checking token times.")
     static let signupsPerHour = IntSetting("auth.signups_per_hour", default: 10, range: 0...1_000_000,
         "Signups allowed per client address per hour (each costs a bcrypt hash); more answer 429 with Retry-After. 0 = unlimited.")
+    static let llmQueue = ChoiceSetting("llm.queue", default: "none", allowed: ["none", "rabbitmq"],
+        "How generations reach the LLM: none (this process calls the provider) or rabbitmq (queued on rabbitmq.url; `hyperion worker` processes, any number, on any machine, call the provider and stream the answer back).")
+    static let rabbitMQTimeout = IntSetting("rabbitmq.timeout_ms", default: 5000, range: 100...60_000,
+        "Milliseconds to connect to RabbitMQ or to have a queued request confirmed by it; then the request answers 503 naming the queue.")
+    static let rabbitMQPrefix = StringSetting("rabbitmq.queue_prefix", default: "hyperion",
+        "Prefix of the queues and exchange of the LLM queue (<prefix>.llm.requests, <prefix>.llm.dead, <prefix>.llm.cancel), so several deployments can share one broker.")
+    static let rabbitMQMaxDepth = IntSetting("rabbitmq.max_queue_depth", default: 1000, range: 0...10_000_000,
+        "Requests waiting in the LLM queue beyond which new ones answer 503 with Retry-After instead of queueing (0 = no limit).")
+    static let rabbitMQDeliveryLimit = IntSetting("rabbitmq.delivery_limit", default: 3, range: 1...100,
+        "Times a request may be delivered again after its worker was lost before it goes to the dead-letter queue (a request that keeps taking workers down never loops). Fixed when the queue is first declared.")
+    static let workerConcurrency = IntSetting("worker.concurrency", default: 4, range: 1...1000,
+        "Requests one `hyperion worker` answers at a time (its prefetch from the queue).")
+    static let workerMaxAttempts = IntSetting("worker.max_attempts", default: 3, range: 1...20,
+        "Attempts a worker makes at a request whose provider failed in a way that may pass (unreachable, 429, 5xx) before answering the error and dead-lettering the request; backoff doubles from 0.5 s.")
     static let redisTimeout = IntSetting("redis.timeout_ms", default: 1000, range: 10...60_000,
         "Milliseconds one Redis command (or connection attempt) may take; then Redis counts as down: the server carries on without it and tries again once a second.")
     static let redisKeyPrefix = StringSetting("redis.key_prefix", default: "hyperion:",

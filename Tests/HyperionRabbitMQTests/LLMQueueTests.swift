@@ -1,0 +1,75 @@
+import Foundation
+import HyperionConformance
+import HyperionCore
+@testable import HyperionRabbitMQ
+import Synchronization
+import Testing
+
+/// The LLM queue on a real RabbitMQ passes the suite the in-memory twin passes.
+@Suite(.enabled(if: TestRabbitMQ.isAvailable), .serialized)
+struct LLMQueueTests {
+    @Test(arguments: ChatJobQueueConformance.checks)
+    func rabbitMQ(_ check: ConformanceCheck<ChatJobQueueHarness>) async throws {
+        let brokers = Brokers()
+        do {
+            try await check.run(ChatJobQueueHarness {
+                let settings = try TestRabbitMQ.settings()
+                let broker = RabbitMQChatBroker(settings: settings, maxDepth: 0, deliveryLimit: 2, logger: TestRabbitMQ.logger)
+                broker.start()
+                brokers.add(broker)
+                // Ready once its reply queue is consumed.
+                for _ in 0..<500 where !broker.replyStatus.connected { try await Task.sleep(for: .milliseconds(10)) }
+                return ChatJobQueueParts(
+                    broker: broker,
+                    worker: { RabbitMQChatSource(settings: settings, deliveryLimit: 2, logger: TestRabbitMQ.logger) },
+                    lose: { await ($0 as? RabbitMQChatSource)?.shutdown() },
+                    deadLetters: { try TestRabbitMQ.drain(settings.deadLetterQueue, settings: settings) },
+                    submitRaw: { body, id in
+                        // A message that is not a job, as another program might publish it.
+                        let connection = try AMQPConnection(settings: settings, heartbeatSeconds: 0)
+                        try LLMQueueTopology(settings: settings, deliveryLimit: 2).declare(on: connection)
+                        try connection.publish(routingKey: settings.requestQueue, body: body,
+                                               properties: AMQPMessageProperties(persistent: true, correlationID: id, replyTo: broker.replyQueue))
+                        return AsyncStream { $0.finish() }
+                    },
+                    deliveryLimit: 2
+                )
+            })
+        } catch {
+            await brokers.shutdown()
+            throw error
+        }
+        await brokers.shutdown()
+    }
+
+    @Test func settingsParseURLs() throws {
+        let plain = try RabbitMQSettings(url: "amqp://u%40x:p%2Fw@127.0.0.1:5673/%2F")
+        #expect(plain.user == "u@x" && plain.password == "p/w" && plain.vhost == "/" && plain.port == 5673 && !plain.tls)
+        let tls = try RabbitMQSettings(url: "amqps://broker.example/prod")
+        #expect(tls.tls && tls.port == 5671 && tls.vhost == "prod" && tls.user == "guest")
+        #expect(!plain.description.contains("p/w") && !plain.description.contains("p%2Fw"))
+        #expect(throws: RabbitMQSettingsError.self) { try RabbitMQSettings(url: "redis://127.0.0.1") }
+        #expect(throws: RabbitMQSettingsError.self) { try RabbitMQSettings(url: "amqp://") }
+        #expect(throws: RabbitMQSettingsError.self) { try RabbitMQSettings(url: "amqp://h", prefix: "bad prefix") }
+    }
+
+    @Test func unreachableBrokerIsAClearError() async throws {
+        let settings = try RabbitMQSettings(url: "amqp://guest:guest@127.0.0.1:1/", timeout: .seconds(1))
+        let broker = RabbitMQChatBroker(settings: settings, maxDepth: 0, deliveryLimit: 2, logger: TestRabbitMQ.logger)
+        do {
+            _ = try await broker.status()
+            Issue.record("status of an unreachable broker did not throw")
+        } catch let error as HyperionError {
+            #expect(error.kind == .unavailable && error.code == "llm_queue_unavailable" && error.message.contains("127.0.0.1:1"))
+        }
+    }
+}
+
+/// Brokers a check made, shut down after it.
+final class Brokers: Sendable {
+    private let list = Mutex<[RabbitMQChatBroker]>([])
+    func add(_ broker: RabbitMQChatBroker) { list.withLock { $0.append(broker) } }
+    func shutdown() async {
+        for broker in list.withLock({ $0 }) { await broker.shutdown() }
+    }
+}
