@@ -2,13 +2,13 @@
 SSE, cancellation when the client goes away, first-token timeout), and the official `openai` SDK
 against Hyperion's /v1 with only base_url and api_key set.
     answer_checks.py BASE TOKEN_FILE STANDIN_BASE"""
-import http.client
 import json
 import sys
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
+
+import server_checks
 
 base, token_file, standin = sys.argv[1], sys.argv[2], sys.argv[3]
 token = open(token_file).read().strip()
@@ -59,29 +59,9 @@ def upload_and_wait(model_id):
 
 def sse(path, body, stop_after_deltas=None):
     """POSTs and reads SSE events; with stop_after_deltas, closes the connection after that many deltas."""
-    parsed = urllib.parse.urlparse(base)
-    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
-    conn.request("POST", path, json.dumps(body), {**auth, "Content-Type": "application/json", "Accept": "text/event-stream"})
-    response = conn.getresponse()
-    events, event, deltas = [], "message", 0
-    while True:
-        line = response.readline()
-        if not line:
-            break
-        line = line.decode().rstrip("\r\n")
-        if line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: "):
-            events.append((event, json.loads(line[6:])))
-            deltas += event == "delta"
-            if stop_after_deltas and deltas >= stop_after_deltas:
-                break
-        elif line == "":
-            event = "message"
-    closed_at = time.time()
-    response.close()
-    conn.close()
-    return response.status, events, closed_at
+    def enough(name, data, events):
+        return bool(stop_after_deltas) and sum(e == "delta" for e, _ in events) >= stop_after_deltas
+    return server_checks.sse(base, path, body, token, enough)
 
 
 # A RAG model answered by the stand-in LLM.

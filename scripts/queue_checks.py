@@ -11,6 +11,7 @@ processes, and a stand-in OpenAI-compatible LLM.
   /metrics shows the depth and no consumer; a worker started meanwhile answers the waiting requests;
 - RabbitMQ restarted mid-answer: /ready says degraded and names llm_queue meanwhile, the answer still arrives whole,
   and later requests work without restarting anything."""
+import http.client
 import json
 import os
 import signal
@@ -18,11 +19,12 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
-import http.client
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_checks import call, check, failures, start_server, wait  # noqa: E402
+from server_checks import call, check, failures, sse, start_server, wait  # noqa: E402
 
 binary, work, rabbit_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -88,41 +90,19 @@ def raw(method, path, body=None):
 
 def sse_query(model_id, on_delta=None):
     """Streams a query; `on_delta(count)` runs after each delta. Returns (status, event names, answer text)."""
-    parsed = urllib.parse.urlparse(base)
-    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
-    conn.request("POST", "/api/v1/query", json.dumps({"model_id": model_id, "query": "count for me"}),
-                 {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "text/event-stream"})
-    response = conn.getresponse()
-    names, text, event, deltas = [], "", "message", 0
-    while True:
-        line = response.readline()
-        if not line:
-            break
-        line = line.decode().rstrip("\r\n")
-        if line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: "):
-            names.append(event)
-            payload = json.loads(line[6:])
-            if event == "delta":
-                text += payload.get("text", "")
-                deltas += 1
-                if on_delta:
-                    on_delta(deltas)
-            elif event == "error":
-                text += "<error: " + json.dumps(payload) + ">"
-        elif line == "":
-            event = "message"
-    conn.close()
-    return response.status, names, text
+    def delta(name, data, events):
+        if name == "delta" and on_delta:
+            on_delta(sum(e == "delta" for e, _ in events))
+    status, events, _ = sse(base, "/api/v1/query", {"model_id": model_id, "query": "count for me"}, token, delta)
+    text = "".join(data.get("text", "") if name == "delta" else f"<error: {json.dumps(data)}>" if name == "error" else ""
+                   for name, data in events)
+    return status, [name for name, _ in events], text
 
 
 def standin_requests(model):
     with urllib.request.urlopen(standin_base + "/_log", timeout=10) as r:
         return [q for q in json.loads(r.read())["requests"] if q["path"] == "/v1/chat/completions" and q["body"].get("model") == model]
 
-
-import urllib.request  # noqa: E402
 
 PACED = " ".join(f"word{i}" for i in range(1, 21))
 try:

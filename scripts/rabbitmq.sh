@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Starts or stops a throwaway RabbitMQ 3.10 (Debian's rabbitmq-server) on 127.0.0.1: its own node name, epmd, ports,
 # Erlang cookie, config and data under DIR, and one user with a random password (no guest user), vhost "/".
-#   scripts/rabbitmq.sh start DIR    → prints the amqp:// URL; DIR/env holds it and its parts as shell assignments
+# Besides the plain AMQP port it listens for AMQP over TLS (amqps://) on a second port, with a certificate authority
+# made here (DIR/ca.crt, which clients trust) and a server certificate for IP:127.0.0.1 and DNS:localhost.
+#   scripts/rabbitmq.sh start DIR    → prints the amqp:// URL; DIR/env holds it, RABBITMQ_TLS_URL, RABBITMQ_CA and their
+#                                      parts as shell assignments
 #   scripts/rabbitmq.sh stop DIR     → stops this DIR's beam.smp and epmd (by their own pids, nobody else's)
-#   scripts/rabbitmq.sh restart DIR  → the same server again (same ports, node, user, password and data), e.g. after
-#                                      a stop: messages in durable queues survive
+#   scripts/rabbitmq.sh restart DIR  → the same server again (same ports, node, user, password, certificates and
+#                                      data), e.g. after a stop: messages in durable queues survive
 #   scripts/rabbitmq.sh ctl DIR ARGS → rabbitmqctl against this node, e.g. `ctl DIR list_queues name messages`
 # As root, RabbitMQ runs as the `rabbitmq` user (DIR is chowned to it): every directory above DIR must let it through
 # (e.g. `chmod 755` a mktemp -d directory).
@@ -58,6 +61,25 @@ load_env() {
   . "$dir/env"
   port=$RABBITMQ_PORT; dist_port=$RABBITMQ_NODE_DIST_PORT; epmd_port=$RABBITMQ_EPMD_PORT; node=$RABBITMQ_NODE
   user=$RABBITMQ_USER; password=$RABBITMQ_PASSWORD
+  tls_port=${RABBITMQ_TLS_PORT:-}   # empty in an env written before the TLS listener existed: a new port is picked
+}
+# A certificate authority (ca.crt) and a server certificate it signs (server.crt, server.key) in DIR, valid 2 days.
+make_certificates() {
+  ( cd "$dir"
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=Hyperion test CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > ext.cnf
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 \
+      -extfile ext.cnf 2>/dev/null
+    rm -f server.csr ext.cnf ca.srl
+    chmod 644 ca.crt server.crt )   # the keys stay 600 (chowned to rabbitmq with DIR when root)
+}
+# True once the TLS port completes a handshake whose certificate chains to DIR/ca.crt and names 127.0.0.1 (the last
+# attempt's output is kept in DIR/log/tls-check.out for `fail`).
+tls_ready() {
+  timeout 5 openssl s_client -connect "127.0.0.1:$1" -CAfile "$dir/ca.crt" -verify_ip 127.0.0.1 \
+    -verify_return_error < /dev/null > "$dir/log/tls-check.out" 2>&1
 }
 # True once the broker answers an AMQP 0-9-1 protocol header with a Connection.Start method frame.
 amqp_ready() {
@@ -70,7 +92,7 @@ PY
 }
 fail() {
   echo "RabbitMQ did not start: $1" >&2
-  tail -n 20 "$dir/log/epmd.out" "$dir/log/server.out" "$dir/log/$node.log" >&2 2>/dev/null || true
+  tail -n 20 "$dir/log/epmd.out" "$dir/log/server.out" "$dir/log/$node.log" "$dir/log/tls-check.out" >&2 2>/dev/null || true
   stop_all
   exit 1
 }
@@ -82,10 +104,15 @@ case "$cmd" in
       load_env
       stop_all
     else
-      port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port)
+      port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port); tls_port=$(free_port)
       node="hyperion-$(python3 -c 'import secrets; print(secrets.token_hex(4))')@localhost"
       user=hyperion
       password=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
+    fi
+    [ -n "$tls_port" ] || tls_port=$(free_port)
+    # A fresh start makes new certificates; a restart keeps the ones it finds (clients keep trusting the same CA).
+    if [ "$cmd" = start ] || [ ! -f "$dir/ca.crt" ] || [ ! -f "$dir/server.crt" ] || [ ! -f "$dir/server.key" ]; then
+      make_certificates
     fi
     mkdir -p "$dir/etc" "$dir/home" "$dir/mnesia" "$dir/log"
     : > "$dir/etc/rabbitmq-env.conf"
@@ -103,6 +130,12 @@ disk_free_limit.absolute = 10MB
 vm_memory_high_watermark.relative = 0.8
 log.console = false
 log.file.level = info
+listeners.ssl.default = 127.0.0.1:$tls_port
+ssl_options.cacertfile = $dir/ca.crt
+ssl_options.certfile = $dir/server.crt
+ssl_options.keyfile = $dir/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
 CONF
     chmod 600 "$dir/etc/rabbitmq.conf"
     if [ ! -f "$dir/home/.erlang.cookie" ]; then
@@ -132,9 +165,19 @@ CONF
       sleep 0.2
     done
     [ "$ready" = yes ] || fail "no AMQP answer on 127.0.0.1:$port within 60 s"
+    ready=no
+    for _ in $(seq 1 150); do
+      if tls_ready "$tls_port"; then ready=yes; break; fi
+      kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || fail "the server exited"
+      sleep 0.2
+    done
+    [ "$ready" = yes ] || fail "no TLS handshake on 127.0.0.1:$tls_port within 30 s"
     cat > "$dir/env" <<ENV
 RABBITMQ_URL='amqp://$user:$password@127.0.0.1:$port/%2F'
+RABBITMQ_TLS_URL='amqps://$user:$password@127.0.0.1:$tls_port/%2F'
+RABBITMQ_CA='$dir/ca.crt'
 RABBITMQ_PORT=$port
+RABBITMQ_TLS_PORT=$tls_port
 RABBITMQ_USER=$user
 RABBITMQ_PASSWORD=$password
 RABBITMQ_VHOST=/

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 failures = []
@@ -55,6 +56,35 @@ def start_server(binary, work, name, env, data_dir, started):
                 raise SystemExit(f"server {name} exited early; see {name}.log")
             time.sleep(0.1)
     raise SystemExit(f"server {name} did not become ready")
+
+
+def sse(base, path, body, token, on_event=None):
+    """POSTs `body` asking for server-sent events and reads them as (event name, parsed data) pairs until the stream
+    ends or `on_event(name, data, events so far)` returns True (then the connection is closed). Returns
+    (status, events, when the connection was closed)."""
+    parsed = urllib.parse.urlparse(base)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
+    conn.request("POST", path, json.dumps(body), {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                                                  "Accept": "text/event-stream"})
+    response = conn.getresponse()
+    events, event = [], "message"
+    while True:
+        line = response.readline()
+        if not line:
+            break
+        line = line.decode().rstrip("\r\n")
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            events.append((event, json.loads(line[6:])))
+            if on_event and on_event(event, events[-1][1], events):
+                break
+        elif line == "":
+            event = "message"
+    closed_at = time.time()
+    response.close()
+    conn.close()
+    return response.status, events, closed_at
 
 
 def call(base, method, path, body=None, token=None, content_type="application/json", timeout=60):

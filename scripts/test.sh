@@ -28,6 +28,30 @@ step() {  # step NAME COMMAND...
   else results+=("FAIL  $name ($((SECONDS - started)) s)"); status=1; fi
 }
 
+# Two steps at once, for steps that mostly wait on one single-threaded client each (schemathesis in the integration
+# runs): each one's output is kept whole and printed after both end, and each is recorded like `step`.
+pair() {  # pair NAME COMMAND… -- NAME COMMAND…
+  local names=() pids=() logs=() i=0 cmd=()
+  names[0]="$1"; shift
+  while [ "$1" != "--" ]; do cmd+=("$1"); shift; done; shift
+  names[1]="$1"; shift
+  echo "==> ${names[0]}  |  ${names[1]}  (at the same time)"
+  local started=$SECONDS
+  for i in 0 1; do
+    logs[i]=$(mktemp "$work/pair.XXXXXX")
+    if [ $i -eq 0 ]; then run=("${cmd[@]}"); else run=("$@"); fi
+    ( "${run[@]}" >"${logs[i]}" 2>&1; echo "$? $SECONDS" >"${logs[i]}.end" ) &
+    pids[i]=$!
+  done
+  for i in 0 1; do
+    wait "${pids[i]}"
+    read -r rc ended <"${logs[i]}.end"
+    echo "--- ${names[i]}"; cat "${logs[i]}"
+    if [ "$rc" -eq 0 ]; then results+=("PASS  ${names[i]} ($((ended - started)) s)")
+    else results+=("FAIL  ${names[i]} ($((ended - started)) s)"); status=1; fi
+  done
+}
+
 scripts/ensure-system.sh test || { echo "FAIL: could not install system packages"; exit 1; }
 # The engines' PyPI packages download while Swift builds; each script's `start` then finds its package installed.
 ( for engine in pgvector chroma milvus phoenix; do scripts/$engine.sh install "$work/$engine" || echo "installing $engine failed"; done ) \
@@ -79,20 +103,23 @@ export HYPERION_TEST_REDIS_URL="$REDIS_URL" HYPERION_TEST_REDIS_TLS_URL="$REDIS_
 export HYPERION_TEST_REDIS_SOCKET_URL="$REDIS_SOCKET_URL"
 export HYPERION_TEST_REQUIRE_REDIS=1
 
-# RabbitMQ 3.10 (Debian), its own node, ports and epmd: the LLM queue's suites, and a live server with its workers.
+# RabbitMQ 3.10 (Debian), its own node, ports and epmd, plain and TLS (a CA made by the script): the LLM queue's suites, and a live server with its workers.
 rabbitmq_url=$(scripts/rabbitmq.sh start "$work/rabbitmq") || { echo "FAIL: RabbitMQ did not start"; exit 1; }
 echo "RabbitMQ at ${rabbitmq_url##*@}"
-export HYPERION_TEST_RABBITMQ_URL="$rabbitmq_url"
+# shellcheck disable=SC1091
+. "$work/rabbitmq/env"
+export HYPERION_TEST_RABBITMQ_URL="$rabbitmq_url" HYPERION_TEST_RABBITMQ_TLS_URL="$RABBITMQ_TLS_URL" HYPERION_TEST_RABBITMQ_CA="$RABBITMQ_CA"
 export HYPERION_TEST_REQUIRE_RABBITMQ=1
 
 step "swift test (SQLite + PostgreSQL + pgvector + Chroma + Milvus + Redis + RabbitMQ)" swift test --skip-build
 # Every committed fuzz input (seeds and past crashes) through its target: a crash found by `make fuzz` stays fixed.
 step "fuzz corpora replayed (Fuzz/corpus)" "$bindir/hyperion-fuzz" Fuzz/corpus
 step "eval: hyperion eval beir (SciFact, index reuse, bad input)" .venv/bin/python scripts/eval_checks.py "$bindir/hyperion" "$work/eval"
-step "integration: live server, SQLite" scripts/integration.sh "$work/it-sqlite" ""
-step "integration: live server, PostgreSQL" scripts/integration.sh "$work/it-pg" "$pg_url"
-step "integration: live server, PostgreSQL + pgvector" env HYPERION_VECTOR_STORE=pgvector scripts/integration.sh "$work/it-pgvector" "$pgvector_url"
-step "integration: live server, SQLite + Chroma" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" scripts/integration.sh "$work/it-chroma" ""
+# The integration runs two at a time: each is one server and one schemathesis process, which uses one core.
+pair "integration: live server, SQLite" scripts/integration.sh "$work/it-sqlite" "" \
+  -- "integration: live server, PostgreSQL" scripts/integration.sh "$work/it-pg" "$pg_url"
+pair "integration: live server, PostgreSQL + pgvector" env HYPERION_VECTOR_STORE=pgvector scripts/integration.sh "$work/it-pgvector" "$pgvector_url" \
+  -- "integration: live server, SQLite + Chroma" env HYPERION_VECTOR_STORE=chroma HYPERION_VECTOR_CHROMA_URL="$chroma_url" scripts/integration.sh "$work/it-chroma" ""
 step "integration: live server, SQLite + Milvus" env HYPERION_VECTOR_STORE=milvus HYPERION_VECTOR_MILVUS_URL="$milvus_url" scripts/integration.sh "$work/it-milvus" ""
 step "web UI: headless Chromium (Selenium)" scripts/ui.sh "$work/ui"
 step "observability: Sentry reports held against the official sentry-sdk" .venv/bin/python scripts/sentry_checks.py "$bindir/hyperion" "$work/sentry"

@@ -53,6 +53,32 @@ struct LLMQueueTests {
         #expect(throws: RabbitMQSettingsError.self) { try RabbitMQSettings(url: "amqp://h", prefix: "bad prefix") }
     }
 
+    @Test func amqpsWithTheBrokersAuthority() async throws {
+        let environment = TestRabbitMQ.environment
+        // By the name its certificate gives (librabbitmq checks DNS names, not IP addresses, against the certificate).
+        guard let url = environment["HYPERION_TEST_RABBITMQ_TLS_URL"]?.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:"),
+              let ca = environment["HYPERION_TEST_RABBITMQ_CA"] else {
+            Issue.record("HYPERION_TEST_RABBITMQ_TLS_URL and HYPERION_TEST_RABBITMQ_CA are not set: run the suite through `make test`")
+            return
+        }
+        let prefix = "tls-\(UUID().uuidString.prefix(8).lowercased())"
+        let trusted = try RabbitMQSettings(url: url, caFile: ca, prefix: prefix)
+        #expect(trusted.tls)
+        let broker = RabbitMQChatBroker(settings: trusted, maxDepth: 0, deliveryLimit: 2, logger: TestRabbitMQ.logger)
+        #expect(try await broker.status() == ChatQueueStatus(depth: 0, consumers: 0), "declared and counted over TLS")
+        await broker.shutdown()
+        // Without the authority that signed the broker's certificate, the connection is refused, and the error says so.
+        let untrusted = RabbitMQChatBroker(settings: try RabbitMQSettings(url: url, prefix: prefix), maxDepth: 0, deliveryLimit: 2,
+                                           logger: TestRabbitMQ.logger)
+        do {
+            _ = try await untrusted.status()
+            Issue.record("a broker whose certificate is not trusted was used")
+        } catch let error as HyperionError {
+            #expect(error.code == "llm_queue_unavailable" && error.message.contains("connecting"), "\(error.message)")
+        }
+        await untrusted.shutdown()
+    }
+
     @Test func unreachableBrokerIsAClearError() async throws {
         let settings = try RabbitMQSettings(url: "amqp://guest:guest@127.0.0.1:1/", timeout: .seconds(1))
         let broker = RabbitMQChatBroker(settings: settings, maxDepth: 0, deliveryLimit: 2, logger: TestRabbitMQ.logger)
