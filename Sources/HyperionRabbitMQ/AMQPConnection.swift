@@ -52,33 +52,29 @@ final class AMQPConnection {
     /// Connects, logs in and opens the channel.
     init(settings: RabbitMQSettings, heartbeatSeconds: Int) throws {
         guard let state = amqp_new_connection() else { throw AMQPError(message: "out of memory") }
+        // Fully initialised from here: when a step below throws, deinit destroys the connection state (once).
         self.state = state
-        do {
-            let socket: OpaquePointer?
-            if settings.tls {
-                socket = amqp_ssl_socket_new(state)
-                guard let socket else { throw AMQPError(message: "TLS is not available") }
-                amqp_ssl_socket_set_verify_peer(socket, 1)
-                amqp_ssl_socket_set_verify_hostname(socket, 1)
-                if let caFile = settings.caFile {
-                    try check(amqp_ssl_socket_set_cacert(socket, caFile), "reading the CA file")
-                }
-            } else {
-                socket = amqp_tcp_socket_new(state)
+        let socket: OpaquePointer?
+        if settings.tls {
+            socket = amqp_ssl_socket_new(state)
+            guard let socket else { throw AMQPError(message: "TLS is not available") }
+            amqp_ssl_socket_set_verify_peer(socket, 1)
+            amqp_ssl_socket_set_verify_hostname(socket, 1)
+            if let caFile = settings.caFile {
+                try check(amqp_ssl_socket_set_cacert(socket, caFile), "reading the CA file")
             }
-            guard let socket else { throw AMQPError(message: "cannot create a socket") }
-            var timeout = timeval(tv_sec: Int(settings.timeout.components.seconds), tv_usec: Int(settings.timeout.components.attoseconds / 1_000_000_000_000))
-            try check(amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &timeout), "connecting to \(settings)")
-            // Blocking RPCs (declare, confirm waits) give up after the same time instead of hanging on a stalled broker.
-            _ = amqp_set_rpc_timeout(state, &timeout)
-            try checkReply(hyperion_amqp_login(state, settings.vhost, Int32(heartbeatSeconds), settings.user, settings.password), "logging in")
-            amqp_channel_open(state, channel)
-            try checkReply(amqp_get_rpc_reply(state), "opening a channel")
-            open = true
-        } catch {
-            // Fully initialised already: deinit runs and destroys the connection state (once).
-            throw error
+        } else {
+            socket = amqp_tcp_socket_new(state)
         }
+        guard let socket else { throw AMQPError(message: "cannot create a socket") }
+        var timeout = timeval(tv_sec: Int(settings.timeout.components.seconds), tv_usec: Int(settings.timeout.components.attoseconds / 1_000_000_000_000))
+        try check(amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &timeout), "connecting to \(settings)")
+        // Blocking RPCs (declare, confirm waits) give up after the same time instead of hanging on a stalled broker.
+        _ = amqp_set_rpc_timeout(state, &timeout)
+        try checkReply(hyperion_amqp_login(state, settings.vhost, Int32(heartbeatSeconds), settings.user, settings.password), "logging in")
+        amqp_channel_open(state, channel)
+        try checkReply(amqp_get_rpc_reply(state), "opening a channel")
+        open = true
     }
 
     deinit {
@@ -172,7 +168,10 @@ final class AMQPConnection {
         let deadline = ContinuousClock.now + timeout
         while confirmed < sequence {
             let left = deadline - ContinuousClock.now
-            guard left > .zero else { throw AMQPError(message: "the broker did not confirm a publish within \(timeout)") }
+            guard left > .zero else {
+                open = false
+                throw AMQPError(message: "the broker did not confirm a publish within \(timeout)")
+            }
             var frame = amqp_frame_t()
             var wait = timeval(tv_sec: Int(left.components.seconds), tv_usec: Int(left.components.attoseconds / 1_000_000_000_000))
             let status = amqp_simple_wait_frame_noblock(state, &frame, &wait)
@@ -184,6 +183,7 @@ final class AMQPConnection {
                 let ack = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
                 confirmed = max(confirmed, ack.delivery_tag)
             case HYPERION_AMQP_BASIC_NACK:
+                open = false
                 throw AMQPError(message: "the broker refused a message (nack)")
             default:
                 try checkClose(frame.payload.method, "waiting for a publish confirm")
@@ -258,8 +258,13 @@ final class AMQPConnection {
 
     // MARK: errors
 
+    // Any failure leaves the connection unusable: deinit then only destroys it, without a close handshake that could
+    // wait on a dead socket.
     private func check(_ status: Int32, _ what: String) throws {
-        guard status >= 0 else { throw AMQPError(message: "\(what): \(String(cString: amqp_error_string2(status)))") }
+        guard status >= 0 else {
+            open = false
+            throw AMQPError(message: "\(what): \(String(cString: amqp_error_string2(status)))")
+        }
     }
 
     private func checkClose(_ method: amqp_method_t, _ what: String) throws {
@@ -278,6 +283,7 @@ final class AMQPConnection {
     }
 
     private func checkReply(_ reply: amqp_rpc_reply_t, _ what: String) throws {
+        if reply.reply_type != AMQP_RESPONSE_NORMAL { open = false }
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL: return
         case AMQP_RESPONSE_NONE: throw AMQPError(message: "\(what): no answer from the broker")

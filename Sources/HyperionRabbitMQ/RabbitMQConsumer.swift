@@ -102,14 +102,20 @@ final class RabbitMQConsumer: Sendable {
                 }
             } catch {
                 let message = "\(error)"
-                let wasConnected = state.withLock { state -> Bool in
+                let (wasConnected, sameAsBefore) = state.withLock { state -> (Bool, Bool) in
                     defer {
                         state.connected = false
                         state.lastError = message
                     }
-                    return state.connected
+                    return (state.connected, state.lastError == message)
                 }
-                if wasConnected { logger.warning("RabbitMQ: connection lost; reconnecting", metadata: ["broker": "\(settings)", "error": "\(message)"]) }
+                // Said once per cause, not once per attempt: a broker that stays away (or refuses the credentials) is
+                // reported, then retried quietly until something changes.
+                if wasConnected {
+                    logger.warning("RabbitMQ: connection lost; reconnecting", metadata: ["broker": "\(settings)", "error": "\(message)"])
+                } else if !sameAsBefore {
+                    logger.warning("RabbitMQ: cannot connect; retrying", metadata: ["broker": "\(settings)", "error": "\(message)"])
+                }
                 Thread.sleep(forTimeInterval: backoff.seconds)
                 backoff = min(backoff * 2, .seconds(2))
             }
