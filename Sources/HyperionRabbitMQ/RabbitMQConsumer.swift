@@ -30,6 +30,7 @@ final class RabbitMQConsumer: Sendable {
     private let deliver: @Sendable (AMQPDelivery, Int) -> Void
     private let state = Mutex(State())
     private let exited = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
 
     /// Creates the consumer; `setup` declares and consumes, `deliver` receives each delivery with its connection's
     /// generation. Nothing runs before ``start()``.
@@ -43,6 +44,7 @@ final class RabbitMQConsumer: Sendable {
 
     /// Starts the thread.
     func start() {
+        started.store(true, ordering: .relaxed)
         let thread = Thread { [self] in loop() }
         thread.name = "hyperion-rabbitmq-consumer"
         thread.start()
@@ -60,6 +62,7 @@ final class RabbitMQConsumer: Sendable {
     /// Stops the thread and waits until it has closed its connection.
     func stop() async {
         state.withLock { $0.stopped = true }
+        guard started.load(ordering: .relaxed) else { return }
         // The thread notices within one consume wait (20 ms) plus the close handshake.
         for _ in 0..<300 where !exited.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(10)) }
     }

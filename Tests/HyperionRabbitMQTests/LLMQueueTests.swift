@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HyperionConformance
 import HyperionCore
@@ -23,13 +24,16 @@ struct LLMQueueTests {
                     broker: broker,
                     worker: { RabbitMQChatSource(settings: settings, deliveryLimit: 2, logger: TestRabbitMQ.logger) },
                     lose: { await ($0 as? RabbitMQChatSource)?.shutdown() },
-                    deadLetters: { try TestRabbitMQ.drain(settings.deadLetterQueue, settings: settings) },
+                    deadLetters: { try await TestRabbitMQ.drain(settings.deadLetterQueue, settings: settings) },
                     submitRaw: { body, id in
                         // A message that is not a job, as another program might publish it.
-                        let connection = try AMQPConnection(settings: settings, heartbeatSeconds: 0)
-                        try LLMQueueTopology(settings: settings, deliveryLimit: 2).declare(on: connection)
-                        try connection.publish(routingKey: settings.requestQueue, body: body,
-                                               properties: AMQPMessageProperties(persistent: true, correlationID: id, replyTo: broker.replyQueue))
+                        let replyQueue = broker.replyQueue
+                        try await TestRabbitMQ.offPool {
+                            let connection = try AMQPConnection(settings: settings, heartbeatSeconds: 0)
+                            try LLMQueueTopology(settings: settings, deliveryLimit: 2).declare(on: connection)
+                            try connection.publish(routingKey: settings.requestQueue, body: body, properties: AMQPMessageProperties(
+                                persistent: true, correlationID: id, replyTo: replyQueue))
+                        }
                         return AsyncStream { $0.finish() }
                     },
                     deliveryLimit: 2

@@ -25,12 +25,22 @@ enum TestRabbitMQ {
     }
 
     /// Every message in a queue, taken off it.
-    static func drain(_ queue: String, settings: RabbitMQSettings) throws -> [Data] {
-        let connection = try AMQPConnection(settings: settings, heartbeatSeconds: 0)
-        _ = try connection.declareQueue(queue, durable: true)
-        _ = try connection.consume(queue: queue, autoAck: true)
-        var bodies: [Data] = []
-        while let delivery = try connection.next(timeout: .milliseconds(200)) { bodies.append(delivery.body) }
-        return bodies
+    static func drain(_ queue: String, settings: RabbitMQSettings) async throws -> [Data] {
+        try await offPool {
+            let connection = try AMQPConnection(settings: settings, heartbeatSeconds: 0)
+            _ = try connection.declareQueue(queue, durable: true)
+            _ = try connection.consume(queue: queue, autoAck: true)
+            var bodies: [Data] = []
+            while let delivery = try connection.next(timeout: .milliseconds(100)) { bodies.append(delivery.body) }
+            return bodies
+        }
+    }
+
+    /// Runs blocking client calls on a dispatch thread, as the product does: on Swift's few cooperative threads they
+    /// would hold up every other test running meanwhile.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
     }
 }
