@@ -158,20 +158,18 @@ CONF
     # The sh wrapper runs beam.smp as its child and writes beam's pid to RABBITMQ_PID_FILE.
     setsid "${as_rabbitmq[@]}" "$bin/rabbitmq-server" > "$dir/log/server.out" 2>&1 < /dev/null &
     echo $! > "$dir/server.pid"
-    ready=no
-    for _ in $(seq 1 300); do
-      if amqp_ready "$port"; then ready=yes; break; fi
-      kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || fail "the server exited"
-      sleep 0.2
-    done
-    [ "$ready" = yes ] || fail "no AMQP answer on 127.0.0.1:$port within 60 s"
-    ready=no
-    for _ in $(seq 1 150); do
-      if tls_ready "$tls_port"; then ready=yes; break; fi
-      kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || fail "the server exited"
-      sleep 0.2
-    done
-    [ "$ready" = yes ] || fail "no TLS handshake on 127.0.0.1:$tls_port within 30 s"
+    # await TRIES CHECK ARG: polls CHECK every 0.2 s while the server lives; false when it never answered.
+    await() {
+      local tries="$1"; shift
+      for _ in $(seq 1 "$tries"); do
+        "$@" && return 0
+        kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || fail "the server exited"
+        sleep 0.2
+      done
+      return 1
+    }
+    await 300 amqp_ready "$port" || fail "no AMQP answer on 127.0.0.1:$port within 60 s"
+    await 150 tls_ready "$tls_port" || fail "no TLS handshake on 127.0.0.1:$tls_port within 30 s"
     cat > "$dir/env" <<ENV
 RABBITMQ_URL='amqp://$user:$password@127.0.0.1:$port/%2F'
 RABBITMQ_TLS_URL='amqps://$user:$password@127.0.0.1:$tls_port/%2F'

@@ -67,7 +67,7 @@ final class AMQPConnection {
             socket = amqp_tcp_socket_new(state)
         }
         guard let socket else { throw AMQPError(message: "cannot create a socket") }
-        var timeout = timeval(tv_sec: Int(settings.timeout.components.seconds), tv_usec: Int(settings.timeout.components.attoseconds / 1_000_000_000_000))
+        var timeout = timeval(settings.timeout)
         try check(amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &timeout), "connecting to \(settings)")
         // Blocking RPCs (declare, confirm waits) give up after the same time instead of hanging on a stalled broker.
         _ = amqp_set_rpc_timeout(state, &timeout)
@@ -173,7 +173,7 @@ final class AMQPConnection {
                 throw AMQPError(message: "the broker did not confirm a publish within \(timeout)")
             }
             var frame = amqp_frame_t()
-            var wait = timeval(tv_sec: Int(left.components.seconds), tv_usec: Int(left.components.attoseconds / 1_000_000_000_000))
+            var wait = timeval(left)
             let status = amqp_simple_wait_frame_noblock(state, &frame, &wait)
             if status == AMQP_STATUS_TIMEOUT.rawValue { continue }
             try check(status, "waiting for a publish confirm")
@@ -217,7 +217,7 @@ final class AMQPConnection {
     func next(timeout: Duration) throws -> AMQPDelivery? {
         amqp_maybe_release_buffers(state)
         var envelope = amqp_envelope_t()
-        var wait = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        var wait = timeval(timeout)
         let reply = amqp_consume_message(state, &envelope, &wait, 0)
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL:
@@ -336,5 +336,12 @@ extension String {
     init(bytes: amqp_bytes_t) {
         guard let base = bytes.bytes, bytes.len > 0 else { self = ""; return }
         self = String(decoding: UnsafeRawBufferPointer(start: base, count: bytes.len), as: UTF8.self)
+    }
+}
+
+extension timeval {
+    /// A duration as the client's waits take it (microsecond precision).
+    init(_ duration: Duration) {
+        self.init(tv_sec: Int(duration.components.seconds), tv_usec: Int(duration.components.attoseconds / 1_000_000_000_000))
     }
 }
